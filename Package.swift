@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+// Growda: federated learning for hospitals, in Swift.
+//
+// Targets follow the dependency direction: C shims at the bottom (one per system library, each
+// imported by exactly one Swift target), pure logic in the middle, I/O and services above,
+// executables on top.
+import PackageDescription
+
+/// Release builds of the numeric targets drop overflow checks on the hot loops.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Growda",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "growda", targets: ["growda"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C system libraries (one Swift target imports each)
+        .systemLibrary(name: "CBlas", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPng", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CZmq", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+
+        // MARK: Pure logic
+        .target(name: "GrowdaTensor", dependencies: ["CBlas"], swiftSettings: fastMath),
+        .target(name: "GrowdaSafetensors"),
+        .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"], swiftSettings: fastMath),
+
+        // MARK: I/O
+        .target(name: "GrowdaData", dependencies: ["CPng"], swiftSettings: fastMath),
+        .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
+        .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
+
+        // MARK: Command line
+        .target(
+            name: "GrowdaCLI",
+            dependencies: [
+                "GrowdaNN", "GrowdaData", "GrowdaSafetensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "growda", dependencies: ["GrowdaCLI"]),
+
+        // MARK: Tests
+        .target(name: "GrowdaTestKit", dependencies: ["GrowdaTensor"], path: "Tests/GrowdaTestKit"),
+        .testTarget(name: "GrowdaTensorTests", dependencies: ["GrowdaTensor", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTestKit"]),
+        .testTarget(
+            name: "GrowdaSafetensorsTests",
+            dependencies: ["GrowdaSafetensors"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "GrowdaDataTests", dependencies: ["GrowdaData", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
+        .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport"]),
+        .testTarget(name: "GrowdaCLITests", dependencies: ["GrowdaCLI", "GrowdaTestKit"]),
+    ]
+)

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `growda` command: data preparation, training, evaluation, prediction and benchmarks.
+public struct Growda: AsyncParsableCommand {
+    /// The command's name, abstract and subcommands.
+    public static let configuration = CommandConfiguration(
+        commandName: "growda",
+        abstract: "Federated learning for hospitals: train one diagnostic model without sharing images.",
+        version: growdaVersion,
+        subcommands: []
+    )
+
+    /// Creates the root command (argument parsing fills it in).
+    public init() {}
+}
+
+/// The version printed by `growda --version`.
+public let growdaVersion = "0.1.0"

@@ -1,0 +1,2 @@
+/// The GrowdaCrypto module. See README.md for the map of targets.
+public enum GrowdaCryptoModule {}

@@ -1,0 +1,2 @@
+/// The GrowdaData module. See README.md for the map of targets.
+public enum GrowdaDataModule {}

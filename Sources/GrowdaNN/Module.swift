@@ -1,0 +1,2 @@
+/// The GrowdaNN module. See README.md for the map of targets.
+public enum GrowdaNNModule {}

@@ -1,0 +1,2 @@
+/// The GrowdaSafetensors module. See README.md for the map of targets.
+public enum GrowdaSafetensorsModule {}

@@ -1,0 +1,3 @@
+import GrowdaCLI
+
+await Growda.main()

@@ -1,0 +1,6 @@
+import Testing
+@testable import GrowdaNN
+
+@Test func GrowdaNNLinks() {
+    #expect(String(describing: GrowdaNNModule.self) == "GrowdaNNModule")
+}
