@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"], swiftSettings: fastMath),
 
         // MARK: I/O
-        .target(name: "GrowdaData", dependencies: ["CPng"], swiftSettings: fastMath),
+        .target(name: "GrowdaData", dependencies: ["CPng", "GrowdaTensor"], swiftSettings: fastMath),
         .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
         .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
 
