@@ -1,0 +1,92 @@
+/// One layer of a model, as written in a model's declarative spec.
+///
+/// Specs are Codable and stored (as JSON) in every checkpoint's `__metadata__["growda.spec"]`,
+/// so a checkpoint is self-describing.
+public enum LayerSpec: Codable, Sendable, Equatable {
+    /// 2-D convolution with `filters` output channels, a square `kernel`, `stride` and zero `padding`.
+    case conv2d(filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0)
+    /// 1-D convolution over (C, L) samples.
+    case conv1d(filters: Int, kernel: Int, stride: Int = 1, padding: Int = 0)
+    /// 2-D max pooling with a square window.
+    case maxPool2d(size: Int, stride: Int)
+    /// 1-D max pooling.
+    case maxPool1d(size: Int, stride: Int)
+    /// Fully connected layer with `units` outputs (the input is taken flat).
+    case dense(units: Int)
+    /// max(0, x).
+    case relu
+    /// Inverted dropout: zeroes each value with probability `rate` while training.
+    case dropout(rate: Float)
+    /// Batch normalisation over channels (statistics per worker's share of the batch while training).
+    case batchNorm
+    /// Reshapes (C, H, W) to (C·H·W).
+    case flatten
+    /// Averages each channel over its spatial positions: (C, H, W) -> (C).
+    case globalAvgPool
+}
+
+/// A model's whole declarative spec: its input, its classes and its layers.
+public struct ModelSpec: Codable, Sendable, Equatable {
+    /// A short name, e.g. "small28".
+    public var name: String
+    /// Per-sample input shape: (C, H, W) for images, (C, L) for signals.
+    public var inputShape: [Int]
+    /// Class names, in label order (sorted folder names).
+    public var classes: [String]
+    /// The layers, input to output; the last produces one logit per class.
+    public var layers: [LayerSpec]
+
+    /// A spec from its parts.
+    public init(name: String, inputShape: [Int], classes: [String], layers: [LayerSpec]) {
+        self.name = name
+        self.inputShape = inputShape
+        self.classes = classes
+        self.layers = layers
+    }
+}
+
+extension ModelSpec {
+    /// The names `reference(_:classes:)` knows.
+    public static let referenceNames = ["small28", "xray128", "ecg187"]
+
+    /// One of the reference CNNs, with a final Dense layer of `classes.count` units.
+    ///
+    /// - `small28`: 28×28 gray; Conv 32, MaxPool, Conv 64, MaxPool, Dense 128, Dense classes.
+    /// - `xray128`: 128×128 gray; Conv 32, MaxPool, Conv 64, MaxPool, Conv 128, MaxPool, Dense 128, Dense classes.
+    /// - `ecg187`: 187-sample beats; Conv1D 32 (k5), MaxPool, Conv1D 64 (k5), MaxPool, Conv1D 64 (k3), MaxPool,
+    ///   Dense 64, Dense classes.
+    /// Convolutions are 3×3 (2-D), stride 1, no padding, each followed by ReLU; pooling is 2, stride 2.
+    public static func reference(_ name: String, classes: [String]) -> ModelSpec? {
+        let k = classes.count
+        switch name {
+        case "small28":
+            return ModelSpec(
+                name: name, inputShape: [1, 28, 28], classes: classes,
+                layers: [
+                    .conv2d(filters: 32, kernel: 3), .relu, .maxPool2d(size: 2, stride: 2),
+                    .conv2d(filters: 64, kernel: 3), .relu, .maxPool2d(size: 2, stride: 2),
+                    .flatten, .dense(units: 128), .relu, .dense(units: k),
+                ])
+        case "xray128":
+            return ModelSpec(
+                name: name, inputShape: [1, 128, 128], classes: classes,
+                layers: [
+                    .conv2d(filters: 32, kernel: 3), .relu, .maxPool2d(size: 2, stride: 2),
+                    .conv2d(filters: 64, kernel: 3), .relu, .maxPool2d(size: 2, stride: 2),
+                    .conv2d(filters: 128, kernel: 3), .relu, .maxPool2d(size: 2, stride: 2),
+                    .flatten, .dense(units: 128), .relu, .dense(units: k),
+                ])
+        case "ecg187":
+            return ModelSpec(
+                name: name, inputShape: [1, 187], classes: classes,
+                layers: [
+                    .conv1d(filters: 32, kernel: 5), .relu, .maxPool1d(size: 2, stride: 2),
+                    .conv1d(filters: 64, kernel: 5), .relu, .maxPool1d(size: 2, stride: 2),
+                    .conv1d(filters: 64, kernel: 3), .relu, .maxPool1d(size: 2, stride: 2),
+                    .flatten, .dense(units: 64), .relu, .dense(units: k),
+                ])
+        default:
+            return nil
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// The GrowdaNN module. See README.md for the map of targets.
-public enum GrowdaNNModule {}

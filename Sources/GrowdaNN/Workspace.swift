@@ -1,0 +1,89 @@
+import GrowdaTensor
+
+/// One worker's memory for forward and backward passes over up to `maxBatch` samples: the input,
+/// every layer's output, two gradient buffers, its own gradient accumulator and layer caches.
+///
+/// A workspace belongs to one thread at a time. Data-parallel training gives each worker thread
+/// its own, runs a share of the batch through it, and sums the workers' gradients afterwards.
+public final class Workspace: @unchecked Sendable {
+    /// The most samples one pass may hold.
+    public let maxBatch: Int
+    /// Input samples, (maxBatch, inputShape); fill it, then call `Model.forward`.
+    public var input: Tensor
+    /// The labels of the samples in `input`.
+    public var labels: [Int32]
+    /// Each layer's output.
+    let outputs: [FloatBuffer]
+    /// Gradient with respect to the current layer's output, and to its input.
+    let gradA: FloatBuffer, gradB: FloatBuffer
+    /// This worker's accumulated ∂L/∂parameters (same layout as `Model.parameters`).
+    public let grads: FloatBuffer
+    /// Per-layer caches.
+    let caches: [LayerCache?]
+    /// This worker's random stream (dropout masks, augmentation).
+    public var rng: SeededGenerator
+
+    /// A workspace for `model` holding up to `maxBatch` samples.
+    public init(model: Model, maxBatch: Int, seed: UInt64 = 0) {
+        self.maxBatch = maxBatch
+        input = Tensor(shape: [maxBatch] + model.spec.inputShape)
+        labels = Array(repeating: 0, count: maxBatch)
+        outputs = model.layers.map { FloatBuffer(count: maxBatch * $0.outputSize) }
+        let widest = model.layers.reduce(model.inputSize) { max($0, $1.outputSize) }
+        gradA = FloatBuffer(count: maxBatch * widest)
+        gradB = FloatBuffer(count: maxBatch * widest)
+        grads = FloatBuffer(count: model.parameterCount)
+        caches = model.layers.map { $0.makeCache(maxBatch: maxBatch) }
+        rng = SeededGenerator(seed: seed)
+    }
+
+    /// The logits of the last forward pass, (batch, classes).
+    public func logits(batch: Int, classes: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: outputs[outputs.count - 1].pointer, count: batch * classes)
+    }
+}
+
+extension Model {
+    /// Runs `batch` samples from `ws.input` through every layer; returns the logits, (batch, classes).
+    @discardableResult
+    public func forward(_ ws: Workspace, batch: Int, mode: PassMode) -> UnsafeBufferPointer<Float> {
+        precondition(batch <= ws.maxBatch, "batch \(batch) exceeds workspace capacity \(ws.maxBatch)")
+        ws.input.scalars.withUnsafeBufferPointer { input in
+            var x = UnsafePointer(input.baseAddress!)
+            for (i, layer) in layers.enumerated() {
+                let y = ws.outputs[i].pointer
+                layer.forward(
+                    x, y, batch: batch, params: parameters.pointer + parameterOffsets[i],
+                    state: state.pointer + stateOffsets[i], cache: ws.caches[i], mode: mode, rng: &ws.rng)
+                x = UnsafePointer(y)
+            }
+        }
+        return ws.logits(batch: batch, classes: classCount)
+    }
+
+    /// Back-propagates ∂L/∂logits (batch, classes) through every layer, adding ∂L/∂parameters
+    /// into `ws.grads`. Call after `forward` on the same workspace and batch.
+    public func backward(_ ws: Workspace, batch: Int, dLogits: UnsafePointer<Float>) {
+        var dy = ws.gradA.pointer, dx = ws.gradB.pointer
+        dy.update(from: dLogits, count: batch * classCount)
+        ws.input.scalars.withUnsafeBufferPointer { input in
+            for i in stride(from: layers.count - 1, through: 0, by: -1) {
+                let layer = layers[i]
+                let x = i == 0 ? input.baseAddress! : UnsafePointer(ws.outputs[i - 1].pointer)
+                layer.backward(
+                    x, ws.outputs[i].pointer, dy, i == 0 ? nil : dx, batch: batch,
+                    params: parameters.pointer + parameterOffsets[i], grads: ws.grads.pointer + parameterOffsets[i],
+                    cache: ws.caches[i])
+                swap(&dy, &dx)
+            }
+        }
+    }
+
+    /// Folds running state (batch-norm statistics) from the workspaces that took part in a step.
+    public func commitState(from workspaces: [Workspace]) {
+        for (i, layer) in layers.enumerated() {
+            guard let stateful = layer as? any StatefulLayer else { continue }
+            stateful.commitState(state.pointer + stateOffsets[i], caches: workspaces.map { $0.caches[i] })
+        }
+    }
+}
