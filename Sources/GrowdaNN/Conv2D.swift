@@ -89,12 +89,7 @@ public final class Conv2D: Layer {
         let col = (cache as! Cache).col.baseAddress!
         for n in 0..<batch {
             let xn = x + n * inputSize, dyn = dy + n * outputSize
-            for f in 0..<filters {
-                let row = dyn + f * p
-                var s: Float = 0
-                for i in 0..<p { s += row[i] }
-                dBias[f] += s
-            }
+            for f in 0..<filters { dBias[f] += VectorOps.sum(dyn + f * p, count: p) }
             let columns: UnsafePointer<Float>
             if isPointwise { columns = xn } else { Im2col.im2col(xn, g, col); columns = UnsafePointer(col) }
             BLAS.gemm(.none, .transposed, m: filters, n: k, k: p, dyn, lda: p, columns, ldb: p, beta: 1, dWeight, ldc: k)

@@ -148,3 +148,12 @@ public final class Model: @unchecked Sendable {
         }
     }
 }
+
+extension Model {
+    /// Floating-point operations of one training step for one sample, counted the usual way:
+    /// three times the forward GEMM work of the convolution and dense layers (forward, input
+    /// gradient, weight gradient). Pooling and activations are left out.
+    public var trainingFlops: Int {
+        layers.reduce(0) { $0 + (($1 is Conv2D || $1 is Dense) ? 3 * $1.forwardFlops : 0) }
+    }
+}

@@ -19,7 +19,7 @@ public final class ReLU: Layer {
         params: UnsafePointer<Float>, state: UnsafeMutablePointer<Float>,
         cache: LayerCache?, mode: PassMode, rng: inout SeededGenerator
     ) {
-        for i in 0..<(batch * inputSize) { y[i] = max(x[i], 0) }
+        VectorOps.relu(x, y, count: batch * inputSize)
     }
 
     /// dx = dy where y > 0, else 0.
@@ -29,7 +29,7 @@ public final class ReLU: Layer {
         params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
     ) {
         guard let dx else { return }
-        for i in 0..<(batch * inputSize) { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        VectorOps.reluBackward(y, dy, dx, count: batch * inputSize)
     }
 }
 

@@ -11,7 +11,8 @@ public protocol SampleSource: Sendable {
     /// Class names in label order.
     var classNames: [String] { get }
 
-    /// Writes the samples at `indices` into `x` (shape: [indices.count] + sampleShape, reshaped if
-    /// needed) and their labels into `labels`, drawing any randomness (augmentation) from `rng`.
+    /// Writes the samples at `indices` into the leading rows of `x` and their labels into the leading
+    /// entries of `labels`, drawing any randomness (augmentation) from `rng`. `x` is a workspace's
+    /// input, (maxBatch) + sampleShape: keep its allocation; replace it only if it is too small.
     func fillBatch(indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator)
 }

@@ -1,3 +1,0 @@
-import GrowdaCLI
-
-await Growda.main()
