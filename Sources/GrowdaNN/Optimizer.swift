@@ -1,3 +1,7 @@
+import Dispatch
+import Foundation
+import GrowdaTensor
+
 /// How to turn a gradient into a parameter update.
 public enum OptimizerConfig: Sendable, Equatable {
     /// SGD with momentum μ and L2 weight decay: v ← μ·v + (g + λ·p); p ← p − η·v.
@@ -21,46 +25,56 @@ public final class Optimizer: @unchecked Sendable {
     public var learningRate: Float
     /// Steps taken.
     public private(set) var step = 0
-    private var m: [Float], v: [Float]
+    /// First and second moment estimates (the second only for Adam), same layout as the parameters.
+    private let m: FloatBuffer, v: FloatBuffer?
 
     /// An optimizer for `count` parameters.
     public init(_ config: OptimizerConfig, count: Int) {
         self.config = config
         learningRate = config.learningRate
-        m = Array(repeating: 0, count: count)
-        if case .adam = config { v = Array(repeating: 0, count: count) } else { v = [] }
+        m = FloatBuffer(count: count)
+        if case .adam = config { v = FloatBuffer(count: count) } else { v = nil }
     }
 
-    /// Applies one update to `params` from `grads` (both `count` long).
-    public func update(_ params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int) {
+    /// Applies one update to `params` from `grads` (both `count` long), split over `threads`
+    /// threads (the rule is elementwise, so each thread takes a contiguous range).
+    public func update(_ params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int, threads: Int = 1) {
         precondition(count == m.count, "optimizer built for \(m.count) parameters, got \(count)")
         step += 1
-        let lr = learningRate
+        let lr = learningRate, t = Float(step), config = self.config
+        let m = UncheckedSendable(self.m.pointer), v = UncheckedSendable(self.v?.pointer)
+        let p = UncheckedSendable(params), g = UncheckedSendable(grads)
+        let parts = count >= 1 << 16 ? max(1, threads) : 1
+        let work: @Sendable (Int) -> Void = { part in
+            let lo = count * part / parts, hi = count * (part + 1) / parts
+            Optimizer.apply(config, lr: lr, step: t, p.value + lo, g.value + lo, m.value + lo, v.value.map { $0 + lo }, hi - lo)
+        }
+        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+    }
+
+    /// The update rule over one contiguous range.
+    private static func apply(
+        _ config: OptimizerConfig, lr: Float, step: Float, _ params: UnsafeMutablePointer<Float>,
+        _ grads: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>?, _ count: Int
+    ) {
         switch config {
         case .sgd(_, let mu, let wd):
-            m.withUnsafeMutableBufferPointer { vel in
-                let vel = vel.baseAddress!
-                for i in 0..<count {
-                    let g = grads[i] + wd * params[i]
-                    vel[i] = mu * vel[i] + g
-                    params[i] -= lr * vel[i]
-                }
+            for i in 0..<count {
+                let g = grads[i] + wd * params[i]
+                m[i] = mu * m[i] + g
+                params[i] -= lr * m[i]
             }
         case .adam(_, let wd):
+            let v = v!
             let (b1, b2, eps): (Float, Float, Float) = (0.9, 0.999, 1e-8)
-            let c1 = 1 - pow(b1, Float(step)), c2 = 1 - pow(b2, Float(step))
+            let c1 = 1 - pow(b1, step), c2 = 1 - pow(b2, step)
             let stepSize = lr / c1, decay = 1 - lr * wd
             let rc2 = 1 / c2.squareRoot()
-            m.withUnsafeMutableBufferPointer { mb in
-                v.withUnsafeMutableBufferPointer { vb in
-                    let (mp, vp) = (mb.baseAddress!, vb.baseAddress!)
-                    for i in 0..<count {
-                        let g = grads[i]
-                        mp[i] = b1 * mp[i] + (1 - b1) * g
-                        vp[i] = b2 * vp[i] + (1 - b2) * g * g
-                        params[i] = params[i] * decay - stepSize * mp[i] / (vp[i].squareRoot() * rc2 + eps)
-                    }
-                }
+            for i in 0..<count {
+                let g = grads[i]
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                params[i] = params[i] * decay - stepSize * m[i] / (v[i].squareRoot() * rc2 + eps)
             }
         }
     }
@@ -68,9 +82,8 @@ public final class Optimizer: @unchecked Sendable {
     /// Forgets the moment estimates (e.g. when a new global model arrives).
     public func reset() {
         step = 0
-        for i in m.indices { m[i] = 0 }
-        for i in v.indices { v[i] = 0 }
+        m.zero()
+        v?.zero()
     }
 }
 
-import Foundation

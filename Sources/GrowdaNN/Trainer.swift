@@ -102,7 +102,7 @@ public final class Trainer: @unchecked Sendable {
         for w in 1..<used {
             BLAS.axpy(count: total.count, alpha: 1, workspaces[w].grads.pointer, total.pointer)
         }
-        optimizer.update(model.parameters.pointer, grads: total.pointer, count: model.parameterCount)
+        optimizer.update(model.parameters.pointer, grads: total.pointer, count: model.parameterCount, threads: workers)
         model.commitState(from: Array(workspaces[0..<used]))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let weighted = results.reduce(0) { $0 + $1.weightedLoss }

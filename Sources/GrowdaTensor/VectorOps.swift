@@ -16,7 +16,8 @@ public enum VectorOps {
         var i = 0
         let zero = V(repeating: 0)
         while i + 8 <= count {
-            store(pointwiseMax(load(x + i), zero), y + i)
+            let v = load(x + i)
+            store(v.replacing(with: zero, where: v .< zero), y + i)
             i += 8
         }
         while i < count { y[i] = max(x[i], 0); i += 1 }

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Output helpers shared by the commands: messages on stderr, JSON on stdout, a progress line.
+enum Terminal {
+    /// Whether stderr is a terminal (progress redraws in place only then).
+    static let stderrIsTTY = isatty(2) != 0
+
+    /// Writes a line to stderr.
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Prints `value` as one JSON object with sorted keys.
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// A progress line redrawn in place on a terminal (at most ten times a second).
+    final class ProgressLine: @unchecked Sendable {
+        private var lastDraw = 0.0
+        private let enabled: Bool
+        private var drawn = false
+
+        /// A progress line; nothing is drawn unless `enabled` and stderr is a terminal.
+        init(enabled: Bool = true) { self.enabled = enabled && Terminal.stderrIsTTY }
+
+        /// Redraws with `fraction` done (0...1) and a trailing text.
+        func update(fraction: Double, _ text: String, force: Bool = false) {
+            guard enabled else { return }
+            let now = Date().timeIntervalSince1970
+            guard force || now - lastDraw >= 0.1 else { return }
+            lastDraw = now
+            let width = 24
+            let filled = max(0, min(width, Int(fraction * Double(width))))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[2K[\(bar)] \(text)".utf8))
+            drawn = true
+        }
+
+        /// Clears the line so normal output can follow.
+        func finish() {
+            guard enabled, drawn else { return }
+            FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+            drawn = false
+        }
+    }
+}
+
+/// Formats a Double with a fixed number of decimals.
+func fmt(_ value: Double?, _ decimals: Int = 4) -> String {
+    guard let value else { return "n/a" }
+    return String(format: "%.\(decimals)f", value)
+}
