@@ -1,2 +1,0 @@
-/// The GrowdaCrypto module. See README.md for the map of targets.
-public enum GrowdaCryptoModule {}

@@ -1,6 +1,0 @@
-import Testing
-@testable import GrowdaCrypto
-
-@Test func GrowdaCryptoLinks() {
-    #expect(String(describing: GrowdaCryptoModule.self) == "GrowdaCryptoModule")
-}
