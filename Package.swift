@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "GrowdaData", dependencies: ["CPng", "GrowdaTensor"], swiftSettings: fastMath),
         .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
         .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
+        .target(name: "GrowdaWire", dependencies: ["GrowdaCrypto", "GrowdaSafetensors"]),
 
         // MARK: Command line
         .target(
@@ -57,6 +58,7 @@ let package = Package(
         .testTarget(name: "GrowdaDataTests", dependencies: ["GrowdaData", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
         .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport"]),
+        .testTarget(name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaCLITests", dependencies: ["GrowdaCLI", "GrowdaTestKit"]),
     ]
 )

@@ -1,0 +1,2 @@
+/// The GrowdaWire module. See README.md for the map of targets.
+public enum GrowdaWireModule {}
