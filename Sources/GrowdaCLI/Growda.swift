@@ -7,7 +7,7 @@ public struct Growda: AsyncParsableCommand {
         commandName: "growda",
         abstract: "Federated learning for hospitals: train one diagnostic model without sharing images.",
         version: growdaVersion,
-        subcommands: []
+        subcommands: [DataCommand.self]
     )
 
     /// Creates the root command (argument parsing fills it in).

@@ -14,6 +14,13 @@ struct ChestScene {
             let dv = (v - y) / ry
             return du * du + dv * dv
         }
+
+        /// Like `r2`, but narrowing towards the top, as a lung does towards its apex.
+        @inline(__always) func r2Tapered(_ u: Float, _ v: Float) -> Float {
+            let dv = (v - y) / ry
+            let du = (u - x) / (rx * (0.8 + 0.2 * min(max(dv, -1), 1)))
+            return du * du + dv * dv
+        }
     }
 
     var body: Ellipse
@@ -33,24 +40,24 @@ struct ChestScene {
         let scale = rng.uniform(0.82, 1.04)
         let cx = 0.5 + 0.025 * rng.gaussian()
         let cy = 0.5 + 0.025 * rng.gaussian()
-        body = Ellipse(x: cx, y: cy + 0.12 * scale, rx: 0.46 * scale, ry: 0.62 * scale)
-        let lungRX = rng.uniform(0.12, 0.15) * scale
-        let lungRY = rng.uniform(0.26, 0.31) * scale
-        let gap = rng.uniform(0.16, 0.2) * scale
+        body = Ellipse(x: cx, y: cy + 0.34 * scale, rx: rng.uniform(0.55, 0.64) * scale, ry: 0.8 * scale)
+        let lungRX = rng.uniform(0.15, 0.185) * scale
+        let lungRY = rng.uniform(0.27, 0.32) * scale
+        let gap = rng.uniform(0.19, 0.225) * scale
         let tilt = 0.01 * rng.gaussian()
         lungs = [
             Ellipse(x: cx - gap, y: cy - 0.02 + tilt, rx: lungRX, ry: lungRY),
             Ellipse(x: cx + gap, y: cy - 0.02 - tilt, rx: lungRX * rng.uniform(0.9, 1.0), ry: lungRY * 0.95),
         ]
         heart = Ellipse(
-            x: cx + rng.uniform(0.04, 0.09) * scale, y: cy + rng.uniform(0.1, 0.16) * scale,
-            rx: rng.uniform(0.11, 0.16) * scale, ry: rng.uniform(0.09, 0.13) * scale)
+            x: cx + rng.uniform(0.05, 0.09) * scale, y: cy + rng.uniform(0.13, 0.18) * scale,
+            rx: rng.uniform(0.16, 0.21) * scale, ry: rng.uniform(0.12, 0.16) * scale)
         spineX = cx
-        spineHalfWidth = rng.uniform(0.035, 0.05) * scale
-        spineTop = cy - 0.38 * scale
+        spineHalfWidth = rng.uniform(0.06, 0.085) * scale
+        spineTop = cy - 0.42 * scale
         background = rng.uniform(0.02, 0.08)
         tissue = rng.uniform(0.45, 0.58)
-        lungLevel = rng.uniform(0.12, 0.24)
+        lungLevel = rng.uniform(0.12, 0.2)
         heartLevel = rng.uniform(0.62, 0.75)
         ribFrequency = rng.uniform(8, 11) / (2 * lungRY)
         ribContrast = rng.uniform(0.03, 0.09)
@@ -59,25 +66,25 @@ struct ChestScene {
         gain = rng.uniform(0.8, 1.15)
         offset = rng.uniform(-0.05, 0.05)
         gamma = rng.uniform(0.8, 1.25)
-        noise = rng.uniform(0.015, 0.06)
+        noise = rng.uniform(0.015, 0.05)
         hazeScale = rng.uniform(11, 17)
         hazeSeed = UInt32(truncatingIfNeeded: rng.next())
 
         switch label {
         case SyntheticXray.bacterial:
             // A lobar consolidation: a dense patch in one zone of one lung, sometimes faint.
-            let strength = rng.nextUnit() < 0.2 ? rng.uniform(0.06, 0.12) : rng.uniform(0.12, 0.32)
-            blobs.append((focalShape(in: lungs[rng.nextUnit() < 0.5 ? 0 : 1], size: rng.uniform(0.45, 0.8), rng: &rng), strength))
+            let strength = rng.nextUnit() < 0.15 ? rng.uniform(0.1, 0.2) : rng.uniform(0.2, 0.45)
+            blobs.append((focalShape(in: lungs[rng.nextUnit() < 0.5 ? 0 : 1], size: rng.uniform(0.55, 0.9), rng: &rng), strength))
             if rng.nextUnit() < 0.2 { haze = rng.uniform(0.01, 0.04) }
         case SyntheticXray.viral:
             // Diffuse bilateral interstitial haze, sometimes weak, sometimes with a small patch.
-            haze = rng.nextUnit() < 0.25 ? rng.uniform(0.03, 0.06) : rng.uniform(0.06, 0.13)
+            haze = rng.nextUnit() < 0.2 ? rng.uniform(0.06, 0.1) : rng.uniform(0.1, 0.2)
             if rng.nextUnit() < 0.15 {
                 blobs.append((focalShape(in: lungs[rng.nextUnit() < 0.5 ? 0 : 1], size: rng.uniform(0.3, 0.5), rng: &rng), rng.uniform(0.04, 0.1)))
             }
         default:
             // Normal, but some with mild haze (a poor inspiration) or a faint shadow (overlapping soft tissue).
-            if rng.nextUnit() < 0.25 { haze = rng.uniform(0.01, 0.045) }
+            if rng.nextUnit() < 0.25 { haze = rng.uniform(0.01, 0.04) }
             if rng.nextUnit() < 0.12 {
                 blobs.append((focalShape(in: lungs[rng.nextUnit() < 0.5 ? 0 : 1], size: rng.uniform(0.3, 0.55), rng: &rng), rng.uniform(0.03, 0.08)))
             }
@@ -114,7 +121,7 @@ struct ChestScene {
         var value = background + (tissue - background) * soft(body.r2(u, v), edge: 0.08)
         // Lungs: dark fields crossed by arcs (ribs) that droop away from the midline.
         var lungMask: Float = 0
-        for lung in lungs { lungMask = max(lungMask, soft(lung.r2(u, v), edge: 0.25)) }
+        for lung in lungs { lungMask = max(lungMask, soft(lung.r2Tapered(u, v), edge: 0.25)) }
         if lungMask > 0 {
             let lateral = abs(u - spineX)
             let rib = sin(2 * .pi * ribFrequency * (v - ribCurve * lateral * lateral * 0.5) + ribPhase)
@@ -137,8 +144,8 @@ struct ChestScene {
         }
         // Mediastinum and spine down the middle, heart to one side.
         if v > spineTop {
-            let band = soft(((u - spineX) / spineHalfWidth) * ((u - spineX) / spineHalfWidth), edge: 0.4)
-            value = max(value, value + (heartLevel - 0.08 - value) * band)
+            let band = soft(((u - spineX) / spineHalfWidth) * ((u - spineX) / spineHalfWidth), edge: 0.6)
+            value += max(0, heartLevel - 0.1 - value) * band
         }
         let heartMask = soft(heart.r2(u, v), edge: 0.2)
         value += (heartLevel - value) * heartMask
