@@ -42,9 +42,6 @@ public struct Augmenter: Sendable, Equatable {
         public static let identity = Parameters()
     }
 
-    /// The factor from gray levels 0…255 to [0, 1].
-    public static let byteScale: Float = 1 / 255
-
     /// Largest rotation either way, in degrees.
     public var maxRotationDegrees: Float
     /// Largest shift either way, as a fraction of the image size.
@@ -113,7 +110,7 @@ public struct Augmenter: Sendable, Equatable {
     /// Each output pixel p reads the source at c + R(−θ)(p − c − shift)/zoom (mirrored when flipping), c the
     /// image centre, bilinearly between its four neighbours with coordinates clamped to the image. Then
     /// v ← contrast·(v − mean) + mean + brightness, clamped to [0, 1]. Identity parameters reproduce
-    /// `Float(byte) / 255` exactly.
+    /// `Float(byte) / 255` exactly, as `Dataset.fillBatch` does without an augmenter.
     public func apply(
         _ parameters: Parameters, to source: UnsafeBufferPointer<UInt8>, width: Int, height: Int,
         into target: UnsafeMutableBufferPointer<Float>
@@ -161,12 +158,12 @@ public struct Augmenter: Sendable, Equatable {
             }
         }
 
-        // v ← c·(v/255 − m) + m + b, written as v·(c/255) + ((1 − c)·m + b) so identity is exact.
-        let mean = sum / Float(width * height) * Augmenter.byteScale
-        let gain = parameters.contrast * Augmenter.byteScale
-        let offset = (1 - parameters.contrast) * mean + parameters.brightness
+        // v ← c·(v − m) + m + 255·b in gray levels, as (c·v + ((1 − c)·m + 255·b)) / 255 so that identity
+        // parameters give exactly v / 255.
+        let contrast = parameters.contrast
+        let offset = (1 - contrast) * (sum / Float(width * height)) + 255 * parameters.brightness
         for i in 0..<target.count {
-            target[i] = min(max(target[i] * gain + offset, 0), 1)
+            target[i] = min(max((target[i] * contrast + offset) / 255, 0), 1)
         }
     }
 }

@@ -148,7 +148,7 @@ public struct Dataset: Sendable {
                             augmenter.apply(
                                 parameters, to: source, width: sampleShape[2], height: sampleShape[1], into: target)
                         } else {
-                            for j in 0..<size { target[j] = Float(source[j]) * Augmenter.byteScale }
+                            for j in 0..<size { target[j] = Float(source[j]) / 255 }
                         }
                     }
                 }
