@@ -25,7 +25,7 @@ extension DataCommand {
         @Option(help: "Images per class.")
         var perClass: Int = 500
 
-        @Option(help: "Image side in pixels, \(SyntheticXray.sizes.lowerBound) to \(SyntheticXray.sizes.upperBound) (28 for small28, 128 for xray128).")
+        @Option(help: "Image side in pixels, \(Synth.sizeRange) (28 for small28, 128 for xray128).")
         var size: Int = 28
 
         @Option(help: "Random seed: the same seed and size give the same images.")
@@ -34,14 +34,16 @@ extension DataCommand {
         @Flag(help: "Print the summary as JSON.")
         var json = false
 
+        /// The supported sizes as text, e.g. "16–512".
+        static let sizeRange = "\(SyntheticXray.sizes.lowerBound)–\(SyntheticXray.sizes.upperBound)"
+
         func validate() throws {
             guard perClass >= 1 else { throw ValidationError("--per-class must be at least 1, got \(perClass).") }
             guard perClass <= 1_000_000 else {
                 throw ValidationError("--per-class \(perClass) is more than the 1,000,000 supported.")
             }
             guard SyntheticXray.sizes.contains(size) else {
-                throw ValidationError(
-                    "--size must be between \(SyntheticXray.sizes.lowerBound) and \(SyntheticXray.sizes.upperBound), got \(size).")
+                throw ValidationError("--size must be in \(Self.sizeRange), got \(size).")
             }
             guard !out.isEmpty else { throw ValidationError("--out must name a folder.") }
         }

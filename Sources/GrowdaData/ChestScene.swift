@@ -74,21 +74,27 @@ struct ChestScene {
         case SyntheticXray.bacterial:
             // A lobar consolidation: a dense patch in one zone of one lung, sometimes faint.
             let strength = rng.nextUnit() < 0.15 ? rng.uniform(0.1, 0.2) : rng.uniform(0.2, 0.45)
-            blobs.append((focalShape(in: lungs[rng.nextUnit() < 0.5 ? 0 : 1], size: rng.uniform(0.55, 0.9), rng: &rng), strength))
+            addOpacity(strength: strength, size: rng.uniform(0.55, 0.9), rng: &rng)
             if rng.nextUnit() < 0.2 { haze = rng.uniform(0.01, 0.04) }
         case SyntheticXray.viral:
             // Diffuse bilateral interstitial haze, sometimes weak, sometimes with a small patch.
             haze = rng.nextUnit() < 0.2 ? rng.uniform(0.06, 0.1) : rng.uniform(0.1, 0.2)
             if rng.nextUnit() < 0.15 {
-                blobs.append((focalShape(in: lungs[rng.nextUnit() < 0.5 ? 0 : 1], size: rng.uniform(0.3, 0.5), rng: &rng), rng.uniform(0.04, 0.1)))
+                addOpacity(strength: rng.uniform(0.04, 0.1), size: rng.uniform(0.3, 0.5), rng: &rng)
             }
         default:
             // Normal, but some with mild haze (a poor inspiration) or a faint shadow (overlapping soft tissue).
             if rng.nextUnit() < 0.25 { haze = rng.uniform(0.01, 0.04) }
             if rng.nextUnit() < 0.12 {
-                blobs.append((focalShape(in: lungs[rng.nextUnit() < 0.5 ? 0 : 1], size: rng.uniform(0.3, 0.55), rng: &rng), rng.uniform(0.03, 0.08)))
+                addOpacity(strength: rng.uniform(0.03, 0.08), size: rng.uniform(0.3, 0.55), rng: &rng)
             }
         }
+    }
+
+    /// Adds a focal opacity of peak `strength` to a random lung, `size` times the lung's width across.
+    private mutating func addOpacity(strength: Float, size: Float, rng: inout SeededGenerator) {
+        let lung = lungs[rng.nextUnit() < 0.5 ? 0 : 1]
+        blobs.append((focalShape(in: lung, size: size, rng: &rng), strength))
     }
 
     /// An opacity in the upper, middle or lower zone of `lung`, `size` times the lung's width across.

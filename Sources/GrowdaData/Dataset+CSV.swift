@@ -64,11 +64,13 @@ private func parseRows(_ bytes: UnsafeBufferPointer<UInt8>, path: String, sample
             values.append(Float(value))
             guard parser.skipComma() else {
                 throw .malformedLine(
-                    path: path, line: line, reason: "\(column + 1) columns; expected \(sampleLength) values then a label")
+                    path: path, line: line,
+                    reason: "\(column + 1) columns; expected \(sampleLength) values then a label")
             }
         }
         guard let label = parser.nextNumber(), label >= 0, label == label.rounded(), label < 1_000_000 else {
-            throw .malformedLine(path: path, line: line, reason: "column \(sampleLength + 1) must be a label 0, 1, 2, …")
+            throw .malformedLine(
+                path: path, line: line, reason: "column \(sampleLength + 1) must be a label 0, 1, 2, …")
         }
         guard parser.endLine() else {
             throw .malformedLine(path: path, line: line, reason: "more than \(sampleLength + 1) columns")

@@ -62,7 +62,8 @@ public struct Dataset: Sendable {
         }
         precondition(size > 0, "sample shape \(sampleShape) is empty")
         if case .bytes = samples {
-            precondition(sampleShape.count == 3 && sampleShape[0] == 1, "image samples are [1, H, W], got \(sampleShape)")
+            precondition(
+                sampleShape.count == 3 && sampleShape[0] == 1, "image samples are [1, H, W], got \(sampleShape)")
         }
         precondition(stored == labels.count * size, "\(stored) scalars do not hold \(labels.count) × \(sampleShape)")
         precondition(
@@ -117,7 +118,8 @@ public struct Dataset: Sendable {
     public func image(at index: Int) -> GrayImage? {
         guard case .bytes(let bytes) = samples, sampleShape.count == 3 else { return nil }
         let size = sampleSize
-        return GrayImage(width: sampleShape[2], height: sampleShape[1], pixels: Array(bytes[index * size..<(index + 1) * size]))
+        let pixels = Array(bytes[index * size..<(index + 1) * size])
+        return GrayImage(width: sampleShape[2], height: sampleShape[1], pixels: pixels)
     }
 
     /// Writes samples at `indices` into x (shape [indices.count] + sampleShape, Float32 in [0,1]) and labels;

@@ -35,7 +35,8 @@ extension ImageCatalog {
             }
             guard fields.count == columns.count else {
                 throw .malformedLine(
-                    path: path, line: number + 1, reason: "\(fields.count) fields where the header has \(columns.count)")
+                    path: path, line: number + 1,
+                    reason: "\(fields.count) fields where the header has \(columns.count)")
             }
             guard !fields[fileColumn].isEmpty, !fields[labelColumn].isEmpty else {
                 throw .malformedLine(path: path, line: number + 1, reason: "empty file or label")

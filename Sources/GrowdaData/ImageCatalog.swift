@@ -92,7 +92,8 @@ public struct ImageCatalog: Sendable, Equatable {
     /// The names in a folder, sorted by their UTF-8 bytes (the same on every platform and locale).
     static func listing(_ folder: String) throws(DatasetError) -> [String] {
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: folder).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            return try FileManager.default.contentsOfDirectory(atPath: folder)
+                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         } catch {
             throw .unreadableFolder(path: folder, reason: (error as NSError).localizedDescription)
         }

@@ -84,7 +84,9 @@ import Testing
     @Test func missingAndEmptyFoldersSayWhatLayoutIsExpected() throws {
         let dir = try TemporaryDirectory()
         let missing = dir.path("nope")
-        #expect(throws: DatasetError.missingFolder(path: missing)) { try Dataset.loadFolder(missing, height: 4, width: 4) }
+        #expect(throws: DatasetError.missingFolder(path: missing)) {
+            try Dataset.loadFolder(missing, height: 4, width: 4)
+        }
         #expect(DatasetError.missingFolder(path: missing).description.contains("\(missing)/<class>/*.png"))
         #expect(throws: DatasetError.noClassFolders(path: dir.url.path)) {
             try Dataset.loadFolder(dir.url.path, height: 4, width: 4)
@@ -134,8 +136,8 @@ import Testing
     @Test func manifestGivesLabelsAndGroups() throws {
         let dir = try Self.makeTree()
         let manifest = dir.path("manifest.csv")
-        try "file,label,patient_id,original_split\ncat/a.png,cat,p1,train\ndog/c.PNG,dog,p2,test\ncat/b.png,cat,p1,train\n"
-            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let rows = "cat/a.png,cat,p1,train\ndog/c.PNG,dog,p2,test\ncat/b.png,cat,p1,train\n"
+        try ("file,label,patient_id,original_split\n" + rows).write(toFile: manifest, atomically: true, encoding: .utf8)
         let catalog = try ImageCatalog.readManifest(manifest, imagesRoot: dir.url.path)
         #expect(catalog.classNames == ["cat", "dog"])
         #expect(catalog.labels == [0, 1, 0])
@@ -144,7 +146,8 @@ import Testing
         #expect(data.groups == ["p1", "p2", "p1"])
 
         try "file,label\ncat/a.png\n".write(toFile: manifest, atomically: true, encoding: .utf8)
-        #expect(throws: DatasetError.malformedLine(path: manifest, line: 2, reason: "1 fields where the header has 2")) {
+        let shortRow = DatasetError.malformedLine(path: manifest, line: 2, reason: "1 fields where the header has 2")
+        #expect(throws: shortRow) {
             try ImageCatalog.readManifest(manifest, imagesRoot: dir.url.path)
         }
     }
