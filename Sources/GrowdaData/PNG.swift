@@ -31,29 +31,29 @@ public enum PNG {
 
         let control = PNGControl()
         let image = control.image
-        let started = bytes.withUnsafeBytes { raw in
-            png_image_begin_read_from_memory(image, raw.baseAddress, raw.count)
-        }
-        guard started != 0 else { throw control.readError(name: name) }
-
-        let width = Int(image.pointee.width)
-        let height = Int(image.pointee.height)
-        guard width > 0, height > 0, width.multipliedReportingOverflow(by: height).partialValue <= maxPixels,
-            width <= maxPixels, height <= maxPixels
-        else { throw .tooLarge(path: name, width: width, height: height) }
-
-        // 16-bit files without gAMA/sRGB would otherwise be taken as linear light and gamma-encoded.
-        image.pointee.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
-        image.pointee.format = UInt32(PNG_FORMAT_GRAY)
-        var pixels = [UInt8](repeating: 0, count: width * height)
-        var black = png_color(red: 0, green: 0, blue: 0)
-        // The input bytes must stay valid until the read finishes, so both calls share one borrow.
-        let finished = bytes.withUnsafeBytes { _ in
-            pixels.withUnsafeMutableBytes { out in
+        var width = 0, height = 0
+        var pixels = [UInt8]()
+        // libpng keeps a pointer to the input from begin to finish, so both calls run inside one borrow.
+        let failure: ImageError? = bytes.withUnsafeBytes { raw in
+            guard png_image_begin_read_from_memory(image, raw.baseAddress, raw.count) != 0 else {
+                return control.readError(name: name)
+            }
+            width = Int(image.pointee.width)
+            height = Int(image.pointee.height)
+            guard width > 0, height > 0, width * height <= maxPixels else {
+                return .tooLarge(path: name, width: width, height: height)
+            }
+            // 16-bit files without gAMA/sRGB would otherwise be taken as linear light and gamma-encoded.
+            image.pointee.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
+            image.pointee.format = UInt32(PNG_FORMAT_GRAY)
+            pixels = [UInt8](repeating: 0, count: width * height)
+            var black = png_color(red: 0, green: 0, blue: 0)
+            let finished = pixels.withUnsafeMutableBytes { out in
                 png_image_finish_read(image, &black, out.baseAddress, Int32(width), nil)
             }
+            return finished != 0 ? nil : control.readError(name: name)
         }
-        guard finished != 0 else { throw control.readError(name: name) }
+        if let failure { throw failure }
         return GrayImage(width: width, height: height, pixels: pixels)
     }
 

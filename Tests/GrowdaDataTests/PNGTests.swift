@@ -117,6 +117,18 @@ import Testing
         }
     }
 
+    @Test func hugeDimensionsAreRefusedBeforeDecoding() throws {
+        var png = try PNG.encode(Fixtures.pattern(width: 4, height: 4))
+        let header = try #require(Fixtures.chunkData("IHDR", in: png))
+        for offset in [0, 4] {  // width, then height: 70,000 each, 4.9 billion pixels
+            png.replaceSubrange(header.lowerBound + offset..<header.lowerBound + offset + 4, with: [0, 1, 0x11, 0x70])
+        }
+        Fixtures.fixCRC(&png, chunkData: header)
+        #expect(throws: ImageError.tooLarge(path: "huge.png", width: 70_000, height: 70_000)) {
+            try PNG.decode(png, name: "huge.png")
+        }
+    }
+
     @Test func missingFileIsUnreadable() {
         #expect {
             try PNG.read(contentsOf: "/nonexistent/growda/x.png")
