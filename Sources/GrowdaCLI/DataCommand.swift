@@ -55,7 +55,7 @@ extension DataCommand {
                 perClass: perClass, size: size, seed: seed, to: out, progress: { done, _ in progress.update(done) })
             progress.finish()
             if json {
-                try printJSON(summary)
+                try DataCommand.printJSON(summary)
             } else {
                 let counts = zip(SyntheticXray.classNames, summary.perClass).map { "\($0) \($1)" }
                 print("wrote \(total) images (\(counts.joined(separator: ", "))), \(size)×\(size), seed \(seed)")
@@ -159,7 +159,7 @@ extension DataCommand {
                 from: from, out: out, mode: mode.description, seed: seed, classes: catalog.classNames,
                 hospitals: rows, linked: linked, copied: copied)
             if json {
-                try printJSON(report)
+                try DataCommand.printJSON(report)
             } else {
                 print(report.table())
                 print("\(linked) files hard-linked, \(copied) copied into \(out)")
@@ -171,11 +171,11 @@ extension DataCommand {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
                 guard isFolder.boolValue else {
-                    throw DataCommandError("\(path) is a file; give --out a new or empty folder")
+                    throw Failure("\(path) is a file; give --out a new or empty folder")
                 }
                 let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
                 guard contents.isEmpty else {
-                    throw DataCommandError("\(path) is not empty; give --out a new or empty folder, or remove it")
+                    throw Failure("\(path) is not empty; give --out a new or empty folder, or remove it")
                 }
             }
             try makeFolder(path)
@@ -185,7 +185,7 @@ extension DataCommand {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw DataCommandError("cannot create \(path): \(error.localizedDescription); check permissions")
+                throw Failure("cannot create \(path): \(error.localizedDescription); check permissions")
             }
         }
 
@@ -195,7 +195,7 @@ extension DataCommand {
             do {
                 try FileManager.default.copyItem(atPath: source, toPath: target)
             } catch {
-                throw DataCommandError("cannot copy \(source) to \(target): \(error.localizedDescription)")
+                throw Failure("cannot copy \(source) to \(target): \(error.localizedDescription)")
             }
             return false
         }
@@ -206,81 +206,83 @@ extension DataCommand {
     }
 }
 
-/// One hospital's row of `growda data split`'s report.
-struct HospitalCounts: Codable, Equatable {
-    var name: String
-    var classCounts: [Int]
-    var total: Int
-}
+extension DataCommand {
+    /// One hospital's row of `growda data split`'s report.
+    struct HospitalCounts: Codable, Equatable {
+        var name: String
+        var classCounts: [Int]
+        var total: Int
+    }
 
-/// What `growda data split` did, for the table and `--json`.
-struct SplitReport: Codable, Equatable {
-    var from: String
-    var out: String
-    var mode: String
-    var seed: UInt64
-    var classes: [String]
-    var hospitals: [HospitalCounts]
-    var linked: Int
-    var copied: Int
+    /// What `growda data split` did, for the table and `--json`.
+    struct SplitReport: Codable, Equatable {
+        var from: String
+        var out: String
+        var mode: String
+        var seed: UInt64
+        var classes: [String]
+        var hospitals: [HospitalCounts]
+        var linked: Int
+        var copied: Int
 
-    /// Per-hospital class counts as an aligned text table with a total row.
-    func table() -> String {
-        let header = ["hospital"] + classes + ["total"]
-        var rows = hospitals.map { [$0.name] + $0.classCounts.map(String.init) + [String($0.total)] }
-        let columnTotals = classes.indices.map { c in hospitals.reduce(0) { $0 + $1.classCounts[c] } }
-        rows.append(["all"] + columnTotals.map(String.init) + [String(hospitals.reduce(0) { $0 + $1.total })])
-        let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { c, cell in
-                let pad = String(repeating: " ", count: widths[c] - cell.count)
-                return c == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
+        /// Per-hospital class counts as an aligned text table with a total row.
+        func table() -> String {
+            let header = ["hospital"] + classes + ["total"]
+            var rows = hospitals.map { [$0.name] + $0.classCounts.map(String.init) + [String($0.total)] }
+            let columnTotals = classes.indices.map { c in hospitals.reduce(0) { $0 + $1.classCounts[c] } }
+            rows.append(["all"] + columnTotals.map(String.init) + [String(hospitals.reduce(0) { $0 + $1.total })])
+            let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
+            func line(_ cells: [String]) -> String {
+                cells.enumerated().map { c, cell in
+                    let pad = String(repeating: " ", count: widths[c] - cell.count)
+                    return c == 0 ? cell + pad : pad + cell
+                }.joined(separator: "  ")
+            }
+            return ([line(header)] + rows.map(line)).joined(separator: "\n")
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
-    }
-}
-
-/// A failure of a `growda data` command, worded for the user.
-struct DataCommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Progress on standard error: a rewritten line on a terminal, a line per 10% otherwise.
-final class ProgressLine: @unchecked Sendable {
-    private let label: String
-    private let total: Int
-    private let lock = NSLock()
-    private var lastShown = -1
-    private let isTerminal = isatty(STDERR_FILENO) != 0
-
-    init(label: String, total: Int) {
-        self.label = label
-        self.total = total
     }
 
-    /// Shows `done` of the total when it moves the display on.
-    func update(_ done: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        let percent = total == 0 ? 100 : done * 100 / total
-        let step = isTerminal ? percent : percent / 10 * 10
-        guard step != lastShown else { return }
-        lastShown = step
-        let text = "\(label): \(done)/\(total) (\(percent)%)"
-        FileHandle.standardError.write(Data((isTerminal ? "\r" + text : text + "\n").utf8))
+    /// A failure of a `growda data` command, worded for the user.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
     }
 
-    /// Ends the progress line on a terminal.
-    func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}
+    /// Progress on standard error: a rewritten line on a terminal, a line per 10% otherwise.
+    final class ProgressLine: @unchecked Sendable {
+        private let label: String
+        private let total: Int
+        private let lock = NSLock()
+        private var lastShown = -1
+        private let isTerminal = isatty(STDERR_FILENO) != 0
 
-/// Prints a value as pretty, key-sorted JSON on standard output.
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        init(label: String, total: Int) {
+            self.label = label
+            self.total = total
+        }
+
+        /// Shows `done` of the total when it moves the display on.
+        func update(_ done: Int) {
+            lock.lock()
+            defer { lock.unlock() }
+            let percent = total == 0 ? 100 : done * 100 / total
+            let step = isTerminal ? percent : percent / 10 * 10
+            guard step != lastShown else { return }
+            lastShown = step
+            let text = "\(label): \(done)/\(total) (\(percent)%)"
+            FileHandle.standardError.write(Data((isTerminal ? "\r" + text : text + "\n").utf8))
+        }
+
+        /// Ends the progress line on a terminal.
+        func finish() {
+            if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+
+    /// Prints a value as pretty, key-sorted JSON on standard output.
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
 }

@@ -73,18 +73,18 @@ struct ChestScene {
         switch label {
         case SyntheticXray.bacterial:
             // A lobar consolidation: a dense patch in one zone of one lung, sometimes faint.
-            let strength = rng.nextUnit() < 0.15 ? rng.uniform(0.1, 0.2) : rng.uniform(0.2, 0.45)
+            let strength = rng.nextUnit() < 0.15 ? rng.uniform(0.12, 0.2) : rng.uniform(0.2, 0.45)
             addOpacity(strength: strength, size: rng.uniform(0.55, 0.9), rng: &rng)
             if rng.nextUnit() < 0.2 { haze = rng.uniform(0.01, 0.04) }
         case SyntheticXray.viral:
             // Diffuse bilateral interstitial haze, sometimes weak, sometimes with a small patch.
-            haze = rng.nextUnit() < 0.2 ? rng.uniform(0.06, 0.1) : rng.uniform(0.1, 0.2)
+            haze = rng.nextUnit() < 0.15 ? rng.uniform(0.07, 0.1) : rng.uniform(0.1, 0.2)
             if rng.nextUnit() < 0.15 {
                 addOpacity(strength: rng.uniform(0.04, 0.1), size: rng.uniform(0.3, 0.5), rng: &rng)
             }
         default:
             // Normal, but some with mild haze (a poor inspiration) or a faint shadow (overlapping soft tissue).
-            if rng.nextUnit() < 0.25 { haze = rng.uniform(0.01, 0.04) }
+            if rng.nextUnit() < 0.2 { haze = rng.uniform(0.01, 0.035) }
             if rng.nextUnit() < 0.12 {
                 addOpacity(strength: rng.uniform(0.03, 0.08), size: rng.uniform(0.3, 0.55), rng: &rng)
             }

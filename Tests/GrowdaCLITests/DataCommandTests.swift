@@ -93,11 +93,11 @@ import Testing
     }
 
     @Test func tableAlignsColumns() {
-        let report = SplitReport(
+        let report = DataCommand.SplitReport(
             from: "in", out: "out", mode: "iid", seed: 1, classes: ["a", "bb"],
             hospitals: [
-                HospitalCounts(name: "hospital-01", classCounts: [5, 100], total: 105),
-                HospitalCounts(name: "hospital-02", classCounts: [12, 0], total: 12),
+                DataCommand.HospitalCounts(name: "hospital-01", classCounts: [5, 100], total: 105),
+                DataCommand.HospitalCounts(name: "hospital-02", classCounts: [12, 0], total: 12),
             ], linked: 117, copied: 0)
         #expect(report.table() == """
             hospital      a   bb  total
