@@ -55,7 +55,7 @@ let package = Package(
             dependencies: ["GrowdaSafetensors"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "GrowdaDataTests", dependencies: ["GrowdaData", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaDataTests", dependencies: ["GrowdaData", "GrowdaTestKit"], exclude: ["Fixtures"]),
         .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
         .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport"]),
         .testTarget(name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaTestKit"]),

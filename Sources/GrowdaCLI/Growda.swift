@@ -7,7 +7,9 @@ public struct Growda: AsyncParsableCommand {
         commandName: "growda",
         abstract: "Federated learning for hospitals: train one diagnostic model without sharing images.",
         version: growdaVersion,
-        subcommands: [BenchCommand.self]
+        subcommands: [
+            DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,
+        ]
     )
 
     /// Creates the root command (argument parsing fills it in).

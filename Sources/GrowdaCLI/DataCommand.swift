@@ -1,0 +1,288 @@
+import ArgumentParser
+import Foundation
+import GrowdaData
+
+/// `growda data`: make synthetic image folders and split a folder among simulated hospitals.
+struct DataCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Make and prepare image data: synthetic chest X-rays, per-hospital splits.",
+        subcommands: [Synth.self, Split.self]
+    )
+}
+
+extension DataCommand {
+    /// `growda data synth`: writes synthetic chest X-rays as `OUT/<class>/NNNNN.png`.
+    struct Synth: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write synthetic chest X-rays (bacterial, normal, viral) as OUT/<class>/NNNNN.png.",
+            discussion: "The same --seed and --size always give the same images."
+        )
+
+        @Option(help: ArgumentHelp("Folder to write the class folders into (created if missing).", valueName: "dir"))
+        var out: String
+
+        @Option(help: "Images per class.")
+        var perClass: Int = 500
+
+        @Option(help: "Image side in pixels, \(Synth.sizeRange) (28 for small28, 128 for xray128).")
+        var size: Int = 28
+
+        @Option(help: "Random seed: the same seed and size give the same images.")
+        var seed: UInt64 = 1
+
+        @Flag(help: "Print the summary as JSON.")
+        var json = false
+
+        /// The supported sizes as text, e.g. "16–512".
+        static let sizeRange = "\(SyntheticXray.sizes.lowerBound)–\(SyntheticXray.sizes.upperBound)"
+
+        func validate() throws {
+            guard perClass >= 1 else { throw ValidationError("--per-class must be at least 1, got \(perClass).") }
+            guard perClass <= 1_000_000 else {
+                throw ValidationError("--per-class \(perClass) is more than the 1,000,000 supported.")
+            }
+            guard SyntheticXray.sizes.contains(size) else {
+                throw ValidationError("--size must be in \(Self.sizeRange), got \(size).")
+            }
+            guard !out.isEmpty else { throw ValidationError("--out must name a folder.") }
+        }
+
+        func run() async throws {
+            let total = perClass * SyntheticXray.classNames.count
+            let progress = ProgressLine(label: "writing images", total: total)
+            let summary = try SyntheticXray.write(
+                perClass: perClass, size: size, seed: seed, to: out, progress: { done, _ in progress.update(done) })
+            progress.finish()
+            if json {
+                try DataCommand.printJSON(summary)
+            } else {
+                let counts = zip(SyntheticXray.classNames, summary.perClass).map { "\($0) \($1)" }
+                print("wrote \(total) images (\(counts.joined(separator: ", "))), \(size)×\(size), seed \(seed)")
+                print("to \(out)/<class>/NNNNN.png, \(summary.bytes / 1024) KiB")
+            }
+        }
+    }
+
+    /// `growda data split`: deals a class-folder tree out to `OUT/hospital-NN/<class>/…`.
+    struct Split: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Split a FROM/<class>/*.png folder among hospitals as OUT/hospital-NN/<class>/*.png.",
+            discussion: """
+                Files are hard-linked when possible, else copied. Every hospital gets every class folder \
+                (possibly empty), so labels line up across hospitals. Use --iid for equal class mixes or \
+                --alpha for Dirichlet label skew (smaller alpha, more skew).
+                """
+        )
+
+        @Option(help: ArgumentHelp("Folder to split, laid out as <class>/*.png.", valueName: "dir"))
+        var from: String
+
+        @Option(help: ArgumentHelp("New or empty folder to write hospital-NN/<class>/ into.", valueName: "dir"))
+        var out: String
+
+        @Option(help: "Number of hospitals.")
+        var hospitals: Int
+
+        @Flag(help: "Give every hospital about the same number of each class.")
+        var iid = false
+
+        @Option(help: "Dirichlet concentration for label skew, e.g. 0.5 (small: skewed, large: near IID).")
+        var alpha: Double?
+
+        @Option(help: "Random seed: the same seed gives the same split.")
+        var seed: UInt64 = 1
+
+        @Option(help: "Smallest number of images per hospital (default: min(10, images / (2 × hospitals))).")
+        var minPerHospital: Int?
+
+        @Flag(help: "Copy files instead of hard-linking them.")
+        var copy = false
+
+        @Flag(help: "Print the per-hospital counts as JSON.")
+        var json = false
+
+        /// The split mode the flags ask for.
+        var mode: SplitMode { alpha.map { .dirichlet(alpha: $0) } ?? .iid }
+
+        func validate() throws {
+            switch (iid, alpha) {
+            case (true, .some):
+                throw ValidationError("Give either --iid or --alpha, not both.")
+            case (false, nil):
+                throw ValidationError("Give --iid for an even split or --alpha A (e.g. 0.5) for label skew.")
+            case (false, .some(let alpha)) where !(alpha > 0 && alpha.isFinite):
+                throw ValidationError("--alpha must be a positive number, got \(alpha).")
+            default:
+                break
+            }
+            guard (1...999).contains(hospitals) else {
+                throw ValidationError("--hospitals must be between 1 and 999, got \(hospitals).")
+            }
+            if let minPerHospital, minPerHospital < 1 {
+                throw ValidationError("--min-per-hospital must be at least 1, got \(minPerHospital).")
+            }
+            guard standardized(from) != standardized(out) else {
+                throw ValidationError("--out must differ from --from.")
+            }
+        }
+
+        func run() async throws {
+            let catalog = try ImageCatalog.scanFolder(from)
+            let parts = try HospitalSplit.split(
+                catalog, hospitals: hospitals, mode: mode, seed: seed, minimumPerHospital: minPerHospital)
+            try prepareEmptyFolder(out)
+
+            let names = (1...hospitals).map { String(format: "hospital-%0\(max(2, String(hospitals).count))d", $0) }
+            let progress = ProgressLine(label: "placing files", total: catalog.entries.count)
+            var linked = 0, copied = 0, done = 0
+            for (hospital, indices) in zip(names, parts) {
+                for name in catalog.classNames {
+                    try makeFolder(out + "/" + hospital + "/" + name)
+                }
+                for i in indices {
+                    let entry = catalog.entries[i]
+                    let target = "\(out)/\(hospital)/\(catalog.classNames[Int(entry.label)])/"
+                        + URL(fileURLWithPath: entry.path).lastPathComponent
+                    if try place(entry.path, at: target) { linked += 1 } else { copied += 1 }
+                    done += 1
+                    progress.update(done)
+                }
+            }
+            progress.finish()
+
+            let rows = zip(names, parts).map { name, indices in
+                HospitalCounts(
+                    name: name, classCounts: catalog.subset(indices).classCounts, total: indices.count)
+            }
+            let report = SplitReport(
+                from: from, out: out, mode: mode.description, seed: seed, classes: catalog.classNames,
+                hospitals: rows, linked: linked, copied: copied)
+            if json {
+                try DataCommand.printJSON(report)
+            } else {
+                print(report.table())
+                print("\(linked) files hard-linked, \(copied) copied into \(out)")
+            }
+        }
+
+        /// Creates `path` if missing; refuses a non-empty folder so splits never mix.
+        private func prepareEmptyFolder(_ path: String) throws {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+                guard isFolder.boolValue else {
+                    throw Failure("\(path) is a file; give --out a new or empty folder")
+                }
+                let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+                guard contents.isEmpty else {
+                    throw Failure("\(path) is not empty; give --out a new or empty folder, or remove it")
+                }
+            }
+            try makeFolder(path)
+        }
+
+        private func makeFolder(_ path: String) throws {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw Failure("cannot create \(path): \(error.localizedDescription); check permissions")
+            }
+        }
+
+        /// Hard-links `source` at `target` unless --copy; copies when linking fails. True when linked.
+        private func place(_ source: String, at target: String) throws -> Bool {
+            if !copy && link(source, target) == 0 { return true }
+            do {
+                try FileManager.default.copyItem(atPath: source, toPath: target)
+            } catch {
+                throw Failure("cannot copy \(source) to \(target): \(error.localizedDescription)")
+            }
+            return false
+        }
+
+        private func standardized(_ path: String) -> String {
+            URL(fileURLWithPath: path).standardizedFileURL.path
+        }
+    }
+}
+
+extension DataCommand {
+    /// One hospital's row of `growda data split`'s report.
+    struct HospitalCounts: Codable, Equatable {
+        var name: String
+        var classCounts: [Int]
+        var total: Int
+    }
+
+    /// What `growda data split` did, for the table and `--json`.
+    struct SplitReport: Codable, Equatable {
+        var from: String
+        var out: String
+        var mode: String
+        var seed: UInt64
+        var classes: [String]
+        var hospitals: [HospitalCounts]
+        var linked: Int
+        var copied: Int
+
+        /// Per-hospital class counts as an aligned text table with a total row.
+        func table() -> String {
+            let header = ["hospital"] + classes + ["total"]
+            var rows = hospitals.map { [$0.name] + $0.classCounts.map(String.init) + [String($0.total)] }
+            let columnTotals = classes.indices.map { c in hospitals.reduce(0) { $0 + $1.classCounts[c] } }
+            rows.append(["all"] + columnTotals.map(String.init) + [String(hospitals.reduce(0) { $0 + $1.total })])
+            let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
+            func line(_ cells: [String]) -> String {
+                cells.enumerated().map { c, cell in
+                    let pad = String(repeating: " ", count: widths[c] - cell.count)
+                    return c == 0 ? cell + pad : pad + cell
+                }.joined(separator: "  ")
+            }
+            return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        }
+    }
+
+    /// A failure of a `growda data` command, worded for the user.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Progress on standard error: a rewritten line on a terminal, a line per 10% otherwise.
+    final class ProgressLine: @unchecked Sendable {
+        private let label: String
+        private let total: Int
+        private let lock = NSLock()
+        private var lastShown = -1
+        private let isTerminal = isatty(STDERR_FILENO) != 0
+
+        init(label: String, total: Int) {
+            self.label = label
+            self.total = total
+        }
+
+        /// Shows `done` of the total when it moves the display on.
+        func update(_ done: Int) {
+            lock.lock()
+            defer { lock.unlock() }
+            let percent = total == 0 ? 100 : done * 100 / total
+            let step = isTerminal ? percent : percent / 10 * 10
+            guard step != lastShown else { return }
+            lastShown = step
+            let text = "\(label): \(done)/\(total) (\(percent)%)"
+            FileHandle.standardError.write(Data((isTerminal ? "\r" + text : text + "\n").utf8))
+        }
+
+        /// Ends the progress line on a terminal.
+        func finish() {
+            if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+
+    /// Prints a value as pretty, key-sorted JSON on standard output.
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}

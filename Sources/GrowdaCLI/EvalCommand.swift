@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import GrowdaData
+import GrowdaNN
+import GrowdaSafetensors
+
+/// The evaluation figures (JSON keys are part of the interface).
+struct EvalReport: Codable {
+    struct PerClass: Codable {
+        var name: String
+        var support: Int
+        var sensitivity: Double
+        var specificity: Double
+        var auc: Double?
+    }
+    var count: Int
+    var accuracy: Double
+    var balanced_accuracy: Double
+    var auc: Double?
+    var per_class: [PerClass]
+    var confusion: [[Int]]
+    /// For two classes: the decision threshold on p(class 1) used (nil: arg-max).
+    var threshold: Float?
+
+    init(_ m: ClassificationMetrics, threshold: Float? = nil) {
+        count = m.count
+        accuracy = m.accuracy
+        balanced_accuracy = m.balancedAccuracy
+        auc = m.auc
+        per_class = m.perClass.map { PerClass(name: $0.name, support: $0.support, sensitivity: $0.sensitivity, specificity: $0.specificity, auc: $0.auc) }
+        confusion = m.confusion
+        self.threshold = threshold
+    }
+
+    /// A readable block: headline figures, per-class table, confusion matrix.
+    func text(classes: [String]) -> String {
+        var lines = ["samples \(count)  accuracy \(fmt(accuracy))  balanced accuracy \(fmt(balanced_accuracy))  AUC \(fmt(auc))"
+            + (threshold.map { "  (threshold \(fmt(Double($0), 3)))" } ?? "")]
+        let width = max(10, (classes.map(\.count).max() ?? 0) + 2)
+        lines.append("class".padding(toLength: width, withPad: " ", startingAt: 0) + "support  sensitivity  specificity  AUC")
+        for c in per_class {
+            lines.append(c.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                + String(format: "%7d  %11.4f  %11.4f  ", c.support, c.sensitivity, c.specificity) + fmt(c.auc))
+        }
+        lines.append("confusion (rows: true, columns: predicted)")
+        lines.append(" ".padding(toLength: width, withPad: " ", startingAt: 0)
+            + classes.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
+        for (i, row) in confusion.enumerated() {
+            lines.append(classes[i].padding(toLength: width, withPad: " ", startingAt: 0)
+                + row.map { String($0).padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `growda eval`: scores a checkpoint on a labelled folder.
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score a checkpoint on labelled data: accuracy, balanced accuracy, per-class sensitivity and "
+            + "specificity, ROC AUC, confusion matrix.")
+
+    @Option(help: "The checkpoint (.safetensors) to evaluate.")
+    var model: String
+
+    @Option(help: "Labelled data: a folder root/<class>/*.png, or a .csv of signals.")
+    var data: String
+
+    @Option(help: """
+        Two classes only: 'auto' uses the threshold stored in the checkpoint (chosen on validation data), \
+        'argmax' ignores it, or give a number in (0, 1).
+        """)
+    var threshold: String = "auto"
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print one JSON object (keys: accuracy, balanced_accuracy, auc, per_class, confusion).")
+    var json = false
+
+    func validate() throws {
+        if threshold != "auto" && threshold != "argmax" {
+            guard let t = Float(threshold), t > 0, t < 1 else {
+                throw ValidationError("--threshold must be auto, argmax or a number in (0, 1), got '\(threshold)'")
+            }
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        let file = try SafetensorsFile(contentsOf: model)
+        let net = try Model(checkpoint: file, origin: model)
+        let set = try SampleLoading.load(data, inputShape: net.spec.inputShape, classNames: net.spec.classes, quiet: json)
+        let probs = Predictor(model: net, threads: threads).probabilities(set)
+        var t: Float? = nil
+        if net.classCount == 2 {
+            switch threshold {
+            case "auto": t = Model.facts(of: file)["threshold"].flatMap(Float.init)
+            case "argmax": t = nil
+            default: t = Float(threshold)
+            }
+        }
+        let metrics = ClassificationMetrics(probabilities: probs, labels: set.labels, classes: net.spec.classes, threshold: t)
+        let report = EvalReport(metrics, threshold: t)
+        if json { try Terminal.printJSON(report) } else { print(report.text(classes: net.spec.classes)) }
+    }
+}

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import GrowdaData
+import GrowdaNN
+import GrowdaTensor
+
+/// `growda train`: centralized training of a reference model on one folder, with validation.
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on a folder of labelled images (root/<class>/*.png) or a signal CSV.",
+        discussion: """
+            After each epoch the model is scored on --val (AUC, then accuracy); the best epoch's checkpoint \
+            is written atomically to --out. Without --val, the last epoch is kept.
+            """)
+
+    @Option(help: "Training data: a folder root/<class>/*.png, or a .csv of signals for ecg187.")
+    var data: String
+
+    @Option(help: "Validation data in the same layout (the best epoch by validation AUC is kept).")
+    var val: String?
+
+    @Option(help: "Model: \(ModelSpec.referenceNames.joined(separator: ", ")).")
+    var model: String
+
+    @Option(help: "Passes over the training data.")
+    var epochs: Int = 10
+
+    @Option(help: "Samples per optimizer step.")
+    var batch: Int = 32
+
+    @Option(help: "Learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Optimizer: adam or sgd (momentum 0.9).")
+    var optimizer: OptimizerName = .adam
+
+    @Option(help: "Weight decay (decoupled for Adam, L2 for SGD).")
+    var weightDecay: Float = 0
+
+    @Option(help: "Learning-rate schedule over the run: constant or cosine.")
+    var schedule: Schedule = .constant
+
+    @Option(name: .customLong("class-weights"), help: "Class weights: 'auto' (inverse class frequency) or 'none'.")
+    var classWeights: ClassWeighting = .none
+
+    @Flag(help: "Augment training images (small rotation, shift, zoom, brightness, contrast; no flip).")
+    var augment = false
+
+    @Option(help: "Seed for initialisation, shuffling and augmentation.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Where to write the checkpoint (.safetensors).")
+    var out: String
+
+    @Flag(help: "Fail on the first unreadable image instead of skipping it.")
+    var strict = false
+
+    @Flag(help: "Print the final summary as JSON.")
+    var json = false
+
+    enum OptimizerName: String, ExpressibleByArgument, CaseIterable { case adam, sgd }
+    enum Schedule: String, ExpressibleByArgument, CaseIterable { case constant, cosine }
+    enum ClassWeighting: String, ExpressibleByArgument, CaseIterable { case auto, none }
+
+    func validate() throws {
+        guard ModelSpec.referenceNames.contains(model) else {
+            throw ValidationError("unknown --model '\(model)': choose one of \(ModelSpec.referenceNames.joined(separator: ", "))")
+        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+    }
+
+    /// What the run achieved (printed with --json).
+    struct Summary: Codable {
+        var model: String
+        var checkpoint: String
+        var best_epoch: Int
+        var epochs: [EpochRecord]
+        var val: EvalReport?
+    }
+
+    struct EpochRecord: Codable {
+        var epoch: Int
+        var train_loss: Double
+        var train_accuracy: Double
+        var images_per_s: Double
+        var val_accuracy: Double?
+        var val_auc: Double?
+        var val_balanced_accuracy: Double?
+    }
+
+    func run() async throws {
+        let quiet = json
+        let probe = try ModelSpec.reference(model, classes: ["?"]).orThrow()
+        let train = try SampleLoading.load(data, inputShape: probe.inputShape, classNames: nil, quiet: quiet, strict: strict)
+        guard train.classNames.count >= 2 else {
+            throw CLIError("\(data) has \(train.classNames.count) class folder(s); training needs at least two")
+        }
+        let valSet = try val.map {
+            try SampleLoading.load($0, inputShape: probe.inputShape, classNames: train.classNames, quiet: quiet, strict: strict)
+        }
+        let net = try Model(reference: model, classes: train.classNames, seed: seed)
+        let weights = classWeights == .auto ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
+        let optimizerConfig: OptimizerConfig = optimizer == .adam
+            ? .adam(learningRate: lr, weightDecay: weightDecay)
+            : .sgd(learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
+        let trainer = Trainer(
+            model: net, optimizer: optimizerConfig, batchSize: batch, threads: threads, classWeights: weights, seed: seed)
+        let source = augment ? AugmentedDataset(train, augmenter: .standard) : AugmentedDataset(train, augmenter: nil)
+        let predictor = Predictor(model: net, threads: threads)
+        if !quiet {
+            Terminal.note("training \(model) (\(net.parameterCount) parameters) on \(train.count) samples of "
+                + "\(train.classNames.joined(separator: "/")) (\(train.classCounts.map(String.init).joined(separator: "/")))"
+                + (valSet.map { ", validating on \($0.count)" } ?? ""))
+        }
+
+        var records: [EpochRecord] = []
+        var best: (epoch: Int, score: Double, report: EvalReport?)? = nil
+        let progress = Terminal.ProgressLine(enabled: !quiet)
+        for epoch in 1...epochs {
+            if schedule == .cosine {
+                let t = Double(epoch - 1) / Double(epochs)
+                trainer.optimizer.learningRate = lr * Float(0.5 * (1 + cos(Double.pi * t)))
+            }
+            let stats = trainer.trainEpoch(source) { p in
+                progress.update(
+                    fraction: Double(p.step) / Double(p.steps),
+                    "epoch \(epoch)/\(epochs) step \(p.step)/\(p.steps) loss \(fmt(p.stats.loss)) "
+                        + "acc \(fmt(p.stats.accuracy, 3)) \(Int(p.stats.samplesPerSecond)) img/s")
+            }
+            progress.finish()
+            var record = EpochRecord(
+                epoch: epoch, train_loss: stats.loss, train_accuracy: stats.accuracy, images_per_s: stats.samplesPerSecond)
+            var report: EvalReport?
+            if let valSet {
+                let probs = predictor.probabilities(valSet)
+                let metrics = ClassificationMetrics(probabilities: probs, labels: valSet.labels, classes: valSet.classNames)
+                let threshold = valSet.classNames.count == 2
+                    ? ClassificationMetrics.bestThreshold(probabilities: probs, labels: valSet.labels) : nil
+                report = EvalReport(metrics, threshold: threshold)
+                record.val_accuracy = metrics.accuracy
+                record.val_auc = metrics.auc
+                record.val_balanced_accuracy = metrics.balancedAccuracy
+            }
+            records.append(record)
+            if !quiet {
+                var line = "epoch \(epoch)/\(epochs): loss \(fmt(stats.loss)) acc \(fmt(stats.accuracy)) "
+                    + "\(Int(stats.samplesPerSecond)) img/s"
+                if let r = report { line += " | val acc \(fmt(r.accuracy)) bal.acc \(fmt(r.balanced_accuracy)) auc \(fmt(r.auc))" }
+                Terminal.note(line)
+            }
+            // Keep the best by validation AUC (accuracy breaks ties); without validation, the last.
+            let score = report.map { ($0.auc ?? 0) * 10 + $0.accuracy } ?? Double(epoch)
+            if best == nil || score > best!.score {
+                best = (epoch, score, report)
+                var facts = ["epoch": String(epoch), "train_loss": fmt(stats.loss, 6), "seed": String(seed)]
+                if let r = report {
+                    facts["val_accuracy"] = fmt(r.accuracy, 6)
+                    facts["val_auc"] = fmt(r.auc, 6)
+                    if let t = r.threshold { facts["threshold"] = String(t) }
+                }
+                try net.save(to: out, facts: facts)
+            }
+        }
+        let summary = Summary(model: model, checkpoint: out, best_epoch: best!.epoch, epochs: records, val: best!.report)
+        if json {
+            try Terminal.printJSON(summary)
+        } else {
+            print("best epoch \(summary.best_epoch) written to \(out)")
+            if let r = summary.val { print(r.text(classes: train.classNames)) }
+        }
+    }
+}
+
+extension Optional {
+    /// The value, or a CLI error when nil (for values validate() already checked).
+    func orThrow(_ message: String = "internal error: missing value") throws -> Wrapped {
+        guard let value = self else { throw CLIError(message) }
+        return value
+    }
+}

@@ -1,0 +1,36 @@
+import GrowdaTensor
+
+extension Dataset: SampleSource {
+    /// Fills a batch without augmentation (evaluation, prediction).
+    public func fillBatch(indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator) {
+        fillBatch(indices: indices, into: &x, labels: &labels, augmenter: nil, rng: &rng)
+    }
+}
+
+/// A data set seen through an augmenter: every batch drawn from it is freshly augmented (training).
+public struct AugmentedDataset: SampleSource {
+    /// The samples.
+    public let dataset: Dataset
+    /// The augmentation, or nil for the samples as they are.
+    public let augmenter: Augmenter?
+
+    /// `dataset` augmented by `augmenter` (nil: unchanged; signals are never augmented).
+    public init(_ dataset: Dataset, augmenter: Augmenter?) {
+        self.dataset = dataset
+        self.augmenter = dataset.holdsImages ? augmenter : nil
+    }
+
+    /// The number of samples.
+    public var count: Int { dataset.count }
+    /// The shape of one sample.
+    public var sampleShape: [Int] { dataset.sampleShape }
+    /// Each sample's class index.
+    public var labels: [Int32] { dataset.labels }
+    /// Class names in label order.
+    public var classNames: [String] { dataset.classNames }
+
+    /// Fills a batch, augmenting each image with parameters drawn from `rng`.
+    public func fillBatch(indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator) {
+        dataset.fillBatch(indices: indices, into: &x, labels: &labels, augmenter: augmenter, rng: &rng)
+    }
+}

@@ -1,2 +1,0 @@
-/// The GrowdaData module. See README.md for the map of targets.
-public enum GrowdaDataModule {}
