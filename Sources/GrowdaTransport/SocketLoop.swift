@@ -22,6 +22,12 @@ public final class SocketLoop: Sendable {
         public let socket: Int
         /// The message's frames (for a ROUTER, the first is the sender's routing id).
         public let frames: [Frame]
+
+        /// A message received on `socket` (for fakes in tests).
+        public init(socket: Int, frames: [Frame]) {
+            self.socket = socket
+            self.frames = frames
+        }
     }
 
     /// A monitor event of the socket at index `socket`.
@@ -30,6 +36,12 @@ public final class SocketLoop: Sendable {
         public let socket: Int
         /// What happened.
         public let event: MonitorEvent
+
+        /// An event of `socket` (for fakes in tests).
+        public init(socket: Int, event: MonitorEvent) {
+            self.socket = socket
+            self.event = event
+        }
     }
 
     /// What the loop has done so far; read from any thread.
@@ -139,7 +151,8 @@ public final class SocketLoop: Sendable {
     }
 
     /// Queues `frames` to be sent as one message on the socket at index `socket`, from any thread.
-    /// Returns false, and counts a refusal, when the send queue is full; false after shutdown.
+    /// Returns false, and counts a refusal, when the send queue is full; false (uncounted) once the
+    /// loop has stopped.
     public func send(_ frames: [Frame], on socket: Int) -> Bool {
         precondition(socketTypes.indices.contains(socket), "no socket \(socket) in this loop")
         precondition(socketTypes[socket].canSend, "a \(socketTypes[socket]) socket cannot send")
@@ -159,7 +172,9 @@ public final class SocketLoop: Sendable {
     public var failure: ZMQError? { state.failure }
 
     /// Sends what is queued, closes the sockets, ends ``messages`` and ``events`` and joins the
-    /// thread. Blocks at most about the sockets' linger. Safe to call more than once, from any thread.
+    /// thread. Does not wait for delivery: queued messages get up to the sockets' linger to leave,
+    /// which the context's termination (when its last socket is gone) waits for. Safe to call more
+    /// than once, from any thread.
     public func shutdown() {
         if state.requestStop() {
             finished.wait()
@@ -245,6 +260,11 @@ final class LoopState: @unchecked Sendable {
         }
     }
 
+    /// Marks a loop whose thread has ended (asked to, or on a failure): sends are refused from now on.
+    func markStopped() {
+        lock.withLock { phase = .stopped }
+    }
+
     /// Closes the waking socket once the thread has finished.
     func closeWake() {
         lock.withLock {
@@ -297,7 +317,10 @@ final class LoopWorker: @unchecked Sendable {
 
     /// Polls until asked to stop or a socket fails, then closes everything.
     func run() {
-        defer { finish() }
+        defer {
+            state.markStopped()
+            finish()
+        }
         guard let wake else { return }
         let poller = ZMQPoller()
         poller.add(wake)

@@ -89,6 +89,25 @@ import Testing
         #expect(accepted?.socket == 0)
     }
 
+    @Test func terminatedContextStopsTheLoopWithATypedFailure() async throws {
+        let pull = try makeSocket(.pull, context)
+        try pull.bind("tcp://127.0.0.1:*")
+        let push = try makeSocket(.push, context)
+        let loop = try SocketLoop(sockets: [pull, push])
+        defer { loop.shutdown() }
+        context.shutdown()
+        let count = await withWatchdog(loop) {
+            var count = 0
+            for await _ in loop.messages { count += 1 }
+            return count
+        }
+        #expect(count == 0)
+        #expect(loop.failure?.kind == .contextTerminated)
+        #expect(loop.failure?.call == "zmq_poll")
+        #expect(!loop.send([Frame("x")], on: 1))
+        #expect(loop.counters.refused == 0)
+    }
+
     @Test func shutdownOfAnUnstartedLoopClosesItsSockets() throws {
         let pull = try makeSocket(.pull, context)
         let loop = try SocketLoop(
