@@ -83,8 +83,14 @@ public struct MonitorEvent: Sendable, Equatable {
     init?(frames: [Frame]) {
         guard frames.count == 2, frames[0].count == 6 else { return nil }
         let (id, value) = frames[0].withUnsafeBytes { raw in
-            (raw.loadUnaligned(fromByteOffset: 0, as: UInt16.self), raw.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            (
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt16.self),
+                raw.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+            )
         }
-        self.init(event: SocketEvent(event: id, value: value), endpoint: String(decoding: frames[1].bytes, as: UTF8.self))
+        self.init(
+            event: SocketEvent(event: id, value: value),
+            endpoint: String(decoding: frames[1].bytes, as: UTF8.self)
+        )
     }
 }

@@ -86,8 +86,12 @@ public final class SocketLoop: Sendable {
         name: String = "growda-zmq"
     ) throws(ZMQError) {
         try self.init(
-            sockets: sockets, receiveCapacity: receiveCapacity, sendCapacity: sendCapacity,
-            monitorEvents: monitorEvents, name: name, start: true
+            sockets: sockets,
+            receiveCapacity: receiveCapacity,
+            sendCapacity: sendCapacity,
+            monitorEvents: monitorEvents,
+            name: name,
+            start: true
         )
     }
 
@@ -118,8 +122,13 @@ public final class SocketLoop: Sendable {
         let monitors = monitorEvents ? try sockets.map { (s) throws(ZMQError) in try SocketMonitor(s) } : []
 
         let (messages, messageSink) = AsyncStream.makeStream(
-            of: Message.self, bufferingPolicy: .bufferingOldest(receiveCapacity))
-        let (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingOldest(receiveCapacity))
+            of: Message.self,
+            bufferingPolicy: .bufferingOldest(receiveCapacity)
+        )
+        let (events, eventSink) = AsyncStream.makeStream(
+            of: Event.self,
+            bufferingPolicy: .bufferingOldest(receiveCapacity)
+        )
         if !monitorEvents { eventSink.finish() }
 
         self.messages = messages
@@ -128,8 +137,12 @@ public final class SocketLoop: Sendable {
         socketTypes = sockets.map(\.type)
         state = LoopState(sendCapacity: sendCapacity, wake: wakeSender)
         worker = LoopWorker(
-            sockets: sockets, wake: wakeReceiver, monitors: monitors, state: state,
-            messageSink: messageSink, eventSink: eventSink
+            sockets: sockets,
+            wake: wakeReceiver,
+            monitors: monitors,
+            state: state,
+            messageSink: messageSink,
+            eventSink: eventSink
         )
         if start { self.start() }
     }
@@ -324,7 +337,9 @@ final class LoopWorker: @unchecked Sendable {
         guard let wake else { return }
         let poller = ZMQPoller()
         poller.add(wake)
-        let receivers = sockets.indices.filter { sockets[$0].type.canReceive }.map { (poll: poller.add(sockets[$0]), socket: $0) }
+        let receivers = sockets.indices.filter { sockets[$0].type.canReceive }.map {
+            (poll: poller.add(sockets[$0]), socket: $0)
+        }
         let monitorPolls = monitors.map { poller.add($0.pair) }
         do {
             while true {

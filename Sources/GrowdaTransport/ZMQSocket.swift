@@ -15,7 +15,8 @@ public final class ZMQSocket {
     private var receiveMessage = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
 
     /// A new socket of `type` in `context`, with `configuration`'s options for that type.
-    public init(_ type: SocketType, context: ZMQContext, configuration: SocketConfiguration = .init()) throws(ZMQError) {
+    public init(_ type: SocketType, context: ZMQContext, configuration: SocketConfiguration = .init()) throws(ZMQError)
+    {
         self.type = type
         self.context = context
         handle = try check("zmq_socket", detail: type.description) { zmq_socket(context.handle, type.rawValue) }

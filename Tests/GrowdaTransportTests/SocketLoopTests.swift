@@ -62,7 +62,13 @@ import Testing
         try push.connect(endpoint)
         // Not started yet, so nothing drains the queue while it fills.
         let loop = try SocketLoop(
-            sockets: [push], receiveCapacity: 4, sendCapacity: 3, monitorEvents: false, name: "test", start: false)
+            sockets: [push],
+            receiveCapacity: 4,
+            sendCapacity: 3,
+            monitorEvents: false,
+            name: "test",
+            start: false
+        )
         let accepted = (0..<5).map { loop.send([Frame("\($0)")], on: 0) }
         #expect(accepted == [true, true, true, false, false])
         #expect(loop.counters.refused == 2)
@@ -108,12 +114,23 @@ import Testing
         #expect(loop.counters.refused == 0)
     }
 
-    @Test func shutdownOfAnUnstartedLoopClosesItsSockets() throws {
-        let pull = try makeSocket(.pull, context)
+    @Test func anUnstartedLoopShutsDownAndStaysDown() async throws {
+        let push = try makeSocket(.push, context)
         let loop = try SocketLoop(
-            sockets: [pull], receiveCapacity: 1, sendCapacity: 1, monitorEvents: false, name: "test", start: false)
+            sockets: [push],
+            receiveCapacity: 1,
+            sendCapacity: 1,
+            monitorEvents: false,
+            name: "test",
+            start: false
+        )
+        #expect(loop.send([Frame("queued")], on: 0))
         loop.shutdown()
         loop.start()
+        var count = 0
+        for await _ in loop.messages { count += 1 }
+        #expect(count == 0)
+        #expect(!loop.send([Frame("late")], on: 0))
         #expect(loop.counters == SocketLoop.Counters())
     }
 }
