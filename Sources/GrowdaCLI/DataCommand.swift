@@ -6,8 +6,8 @@ import GrowdaData
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Make and prepare image data: synthetic chest X-rays, per-hospital splits.",
-        subcommands: [Synth.self, Split.self]
+        abstract: "Make and prepare image data: synthetic chest X-rays, per-hospital splits, held-out sets.",
+        subcommands: [Synth.self, Split.self, Holdout.self]
     )
 }
 
@@ -131,20 +131,19 @@ extension DataCommand {
             let catalog = try ImageCatalog.scanFolder(from)
             let parts = try HospitalSplit.split(
                 catalog, hospitals: hospitals, mode: mode, seed: seed, minimumPerHospital: minPerHospital)
-            try prepareEmptyFolder(out)
+            var placer = FilePlacer(copy: copy)
+            try placer.prepareEmptyFolder(out)
 
             let names = (1...hospitals).map { String(format: "hospital-%0\(max(2, String(hospitals).count))d", $0) }
             let progress = ProgressLine(label: "placing files", total: catalog.entries.count)
-            var linked = 0, copied = 0, done = 0
+            var done = 0
             for (hospital, indices) in zip(names, parts) {
                 for name in catalog.classNames {
-                    try makeFolder(out + "/" + hospital + "/" + name)
+                    try placer.makeFolder(out + "/" + hospital + "/" + name)
                 }
                 for i in indices {
                     let entry = catalog.entries[i]
-                    let target = "\(out)/\(hospital)/\(catalog.classNames[Int(entry.label)])/"
-                        + URL(fileURLWithPath: entry.path).lastPathComponent
-                    if try place(entry.path, at: target) { linked += 1 } else { copied += 1 }
+                    try placer.put(entry.path, into: "\(out)/\(hospital)/\(catalog.classNames[Int(entry.label)])")
                     done += 1
                     progress.update(done)
                 }
@@ -157,17 +156,32 @@ extension DataCommand {
             }
             let report = SplitReport(
                 from: from, out: out, mode: mode.description, seed: seed, classes: catalog.classNames,
-                hospitals: rows, linked: linked, copied: copied)
+                hospitals: rows, linked: placer.linked, copied: placer.copied)
             if json {
                 try DataCommand.printJSON(report)
             } else {
                 print(report.table())
-                print("\(linked) files hard-linked, \(copied) copied into \(out)")
+                print("\(placer.linked) files hard-linked, \(placer.copied) copied into \(out)")
             }
         }
 
+        private func standardized(_ path: String) -> String {
+            URL(fileURLWithPath: path).standardizedFileURL.path
+        }
+    }
+}
+
+
+extension DataCommand {
+    /// Puts files of a split into a new folder tree: hard links where possible, else copies.
+    struct FilePlacer {
+        /// Copy instead of linking.
+        var copy: Bool
+        /// Files linked and copied so far.
+        var linked = 0, copied = 0
+
         /// Creates `path` if missing; refuses a non-empty folder so splits never mix.
-        private func prepareEmptyFolder(_ path: String) throws {
+        func prepareEmptyFolder(_ path: String) throws {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
                 guard isFolder.boolValue else {
@@ -181,7 +195,7 @@ extension DataCommand {
             try makeFolder(path)
         }
 
-        private func makeFolder(_ path: String) throws {
+        func makeFolder(_ path: String) throws {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
@@ -190,7 +204,7 @@ extension DataCommand {
         }
 
         /// Hard-links `source` at `target` unless --copy; copies when linking fails. True when linked.
-        private func place(_ source: String, at target: String) throws -> Bool {
+        func place(_ source: String, at target: String) throws -> Bool {
             if !copy && link(source, target) == 0 { return true }
             do {
                 try FileManager.default.copyItem(atPath: source, toPath: target)
@@ -200,8 +214,10 @@ extension DataCommand {
             return false
         }
 
-        private func standardized(_ path: String) -> String {
-            URL(fileURLWithPath: path).standardizedFileURL.path
+        /// Places `source` under `folder` with its own file name, counting links and copies.
+        mutating func put(_ source: String, into folder: String) throws {
+            let target = folder + "/" + URL(fileURLWithPath: source).lastPathComponent
+            if try place(source, at: target) { linked += 1 } else { copied += 1 }
         }
     }
 }

@@ -15,13 +15,13 @@ struct DemoCommand: AsyncParsableCommand {
     var out: String?
 
     @Option(help: "Training images per class (validation gets a quarter as many).")
-    var perClass: Int = 600
+    var perClass: Int = 1000
 
     @Option(help: "Image size in pixels (the model is small28 at 28, xray128 at 128).")
     var size: Int = 28
 
     @Option(help: "Training epochs.")
-    var epochs: Int = 6
+    var epochs: Int = 12
 
     @Option(help: "Seed.")
     var seed: UInt64 = 7
@@ -47,11 +47,11 @@ struct DemoCommand: AsyncParsableCommand {
         let trainDir = root.appendingPathComponent("train").path, valDir = root.appendingPathComponent("val").path
         let modelName = size == 28 ? "small28" : "xray128"
 
-        print("1. synthesizing \(perClass) training and \(perClass / 4) validation images per class (\(size)×\(size))")
+        Terminal.say("1. synthesizing \(perClass) training and \(perClass / 4) validation images per class (\(size)×\(size))")
         try SyntheticXray.write(perClass: perClass, size: size, seed: seed, to: trainDir)
         try SyntheticXray.write(perClass: perClass / 4, size: size, seed: seed &+ 1_000_003, to: valDir)
 
-        print("2. training \(modelName) for \(epochs) epochs")
+        Terminal.say("2. training \(modelName) for \(epochs) epochs")
         let checkpoint = root.appendingPathComponent("\(modelName).safetensors").path
         var train = try TrainCommand.parse([
             "--data", trainDir, "--val", valDir, "--model", modelName, "--epochs", String(epochs),
@@ -59,7 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
         ])
         try await train.run()
 
-        print("3. evaluating \(checkpoint) on the validation images")
+        Terminal.say("3. evaluating \(checkpoint) on the validation images")
         var eval = try EvalCommand.parse(["--model", checkpoint, "--data", valDir, "--threads", String(threads)])
         try await eval.run()
         if out != nil { print("data and model kept in \(root.path)") }

@@ -21,6 +21,8 @@ struct EvalReport: Codable {
     var confusion: [[Int]]
     /// For two classes: the decision threshold on p(class 1) used (nil: arg-max).
     var threshold: Float?
+    /// For two classes, while training: the threshold that maximises balanced accuracy on these data.
+    var chosen_threshold: Float?
 
     init(_ m: ClassificationMetrics, threshold: Float? = nil) {
         count = m.count

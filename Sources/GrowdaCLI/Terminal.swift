@@ -5,6 +5,12 @@ enum Terminal {
     /// Whether stderr is a terminal (progress redraws in place only then).
     static let stderrIsTTY = isatty(2) != 0
 
+    /// Prints a line to stdout and flushes it, so it keeps its place among stderr's lines.
+    static func say(_ message: String) {
+        print(message)
+        fflush(nil)
+    }
+
     /// Writes a line to stderr.
     static func note(_ message: String) {
         FileHandle.standardError.write(Data((message + "\n").utf8))

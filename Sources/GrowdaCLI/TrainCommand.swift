@@ -144,7 +144,8 @@ struct TrainCommand: AsyncParsableCommand {
                 let metrics = ClassificationMetrics(probabilities: probs, labels: valSet.labels, classes: valSet.classNames)
                 let threshold = valSet.classNames.count == 2
                     ? ClassificationMetrics.bestThreshold(probabilities: probs, labels: valSet.labels) : nil
-                report = EvalReport(metrics, threshold: threshold)
+                report = EvalReport(metrics)
+                report?.chosen_threshold = threshold
                 record.val_accuracy = metrics.accuracy
                 record.val_auc = metrics.auc
                 record.val_balanced_accuracy = metrics.balancedAccuracy
@@ -164,7 +165,7 @@ struct TrainCommand: AsyncParsableCommand {
                 if let r = report {
                     facts["val_accuracy"] = fmt(r.accuracy, 6)
                     facts["val_auc"] = fmt(r.auc, 6)
-                    if let t = r.threshold { facts["threshold"] = String(t) }
+                    if let t = r.chosen_threshold { facts["threshold"] = String(t) }
                 }
                 try net.save(to: out, facts: facts)
             }
@@ -174,7 +175,13 @@ struct TrainCommand: AsyncParsableCommand {
             try Terminal.printJSON(summary)
         } else {
             print("best epoch \(summary.best_epoch) written to \(out)")
-            if let r = summary.val { print(r.text(classes: train.classNames)) }
+            if let r = summary.val {
+                print(r.text(classes: train.classNames))
+                if let t = r.chosen_threshold {
+                    print("decision threshold on p(\(train.classNames[1])) chosen on validation: \(fmt(Double(t), 3)) "
+                        + "(stored in the checkpoint; `growda eval` and `predict` use it)")
+                }
+            }
         }
     }
 }
