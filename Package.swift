@@ -59,6 +59,6 @@ let package = Package(
         .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
         .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport"]),
         .testTarget(name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaTestKit"]),
-        .testTarget(name: "GrowdaCLITests", dependencies: ["GrowdaCLI", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaCLITests", dependencies: ["GrowdaCLI", "GrowdaTestKit"], exclude: ["Golden"]),
     ]
 )

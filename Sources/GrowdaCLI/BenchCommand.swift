@@ -15,8 +15,9 @@ struct BenchCommand: AsyncParsableCommand {
 
 /// Options every benchmark takes.
 struct BenchOptions: ParsableArguments {
-    @Option(help: "Threads to use (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
+    /// The thread count in force.
+    var threads: Int { threadOptions.count }
 
     @Option(help: "Seconds to time each model for (after warm-up).")
     var seconds: Double = 4
@@ -25,7 +26,6 @@ struct BenchOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
     }
 }

@@ -26,8 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 7
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         guard size == 28 || size == 128 else { throw ValidationError("--size must be 28 (small28) or 128 (xray128)") }
@@ -55,12 +54,12 @@ struct DemoCommand: AsyncParsableCommand {
         let checkpoint = root.appendingPathComponent("\(modelName).safetensors").path
         var train = try TrainCommand.parse([
             "--data", trainDir, "--val", valDir, "--model", modelName, "--epochs", String(epochs),
-            "--augment", "--seed", String(seed), "--threads", String(threads), "--out", checkpoint,
+            "--augment", "--seed", String(seed), "--threads", String(threadOptions.count), "--out", checkpoint,
         ])
         try await train.run()
 
         Terminal.say("3. evaluating \(checkpoint) on the validation images")
-        var eval = try EvalCommand.parse(["--model", checkpoint, "--data", valDir, "--threads", String(threads)])
+        var eval = try EvalCommand.parse(["--model", checkpoint, "--data", valDir, "--threads", String(threadOptions.count)])
         try await eval.run()
         if out != nil { print("data and model kept in \(root.path)") }
     }

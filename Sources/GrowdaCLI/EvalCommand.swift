@@ -74,8 +74,7 @@ struct EvalCommand: AsyncParsableCommand {
         """)
     var threshold: String = "auto"
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Print one JSON object (keys: accuracy, balanced_accuracy, auc, per_class, confusion).")
     var json = false
@@ -86,14 +85,19 @@ struct EvalCommand: AsyncParsableCommand {
                 throw ValidationError("--threshold must be auto, argmax or a number in (0, 1), got '\(threshold)'")
             }
         }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() async throws {
+        let (report, classes) = try evaluate()
+        if json { try Terminal.printJSON(report) } else { print(report.text(classes: classes)) }
+    }
+
+    /// Loads the checkpoint and the data, and scores them.
+    func evaluate() throws -> (EvalReport, classes: [String]) {
         let file = try SafetensorsFile(contentsOf: model)
         let net = try Model(checkpoint: file, origin: model)
         let set = try SampleLoading.load(data, inputShape: net.spec.inputShape, classNames: net.spec.classes, quiet: json)
-        let probs = Predictor(model: net, threads: threads).probabilities(set)
+        let probs = Predictor(model: net, threads: threadOptions.count).probabilities(set)
         var t: Float? = nil
         if net.classCount == 2 {
             switch threshold {
@@ -103,7 +107,6 @@ struct EvalCommand: AsyncParsableCommand {
             }
         }
         let metrics = ClassificationMetrics(probabilities: probs, labels: set.labels, classes: net.spec.classes, threshold: t)
-        let report = EvalReport(metrics, threshold: t)
-        if json { try Terminal.printJSON(report) } else { print(report.text(classes: net.spec.classes)) }
+        return (EvalReport(metrics, threshold: t), net.spec.classes)
     }
 }

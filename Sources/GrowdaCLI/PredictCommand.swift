@@ -15,17 +15,15 @@ struct PredictCommand: AsyncParsableCommand {
     var model: String
 
     @Argument(help: "PNG images to diagnose.")
-    var files: [String]
+    var files: [String] = []
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one PNG file to diagnose") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     struct Prediction: Codable {
@@ -44,6 +42,22 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let output = try predict()
+        if json {
+            try Terminal.printJSON(output)
+        } else {
+            for p in output.predictions {
+                if let error = p.error { print("\(p.file): error: \(error)"); continue }
+                let probs = output.classes.map { "\($0) \(fmt(Double(p.probabilities![$0]!), 3))" }.joined(separator: "  ")
+                print("\(p.file): \(p.predicted!)  (\(probs))  \(fmt(p.ms, 2)) ms")
+            }
+            print("\(files.count) image(s) in \(fmt(output.total_ms, 1)) ms")
+        }
+        if output.predictions.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+    }
+
+    /// Loads the checkpoint and diagnoses every file; a file that cannot be read gets an error entry.
+    func predict() throws -> Output {
         let file = try SafetensorsFile(contentsOf: model)
         let net = try Model(checkpoint: file, origin: model)
         let shape = net.spec.inputShape
@@ -51,10 +65,9 @@ struct PredictCommand: AsyncParsableCommand {
             throw CLIError("\(model) is a signal model (\(shape)); use `growda eval --data FILE.csv` for signals")
         }
         let threshold = net.classCount == 2 ? Model.facts(of: file)["threshold"].flatMap(Float.init) : nil
-        let predictor = Predictor(model: net, threads: threads, chunk: 1)
+        let predictor = Predictor(model: net, threads: threadOptions.count, chunk: 1)
         let start = DispatchTime.now().uptimeNanoseconds
         var predictions: [Prediction] = []
-        var failures = 0
         for path in files {
             let t0 = DispatchTime.now().uptimeNanoseconds
             do {
@@ -67,21 +80,10 @@ struct PredictCommand: AsyncParsableCommand {
                     file: path, predicted: net.spec.classes[best],
                     probabilities: Dictionary(uniqueKeysWithValues: zip(net.spec.classes, p)), ms: ms))
             } catch {
-                failures += 1
                 predictions.append(Prediction(file: path, error: "\(error)"))
             }
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        if json {
-            try Terminal.printJSON(Output(model: model, classes: net.spec.classes, predictions: predictions, total_ms: total))
-        } else {
-            for p in predictions {
-                if let error = p.error { print("\(p.file): error: \(error)"); continue }
-                let probs = net.spec.classes.map { "\($0) \(fmt(Double(p.probabilities![$0]!), 3))" }.joined(separator: "  ")
-                print("\(p.file): \(p.predicted!)  (\(probs))  \(fmt(p.ms, 2)) ms")
-            }
-            print("\(files.count) image(s) in \(fmt(total, 1)) ms")
-        }
-        if failures > 0 { throw ExitCode(1) }
+        return Output(model: model, classes: net.spec.classes, predictions: predictions, total_ms: total)
     }
 }

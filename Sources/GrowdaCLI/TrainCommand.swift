@@ -50,8 +50,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Seed for initialisation, shuffling and augmentation.")
     var seed: UInt64 = 1
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(help: "Where to write the checkpoint (.safetensors).")
     var out: String
@@ -73,7 +72,6 @@ struct TrainCommand: AsyncParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
     }
 
@@ -112,9 +110,9 @@ struct TrainCommand: AsyncParsableCommand {
             ? .adam(learningRate: lr, weightDecay: weightDecay)
             : .sgd(learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
         let trainer = Trainer(
-            model: net, optimizer: optimizerConfig, batchSize: batch, threads: threads, classWeights: weights, seed: seed)
+            model: net, optimizer: optimizerConfig, batchSize: batch, threads: threadOptions.count, classWeights: weights, seed: seed)
         let source = augment ? AugmentedDataset(train, augmenter: .standard) : AugmentedDataset(train, augmenter: nil)
-        let predictor = Predictor(model: net, threads: threads)
+        let predictor = Predictor(model: net, threads: threadOptions.count)
         if !quiet {
             Terminal.note("training \(model) (\(net.parameterCount) parameters) on \(train.count) samples of "
                 + "\(train.classNames.joined(separator: "/")) (\(train.classCounts.map(String.init).joined(separator: "/")))"

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Testing
+
+@testable import GrowdaCLI
+
+/// Every command's --help text against a committed golden file (Tests/GrowdaCLITests/Golden/NAME.txt),
+/// as swift-argument-parser does for its own examples. After an intended change, regenerate with
+/// `GROWDA_UPDATE_GOLDEN=1 swift test --filter HelpGoldenTests` and review the diff.
+@Suite struct HelpGoldenTests {
+    static let commands: [(name: String, type: any ParsableCommand.Type)] = [
+        ("growda", Growda.self),
+        ("demo", DemoCommand.self),
+        ("data", DataCommand.self),
+        ("data-synth", DataCommand.Synth.self),
+        ("data-split", DataCommand.Split.self),
+        ("data-holdout", DataCommand.Holdout.self),
+        ("train", TrainCommand.self),
+        ("eval", EvalCommand.self),
+        ("predict", PredictCommand.self),
+        ("bench", BenchCommand.self),
+        ("bench-train", BenchTrain.self),
+        ("bench-predict", BenchPredict.self),
+    ]
+
+    static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    @Test(arguments: commands.map(\.name))
+    func helpMatchesGolden(name: String) throws {
+        let type = Self.commands.first { $0.name == name }!.type
+        let help = Growda.helpMessage(for: type, columns: 100)
+        let file = Self.goldenFolder.appendingPathComponent("\(name).txt")
+        if ProcessInfo.processInfo.environment["GROWDA_UPDATE_GOLDEN"] == "1" {
+            try help.write(to: file, atomically: true, encoding: .utf8)
+        }
+        let golden = try String(contentsOf: file, encoding: .utf8)
+        #expect(help == golden, "help of '\(name)' changed; regenerate the golden file if intended")
+    }
+
+    /// Every command a user can run is covered here.
+    @Test func everyCommandHasAGolden() {
+        func walk(_ type: any ParsableCommand.Type) -> Int {
+            1 + type.configuration.subcommands.reduce(0) { $0 + walk($1) }
+        }
+        #expect(walk(Growda.self) == Self.commands.count)
+    }
+}
