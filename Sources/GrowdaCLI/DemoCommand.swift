@@ -8,7 +8,7 @@ import GrowdaTensor
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Make a synthetic chest X-ray set, train a model on it and evaluate it, end to end.",
+        abstract: "Make a synthetic chest X-ray set, train and validate a model on it, and diagnose images with it.",
         discussion: "Nothing is needed but this program: the images are drawn from a seed. Use --out to keep them.")
 
     @Option(help: "Folder to keep the data and model in (default: a temporary folder, removed afterwards).")
@@ -58,9 +58,13 @@ struct DemoCommand: AsyncParsableCommand {
         ])
         try await train.run()
 
-        Terminal.say("3. evaluating \(checkpoint) on the validation images")
-        var eval = try EvalCommand.parse(["--model", checkpoint, "--data", valDir, "--threads", String(threadOptions.count)])
-        try await eval.run()
+        Terminal.say("3. diagnosing one validation image of each class with \(checkpoint)")
+        let samples = try SyntheticXray.classNames.map { name in
+            let folder = valDir + "/" + name
+            return folder + "/" + (try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first ?? "")
+        }
+        var predict = try PredictCommand.parse(["--model", checkpoint, "--threads", String(threadOptions.count)] + samples)
+        try await predict.run()
         if out != nil { print("data and model kept in \(root.path)") }
     }
 }
