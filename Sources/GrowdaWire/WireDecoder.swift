@@ -83,8 +83,13 @@ public enum WireDecoder {
         guard verifyKey.isValidSignature(signature, for: digest) else { throw .badMAC }
     }
 
-    /// Parses the opened body as safetensors within the limits.
+    /// Parses the opened body as safetensors within the limits. A header length that reaches past the
+    /// body is malformed (a false claim, not a large message); one that fits but is above the limit is
+    /// oversize.
     private static func parseBody(_ plaintext: [UInt8], limits: WireLimits) throws(RejectionReason) -> SafetensorsFile {
+        guard plaintext.count >= 8 else { throw .malformed }
+        let claimed = plaintext[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard claimed <= UInt64(plaintext.count - 8) else { throw .malformed }
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(bytes: plaintext, maxHeaderBytes: limits.maxHeaderBytes)
