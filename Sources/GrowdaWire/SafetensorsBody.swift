@@ -32,7 +32,8 @@ struct SafetensorsBody {
             json.append(UInt8(ascii: ":"))
             let end = offset + values.count * MemoryLayout<Float>.size
             let dimensions = shape.map(String.init).joined(separator: ",")
-            json.append(contentsOf: "{\"dtype\":\"F32\",\"shape\":[\(dimensions)],\"data_offsets\":[\(offset),\(end)]}".utf8)
+            json.append(
+                contentsOf: "{\"dtype\":\"F32\",\"shape\":[\(dimensions)],\"data_offsets\":[\(offset),\(end)]}".utf8)
             offset = end
         }
         json.append(UInt8(ascii: "}"))
@@ -50,15 +51,12 @@ struct SafetensorsBody {
         precondition(destination.count == byteCount, "the body buffer must be sized with byteCount")
         destination.storeBytes(of: UInt64(header.count).littleEndian, toByteOffset: 0, as: UInt64.self)
         var offset = 8
-        header.withUnsafeBytes { source in
-            UnsafeMutableRawBufferPointer(rebasing: destination[offset..<(offset + source.count)]).copyMemory(from: source)
-        }
-        offset += header.count
-        tensors.forEach { _, _, values in
-            let source = UnsafeRawBufferPointer(values)
-            UnsafeMutableRawBufferPointer(rebasing: destination[offset..<(offset + source.count)]).copyMemory(from: source)
+        func append(_ source: UnsafeRawBufferPointer) {
+            UnsafeMutableRawBufferPointer(rebasing: destination[offset...]).copyMemory(from: source)
             offset += source.count
         }
+        header.withUnsafeBytes(append)
+        tensors.forEach { _, _, values in append(UnsafeRawBufferPointer(values)) }
     }
 
     /// The body as a new array.

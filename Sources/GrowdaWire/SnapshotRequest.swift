@@ -28,6 +28,7 @@ extension SnapshotRequest: MessageBody {
 
     init(sender: UInt32, fields: MetadataFields, tensors: WireTensors, limits: WireLimits) throws(RejectionReason) {
         guard tensors.count == 0 else { throw .malformed }
-        self.init(node: sender, requestID: try fields.uint64("request_id"), haveVersion: try fields.version("have_version"))
+        self.init(
+            node: sender, requestID: try fields.uint64("request_id"), haveVersion: try fields.version("have_version"))
     }
 }

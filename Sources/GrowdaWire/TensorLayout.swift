@@ -38,8 +38,8 @@ enum TensorScan {
         let count = values.count
         var index = 0
         while index + 4 <= count {
-            let (x, y, z, w) = (Double(values[index]), Double(values[index + 1]), Double(values[index + 2]),
-                                Double(values[index + 3]))
+            let x = Double(values[index]), y = Double(values[index + 1])
+            let z = Double(values[index + 2]), w = Double(values[index + 3])
             a += x * x
             b += y * y
             c += z * z

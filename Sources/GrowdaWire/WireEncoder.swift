@@ -121,7 +121,9 @@ public enum WireEncoder {
         let joined = [UInt8](unsafeUninitializedCapacity: frame1.count + frame2.count) { buffer, initialised in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             frame1.withUnsafeBytes { raw.copyMemory(from: $0) }
-            frame2.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[frame1.count...]).copyMemory(from: $0) }
+            frame2.withUnsafeBytes {
+                UnsafeMutableRawBufferPointer(rebasing: raw[frame1.count...]).copyMemory(from: $0)
+            }
             initialised = frame1.count + frame2.count
         }
         return try GenericHash.hash(joined)

@@ -1,7 +1,7 @@
 import GrowdaSafetensors
 
 #if _endian(big)
-#error("GrowdaWire reads and writes little-endian F32 tensors in place and needs a little-endian host")
+    #error("GrowdaWire reads and writes little-endian F32 tensors in place and needs a little-endian host")
 #endif
 
 /// One named F32 tensor, as given to the encoder or copied out of a message.
@@ -152,7 +152,9 @@ public struct WireTensors: Sendable {
         let outcome = file.bytes.withUnsafeBytes { whole in
             let raw = UnsafeRawBufferPointer(rebasing: whole[start..<(start + count * MemoryLayout<Float>.size)])
             return Swift.Result { () throws(Failure) -> Result in
-                guard count > 0, let base = raw.baseAddress else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+                guard count > 0, let base = raw.baseAddress else {
+                    return try body(UnsafeBufferPointer(start: nil, count: 0))
+                }
                 if Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
                     return try raw.withMemoryRebound(to: Float.self) { floats throws(Failure) in try body(floats) }
                 }

@@ -84,7 +84,8 @@ import Testing
     @Test func nonF32TensorIsWrongTensors() throws {
         var tensors = Crafting.layoutTensors()
         tensors[0].dtype = .I32
-        #expect(Self.open(try Crafting.update(fields: Crafting.updateFields, tensors: tensors)).failure == .wrongTensors)
+        #expect(
+            Self.open(try Crafting.update(fields: Crafting.updateFields, tensors: tensors)).failure == .wrongTensors)
     }
 
     @Test func tensorsInAHeartbeatAreMalformed() throws {
@@ -142,7 +143,8 @@ import Testing
     @Test func encoderRefusesWhatReceiversWouldRefuse() throws {
         let nan = UpdateMessage(node: 7, seq: 1, baseVersion: 0, sampleCount: 1, metrics: ["loss": .nan], delta: .empty)
         #expect(throws: WireEncodingError.self) { try WireEncoder.encode(nan, nodeKey: Fixture.nodeKey) }
-        let heartbeat = HeartbeatMessage(node: 7, seq: 1, modelVersion: nil, state: .idle, unackedCount: 1, unackedSeqs: [1, 2])
+        let heartbeat = HeartbeatMessage(
+            node: 7, seq: 1, modelVersion: nil, state: .idle, unackedCount: 1, unackedSeqs: [1, 2])
         #expect(throws: WireEncodingError.self) { try WireEncoder.encode(heartbeat, nodeKey: Fixture.nodeKey) }
         let tight = WireLimits(maxMessageBytes: 200)
         #expect(throws: WireEncodingError.self) {
@@ -150,8 +152,12 @@ import Testing
         }
         #expect(throws: WireEncodingError.self) { try WireTensors([WireTensor(name: "a", shape: [2], values: [1])]) }
         #expect(throws: WireEncodingError.self) {
-            try WireTensors([WireTensor(name: "a", shape: [1], values: [1]), WireTensor(name: "a", shape: [], values: [2])])
+            try WireTensors([
+                WireTensor(name: "a", shape: [1], values: [1]), WireTensor(name: "a", shape: [], values: [2]),
+            ])
         }
-        #expect(throws: WireEncodingError.self) { try WireTensors([WireTensor(name: "__metadata__", shape: [], values: [1])]) }
+        #expect(throws: WireEncodingError.self) {
+            try WireTensors([WireTensor(name: "__metadata__", shape: [], values: [1])])
+        }
     }
 }

@@ -21,7 +21,8 @@ enum Crafting {
 
     /// A safetensors body with `metadata` and `tensors` (name → dtype, shape, bytes), from the writer.
     static func body(
-        metadata: [String: String], tensors: [(name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8])] = []
+        metadata: [String: String],
+        tensors: [(name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8])] = []
     ) throws -> [UInt8] {
         var writer = SafetensorsWriter(metadata: metadata)
         for tensor in tensors {
@@ -36,7 +37,9 @@ enum Crafting {
     }
 
     /// The fixture layout's tensors as writer entries, every value `value`.
-    static func layoutTensors(value: Float = 0.01) -> [(name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8])] {
+    static func layoutTensors(value: Float = 0.01) -> [(
+        name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8]
+    )] {
         Fixture.layout.shapes.map { name, shape in
             (name, .F32, shape, f32(Array(repeating: value, count: shape.reduce(1, *))))
         }

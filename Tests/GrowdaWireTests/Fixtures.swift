@@ -89,7 +89,8 @@ enum Fixture {
             .snapshotRequest(SnapshotRequest(node: node, requestID: 0xDEAD_BEEF_0000_0001, haveVersion: 9)),
             .snapshotRequest(SnapshotRequest(node: node, requestID: 2, haveVersion: nil)),
             .snapshotReply(SnapshotReply(recipient: node, requestID: 77, ackedSeq: 4, content: .model(model()))),
-            .snapshotReply(SnapshotReply(recipient: node, requestID: 78, ackedSeq: 5, content: .upToDate(version: 11))),
+            .snapshotReply(
+                SnapshotReply(recipient: node, requestID: 78, ackedSeq: 5, content: .upToDate(version: 11))),
             .statusRequest(StatusRequest(requestID: 3, what: "summary")),
             .statusReply(StatusReply(requestID: 3, json: #"{"version":11,"nodes":{"7":"training"}}"#)),
         ]
@@ -101,7 +102,8 @@ enum Fixture {
     {
         switch message {
         case .update(let body): try WireEncoder.encode(body, nodeKey: key(of: body.node), nonce: nonce, limits: limits)
-        case .heartbeat(let body): try WireEncoder.encode(body, nodeKey: key(of: body.node), nonce: nonce, limits: limits)
+        case .heartbeat(let body):
+            try WireEncoder.encode(body, nodeKey: key(of: body.node), nonce: nonce, limits: limits)
         case .snapshotRequest(let body):
             try WireEncoder.encode(body, nodeKey: key(of: body.node), nonce: nonce, limits: limits)
         case .model(let body):

@@ -22,7 +22,8 @@ import Testing
         for _ in 0..<3000 {
             let frameCount = Int.random(in: 0...4, using: &generator)
             var frames: [[UInt8]] = (0..<frameCount).map { _ in
-                (0..<Int.random(in: 0...120, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                (0..<Int.random(in: 0...120, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator)
+                }
             }
             if frameCount > 0, Bool.random(using: &generator) {
                 // A plausible header, so the checks past the magic and version run too.
@@ -68,11 +69,12 @@ import Testing
             let type = MessageType.allCases.randomElement(using: &generator)!
             let plaintext = try Self.randomBody(for: type, using: &generator)
             let sender: UInt32 = type.sender == .node ? 7 : (type.sender == .admin ? SenderID.admin : 0)
-            let key: SecretBoxKey = switch type {
-            case .model: Fixture.modelKey
-            case .statusRequest, .statusReply: Fixture.adminKey
-            default: Fixture.nodeKey
-            }
+            let key: SecretBoxKey =
+                switch type {
+                case .model: Fixture.modelKey
+                case .statusRequest, .statusReply: Fixture.adminKey
+                default: Fixture.nodeKey
+                }
             let frames = try Crafting.frames(
                 type: type, sender: sender, plaintext: plaintext, key: key,
                 signingKey: type.isSigned ? Fixture.signingKey : nil)
@@ -101,7 +103,9 @@ import Testing
         case 1:
             frames[index] = Array(frames[index].prefix(Int.random(in: 0...frames[index].count, using: &generator)))
         case 2:
-            frames[index] += (0..<Int.random(in: 1...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            frames[index] += (0..<Int.random(in: 1...64, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
         case 3:
             let other = others.randomElement(using: &generator)!
             if index < other.count { frames[index] = other[index] }

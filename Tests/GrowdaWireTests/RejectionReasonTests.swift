@@ -30,7 +30,8 @@ import Testing
         switch reason {
         case .malformed:
             let notSafetensors = Array("not a safetensors body".utf8)
-            return try Crafting.frames(type: .update, sender: Fixture.node, plaintext: notSafetensors, key: Fixture.nodeKey)
+            return try Crafting.frames(
+                type: .update, sender: Fixture.node, plaintext: notSafetensors, key: Fixture.nodeKey)
         case .unsupportedVersion:
             var frames = valid
             frames[0][4] = 2

@@ -86,7 +86,8 @@ import Testing
     }
 
     @Test func replyForAnotherNodeIsBadMAC() throws {
-        let reply = SnapshotReply(recipient: Fixture.otherNode, requestID: 1, ackedSeq: 0, content: .upToDate(version: 3))
+        let reply = SnapshotReply(
+            recipient: Fixture.otherNode, requestID: 1, ackedSeq: 0, content: .upToDate(version: 3))
         let frames = try WireEncoder.encode(reply, nodeKey: Fixture.nodeKey, signingKey: Fixture.signingKey)
         Self.expectRefused(frames, as: .badMAC)
     }

@@ -41,7 +41,9 @@ import Testing
     }
 
     @Test func hugeFiniteValuesAreTooLargeNotNonFinite() {
-        #expect(Self.validator.validate(Self.update(value: .greatestFiniteMagnitude), settledSeq: 0).failure == .normTooLarge)
+        #expect(
+            Self.validator.validate(Self.update(value: .greatestFiniteMagnitude), settledSeq: 0).failure
+                == .normTooLarge)
         var unbounded = Self.validator
         unbounded.maxNorm = .infinity
         #expect(unbounded.validate(Self.update(value: .greatestFiniteMagnitude), settledSeq: 0).failure == nil)
@@ -86,7 +88,9 @@ import Testing
         #expect(ModelValidator(heldVersion: nil, layout: foreign).validate(model).failure == .wrongTensors)
         var broken = model
         broken.weights = try! WireTensors(
-            model.weights.tensors.map { WireTensor(name: $0.name, shape: $0.shape, values: $0.values.map { _ in .nan }) })
+            model.weights.tensors.map {
+                WireTensor(name: $0.name, shape: $0.shape, values: $0.values.map { _ in .nan })
+            })
         #expect(validator.validate(broken).failure == .nonFinite)
     }
 

@@ -11,7 +11,8 @@ import Testing
     /// loss 0.5, one tensor `w` = [0.25, -1.0].
     static func example() throws -> (update: UpdateMessage, nonce: SecretBox.Nonce) {
         let delta = try WireTensors([WireTensor(name: "w", shape: [2], values: [0.25, -1.0])])
-        let update = UpdateMessage(node: 7, seq: 1, baseVersion: 3, sampleCount: 120, metrics: ["loss": 0.5], delta: delta)
+        let update = UpdateMessage(
+            node: 7, seq: 1, baseVersion: 3, sampleCount: 120, metrics: ["loss": 0.5], delta: delta)
         return (update, try SecretBox.Nonce(bytes: (0x40..<0x58).map(UInt8.init)))
     }
 
@@ -36,11 +37,14 @@ import Testing
         let (update, nonce) = try Self.example()
         let frames = try WireEncoder.encode(update, nodeKey: Fixture.nodeKey, nonce: nonce)
         let document = try Self.document()
-        #expect(try Self.hexBlock(after: "Example plaintext body", in: document)
-            == SafetensorsBody(metadata: [
-                "type": "update", "sender": "7", "seq": "1", "base_version": "3", "samples": "120",
-                "metrics": #"{"loss":0.5}"#,
-            ], tensors: update.delta).encoded)
+        #expect(
+            try Self.hexBlock(after: "Example plaintext body", in: document)
+                == SafetensorsBody(
+                    metadata: [
+                        "type": "update", "sender": "7", "seq": "1", "base_version": "3", "samples": "120",
+                        "metrics": #"{"loss":0.5}"#,
+                    ], tensors: update.delta
+                ).encoded)
         #expect(try Self.hexBlock(after: "Example frame 1", in: document) == frames[0])
         #expect(try Self.hexBlock(after: "Example frame 2", in: document) == frames[1])
     }
@@ -54,9 +58,11 @@ import Testing
 
     @Test func signedExampleMatchesTheDocument() throws {
         let (reply, nonce) = try Self.signedExample()
-        let frames = try WireEncoder.encode(reply, nodeKey: Fixture.nodeKey, signingKey: Fixture.signingKey, nonce: nonce)
+        let frames = try WireEncoder.encode(
+            reply, nodeKey: Fixture.nodeKey, signingKey: Fixture.signingKey, nonce: nonce)
         let document = try Self.document()
-        #expect(try Self.hexBlock(after: "Signed example verify key", in: document) == Fixture.signingKey.verifyKey.bytes)
+        #expect(
+            try Self.hexBlock(after: "Signed example verify key", in: document) == Fixture.signingKey.verifyKey.bytes)
         #expect(try Self.hexBlock(after: "Signed example frame 1", in: document) == frames[0])
         #expect(try Self.hexBlock(after: "Signed example frame 2", in: document) == frames[1])
         #expect(try Self.hexBlock(after: "Signed example frame 3", in: document) == frames[2])
