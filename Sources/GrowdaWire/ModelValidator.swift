@@ -25,7 +25,7 @@ public struct ModelValidator: Sendable {
     }
 
     /// Validates a snapshot reply to the request `openRequestID`; its model, when it carries one, as
-    /// ``validate(_:)-(ModelMessage)`` does.
+    /// the model check above does.
     public func validate(_ reply: SnapshotReply, openRequestID: UInt64) -> Result<SnapshotReply, RejectionReason> {
         guard reply.requestID == openRequestID else { return .failure(.replay) }
         guard let model = reply.model else { return .success(reply) }
