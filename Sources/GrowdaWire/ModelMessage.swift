@@ -1,0 +1,42 @@
+/// Aggregator → all nodes: one global model version. Sealed with the federation's model key and signed
+/// with the aggregator's Ed25519 key (frame 3), so a node that holds the model key cannot forge one.
+///
+/// Body fields: `version`, `created` (decimal), `spec` (opaque text: the model spec as the checkpoint
+/// stores it); tensors: the weights.
+public struct ModelMessage: Sendable, Equatable {
+    /// The global model version t.
+    public var version: UInt64
+    /// When the version was made, in seconds since the Unix epoch.
+    public var created: UInt64
+    /// The model's spec, opaque to the wire (a JSON document in practice).
+    public var spec: String
+    /// The weights.
+    public var weights: WireTensors
+
+    /// Makes a model message.
+    public init(version: UInt64, created: UInt64, spec: String, weights: WireTensors) {
+        self.version = version
+        self.created = created
+        self.spec = spec
+        self.weights = weights
+    }
+}
+
+extension ModelMessage: MessageBody {
+    static var type: MessageType { .model }
+    var senderID: UInt32 { SenderID.aggregator }
+    var bodyTensors: WireTensors { weights }
+
+    func fields(limits: WireLimits) throws(WireEncodingError) -> [String: String] {
+        ["version": String(version), "created": String(created), "spec": spec]
+    }
+
+    init(sender: UInt32, fields: MetadataFields, tensors: WireTensors, limits: WireLimits) throws(RejectionReason) {
+        self.init(
+            version: try fields.uint64("version"),
+            created: try fields.uint64("created"),
+            spec: try fields.text("spec"),
+            weights: tensors
+        )
+    }
+}

@@ -1,0 +1,92 @@
+/// Aggregator → one node (ROUTER → DEALER): the answer to a ``SnapshotRequest``. Sealed with the node's
+/// key and signed by the aggregator (frame 3), whether or not it carries the model.
+///
+/// Body fields: `request_id`, `recipient`, `version` (the aggregator's latest), `acked_seq` (decimal),
+/// `has_model` (`true`/`false`); with a model, also `created` and `spec` and the weights as tensors;
+/// without one, no tensors.
+public struct SnapshotReply: Sendable, Equatable {
+    /// What the reply carries besides the acknowledgement.
+    public enum Content: Sendable, Equatable {
+        /// The node already holds the latest version, which is this one.
+        case upToDate(version: UInt64)
+        /// The latest model.
+        case model(ModelMessage)
+    }
+
+    /// The node the reply is for.
+    public var recipient: UInt32
+    /// The request's id, echoed.
+    public var requestID: UInt64
+    /// The highest update sequence number the aggregator has settled from this node (accepted and on
+    /// disk, or refused for a reason a resend cannot fix); 0 when none. The node drops every queued
+    /// update at or below it.
+    public var ackedSeq: UInt64
+    /// The latest model, or only its version when the node has it.
+    public var content: Content
+
+    /// Makes a snapshot reply.
+    public init(recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content) {
+        self.recipient = recipient
+        self.requestID = requestID
+        self.ackedSeq = ackedSeq
+        self.content = content
+    }
+
+    /// The aggregator's latest model version.
+    public var latestVersion: UInt64 {
+        switch content {
+        case .upToDate(let version): version
+        case .model(let model): model.version
+        }
+    }
+
+    /// The model, when the reply carries one.
+    public var model: ModelMessage? {
+        if case .model(let model) = content { return model }
+        return nil
+    }
+}
+
+extension SnapshotReply: MessageBody {
+    static var type: MessageType { .snapshotReply }
+    var senderID: UInt32 { SenderID.aggregator }
+    var recipientID: UInt32? { recipient }
+    var bodyTensors: WireTensors { model?.weights ?? .empty }
+
+    func fields(limits: WireLimits) throws(WireEncodingError) -> [String: String] {
+        var fields = [
+            "request_id": String(requestID),
+            "version": String(latestVersion),
+            "acked_seq": String(ackedSeq),
+            "has_model": model == nil ? "false" : "true",
+        ]
+        if let model {
+            fields["created"] = String(model.created)
+            fields["spec"] = model.spec
+        }
+        return fields
+    }
+
+    init(sender: UInt32, fields: MetadataFields, tensors: WireTensors, limits: WireLimits) throws(RejectionReason) {
+        let version = try fields.uint64("version")
+        let content: Content
+        if try fields.bool("has_model") {
+            content = .model(
+                ModelMessage(
+                    version: version,
+                    created: try fields.uint64("created"),
+                    spec: try fields.text("spec"),
+                    weights: tensors
+                ))
+        } else {
+            guard tensors.count == 0 else { throw .malformed }
+            content = .upToDate(version: version)
+        }
+        self.init(
+            recipient: try fields.uint32("recipient"),
+            requestID: try fields.uint64("request_id"),
+            ackedSeq: try fields.uint64("acked_seq"),
+            content: content
+        )
+    }
+}

@@ -1,0 +1,52 @@
+/// An update that passed validation, with what aggregation needs to weigh it.
+public struct ValidatedUpdate: Sendable, Equatable {
+    /// The update.
+    public let update: UpdateMessage
+    /// Its staleness s = t − base version (0 when trained from the current model).
+    public let staleness: UInt64
+    /// The L2 norm of its delta over all tensors.
+    public let norm: Double
+}
+
+/// Checks a decoded update against the federation's current view. Pure: no I/O, no state; the caller
+/// supplies the node's settled sequence number and records the outcome.
+///
+/// The checks run in this order, and the first that fails is the reason:
+/// 1. ``RejectionReason/replay``: `seq` ≤ the highest sequence number settled from this node;
+/// 2. ``RejectionReason/stale``: base version newer than t, or t − base version > s_max;
+/// 3. ``RejectionReason/wrongTensors``: names or shapes differ from the layout (dtype is F32 by then);
+/// 4. ``RejectionReason/nonFinite``: a NaN or infinity anywhere;
+/// 5. ``RejectionReason/normTooLarge``: the L2 norm over all tensors above the bound.
+/// Checks 4 and 5 share one pass over the floats, read in place.
+public struct UpdateValidator: Sendable {
+    /// The tensors every update must carry.
+    public var layout: TensorLayout
+    /// The current global model version t.
+    public var currentVersion: UInt64
+    /// The largest staleness accepted, s_max.
+    public var maxStaleness: UInt64
+    /// The largest L2 norm accepted (`.infinity` for no bound).
+    public var maxNorm: Double
+
+    /// Makes a validator.
+    public init(layout: TensorLayout, currentVersion: UInt64, maxStaleness: UInt64, maxNorm: Double) {
+        self.layout = layout
+        self.currentVersion = currentVersion
+        self.maxStaleness = maxStaleness
+        self.maxNorm = maxNorm
+    }
+
+    /// Validates `update`, whose node's highest settled sequence number is `settledSeq` (0 for none).
+    public func validate(_ update: UpdateMessage, settledSeq: UInt64) -> Result<ValidatedUpdate, RejectionReason> {
+        guard update.seq > settledSeq else { return .failure(.replay) }
+        guard update.baseVersion <= currentVersion else { return .failure(.stale) }
+        let staleness = currentVersion - update.baseVersion
+        guard staleness <= maxStaleness else { return .failure(.stale) }
+        guard layout.matches(update.delta) else { return .failure(.wrongTensors) }
+        let sumOfSquares = TensorScan.sumOfSquares(update.delta)
+        guard sumOfSquares.isFinite else { return .failure(.nonFinite) }
+        let norm = sumOfSquares.squareRoot()
+        guard norm <= maxNorm else { return .failure(.normTooLarge) }
+        return .success(ValidatedUpdate(update: update, staleness: staleness, norm: norm))
+    }
+}
