@@ -58,7 +58,9 @@ let package = Package(
         .testTarget(name: "GrowdaDataTests", dependencies: ["GrowdaData", "GrowdaTestKit"], exclude: ["Fixtures"]),
         .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
         .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport"]),
-        .testTarget(name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaTestKit"]),
+        .testTarget(
+            name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaCrypto", "GrowdaSafetensors", "GrowdaTestKit"]
+        ),
         .testTarget(name: "GrowdaCLITests", dependencies: ["GrowdaCLI", "GrowdaTestKit"], exclude: ["Golden"]),
     ]
 )

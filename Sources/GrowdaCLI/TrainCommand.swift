@@ -112,7 +112,7 @@ struct TrainCommand: AsyncParsableCommand {
         let trainer = Trainer(
             model: net, optimizer: optimizerConfig, batchSize: batch, threads: threadOptions.count, classWeights: weights, seed: seed)
         let source = augment ? AugmentedDataset(train, augmenter: .standard) : AugmentedDataset(train, augmenter: nil)
-        let predictor = Predictor(model: net, threads: threadOptions.count)
+        let predictor = valSet.map { _ in Predictor(model: net, threads: threadOptions.count) }
         if !quiet {
             Terminal.note("training \(model) (\(net.parameterCount) parameters) on \(train.count) samples of "
                 + "\(train.classNames.joined(separator: "/")) (\(train.classCounts.map(String.init).joined(separator: "/")))"
@@ -137,7 +137,7 @@ struct TrainCommand: AsyncParsableCommand {
             var record = EpochRecord(
                 epoch: epoch, train_loss: stats.loss, train_accuracy: stats.accuracy, images_per_s: stats.samplesPerSecond)
             var report: EvalReport?
-            if let valSet {
+            if let valSet, let predictor {
                 let probs = predictor.probabilities(valSet)
                 let metrics = ClassificationMetrics(probabilities: probs, labels: valSet.labels, classes: valSet.classNames)
                 let threshold = valSet.classNames.count == 2

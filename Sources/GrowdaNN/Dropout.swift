@@ -21,6 +21,8 @@ public final class Dropout: Layer {
     public var parameterDecls: [ParameterDecl] { [] }
     /// One multiply per element.
     public var forwardFlops: Int { inputSize }
+    /// Elementwise, and backward reads only its mask.
+    public var canRunInPlace: Bool { true }
 
     final class Cache: LayerCache {
         let mask: UnsafeMutableBufferPointer<Float>
@@ -41,7 +43,7 @@ public final class Dropout: Layer {
         let mask = (cache as! Cache).mask.baseAddress!
         guard mode == .training, rate > 0 else {
             mask.update(repeating: 1, count: count)
-            y.update(from: x, count: count)
+            if UnsafePointer(y) != x { y.update(from: x, count: count) }
             return
         }
         let keep = 1 / (1 - rate)

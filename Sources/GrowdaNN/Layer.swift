@@ -56,6 +56,11 @@ public protocol Layer: AnyObject, Sendable {
     var stateDecls: [ParameterDecl] { get }
     /// Floating-point operations of one forward pass for one sample (multiply-add counts as 2).
     var forwardFlops: Int { get }
+    /// Whether forward may write its output over its input (an elementwise layer whose backward never
+    /// reads x). The model then gives it no buffer of its own.
+    var canRunInPlace: Bool { get }
+    /// Whether backward reads this layer's own output y (then the next layer must not overwrite it).
+    var readsOutputInBackward: Bool { get }
 
     /// A fresh per-worker cache sized for up to `maxBatch` samples, or nil if the layer keeps nothing.
     func makeCache(maxBatch: Int) -> LayerCache?
@@ -86,6 +91,10 @@ extension Layer {
     public var stateDecls: [ParameterDecl] { [] }
     /// By default a layer keeps nothing between passes.
     public func makeCache(maxBatch: Int) -> LayerCache? { nil }
+    /// By default a layer writes a buffer of its own.
+    public var canRunInPlace: Bool { false }
+    /// By default backward does not read the layer's output.
+    public var readsOutputInBackward: Bool { false }
 }
 
 /// A layer whose running state is folded from every worker's cache once a step is done

@@ -23,6 +23,8 @@ public final class Model: @unchecked Sendable {
     let parameterOffsets: [Int]
     /// Where each layer's state starts in `state`.
     let stateOffsets: [Int]
+    /// Whether each layer writes its output over its input (see `Layer.canRunInPlace`).
+    let runsInPlace: [Bool]
 
     /// Builds the layers of `spec` and initialises the parameters from `seed`.
     public init(spec: ModelSpec, seed: UInt64 = 0) throws {
@@ -64,6 +66,9 @@ public final class Model: @unchecked Sendable {
         }
         parameterViews = views
         self.stateViews = stateViews
+        runsInPlace = layers.indices.map { i in
+            i > 0 && layers[i].canRunInPlace && !layers[i - 1].readsOutputInBackward
+        }
         parameterOffsets = offsets
         self.stateOffsets = stateOffsets
         parameters = FloatBuffer(count: offset)

@@ -13,11 +13,11 @@ public final class Predictor: @unchecked Sendable {
     private let workspaces: [Workspace]
 
     /// A predictor for `model` over `threads` threads, passing up to `chunk` samples at a time per worker.
-    public init(model: Model, threads: Int = 1, chunk: Int = 64) {
+    public init(model: Model, threads: Int = 1, chunk: Int = 16) {
         self.model = model
         self.threads = max(1, threads)
         self.chunk = chunk
-        workspaces = (0..<self.threads).map { Workspace(model: model, maxBatch: chunk, seed: UInt64($0)) }
+        workspaces = (0..<self.threads).map { Workspace(model: model, maxBatch: chunk, seed: UInt64($0), forTraining: false) }
     }
 
     /// Probabilities (count, classes), row-major, for every sample of `data`, in order.

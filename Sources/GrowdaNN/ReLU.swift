@@ -12,6 +12,10 @@ public final class ReLU: Layer {
     public var parameterDecls: [ParameterDecl] { [] }
     /// One compare per element.
     public var forwardFlops: Int { inputSize }
+    /// Elementwise, and backward reads only y.
+    public var canRunInPlace: Bool { true }
+    /// Backward masks dy with y > 0.
+    public var readsOutputInBackward: Bool { true }
 
     /// y = max(0, x).
     public func forward(
@@ -45,14 +49,16 @@ public final class Flatten: Layer {
     public var parameterDecls: [ParameterDecl] { [] }
     /// No arithmetic.
     public var forwardFlops: Int { 0 }
+    /// The same values in the same order: the input buffer serves as the output.
+    public var canRunInPlace: Bool { true }
 
-    /// y = x.
+    /// y = x (nothing to do when run in place).
     public func forward(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int,
         params: UnsafePointer<Float>, state: UnsafeMutablePointer<Float>,
         cache: LayerCache?, mode: PassMode, rng: inout SeededGenerator
     ) {
-        y.update(from: x, count: batch * inputSize)
+        if UnsafePointer(y) != x { y.update(from: x, count: batch * inputSize) }
     }
 
     /// dx = dy.

@@ -14,25 +14,34 @@ public final class Workspace: @unchecked Sendable {
     public var labels: [Int32]
     /// Each layer's output.
     let outputs: [FloatBuffer]
-    /// Gradient with respect to the current layer's output, and to its input.
+    /// Gradient with respect to the current layer's output, and to its input (empty for inference).
     let gradA: FloatBuffer, gradB: FloatBuffer
-    /// This worker's accumulated ∂L/∂parameters (same layout as `Model.parameters`).
+    /// This worker's accumulated ∂L/∂parameters (same layout as `Model.parameters`; empty for inference).
     public let grads: FloatBuffer
+    /// Whether this workspace can run backward passes.
+    public let forTraining: Bool
     /// Per-layer caches.
     let caches: [LayerCache?]
     /// This worker's random stream (dropout masks, augmentation).
     public var rng: SeededGenerator
 
-    /// A workspace for `model` holding up to `maxBatch` samples.
-    public init(model: Model, maxBatch: Int, seed: UInt64 = 0) {
+    /// A workspace for `model` holding up to `maxBatch` samples; an inference-only one (`forTraining`
+    /// false) has no gradient buffers, which halves its memory.
+    public init(model: Model, maxBatch: Int, seed: UInt64 = 0, forTraining: Bool = true) {
         self.maxBatch = maxBatch
+        self.forTraining = forTraining
         input = Tensor(shape: [maxBatch] + model.spec.inputShape)
         labels = Array(repeating: 0, count: maxBatch)
-        outputs = model.layers.map { FloatBuffer(count: maxBatch * $0.outputSize) }
+        // A layer run in place shares the buffer of the layer before it.
+        var outputs: [FloatBuffer] = []
+        for (i, layer) in model.layers.enumerated() {
+            outputs.append(model.runsInPlace[i] ? outputs[i - 1] : FloatBuffer(count: maxBatch * layer.outputSize))
+        }
+        self.outputs = outputs
         let widest = model.layers.reduce(model.inputSize) { max($0, $1.outputSize) }
-        gradA = FloatBuffer(count: maxBatch * widest)
-        gradB = FloatBuffer(count: maxBatch * widest)
-        grads = FloatBuffer(count: model.parameterCount)
+        gradA = FloatBuffer(count: forTraining ? maxBatch * widest : 0)
+        gradB = FloatBuffer(count: forTraining ? maxBatch * widest : 0)
+        grads = FloatBuffer(count: forTraining ? model.parameterCount : 0)
         caches = model.layers.map { $0.makeCache(maxBatch: maxBatch) }
         rng = SeededGenerator(seed: seed)
     }
@@ -64,6 +73,7 @@ extension Model {
     /// Back-propagates ∂L/∂logits (batch, classes) through every layer, adding ∂L/∂parameters
     /// into `ws.grads`. Call after `forward` on the same workspace and batch.
     public func backward(_ ws: Workspace, batch: Int, dLogits: UnsafePointer<Float>) {
+        precondition(ws.forTraining, "backward needs a workspace made for training")
         var dy = ws.gradA.pointer, dx = ws.gradB.pointer
         dy.update(from: dLogits, count: batch * classCount)
         ws.input.scalars.withUnsafeBufferPointer { input in
