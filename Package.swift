@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // MARK: C system libraries (one Swift target imports each)
@@ -29,12 +30,17 @@ let package = Package(
         .target(name: "GrowdaTensor", dependencies: ["CBlas"], swiftSettings: fastMath),
         .target(name: "GrowdaSafetensors"),
         .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"], swiftSettings: fastMath),
+        .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"], swiftSettings: fastMath),
 
         // MARK: I/O
         .target(name: "GrowdaData", dependencies: ["CPng", "GrowdaTensor"], swiftSettings: fastMath),
         .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
         .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
         .target(name: "GrowdaWire", dependencies: ["GrowdaCrypto", "GrowdaSafetensors"]),
+        .target(
+            name: "GrowdaStore",
+            dependencies: ["GrowdaNN", "GrowdaSafetensors", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
 
         // MARK: Command line
         .target(
@@ -50,6 +56,8 @@ let package = Package(
         .target(name: "GrowdaTestKit", dependencies: ["GrowdaTensor"], path: "Tests/GrowdaTestKit"),
         .testTarget(name: "GrowdaTensorTests", dependencies: ["GrowdaTensor", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaStoreTests", dependencies: ["GrowdaStore", "GrowdaTestKit"]),
         .testTarget(
             name: "GrowdaSafetensorsTests",
             dependencies: ["GrowdaSafetensors"],

@@ -1,0 +1,2 @@
+/// The GrowdaStore module. See README.md for the map of targets.
+public enum GrowdaStoreModule {}

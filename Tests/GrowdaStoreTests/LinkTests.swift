@@ -1,0 +1,6 @@
+import Testing
+@testable import GrowdaStore
+
+@Test func GrowdaStoreLinks() {
+    #expect(String(describing: GrowdaStoreModule.self) == "GrowdaStoreModule")
+}
