@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "GrowdaCLI",
             dependencies: [
-                "GrowdaNN", "GrowdaData", "GrowdaSafetensors",
+                "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

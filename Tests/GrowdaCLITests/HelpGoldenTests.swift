@@ -21,6 +21,7 @@ import Testing
         ("bench", BenchCommand.self),
         ("bench-train", BenchTrain.self),
         ("bench-predict", BenchPredict.self),
+        ("bench-wire", BenchWire.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
