@@ -35,12 +35,13 @@ let package = Package(
         .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
         .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
         .target(name: "GrowdaWire", dependencies: ["GrowdaCrypto", "GrowdaSafetensors"]),
+        .target(name: "GrowdaProvisioning", dependencies: ["GrowdaCrypto"]),
 
         // MARK: Command line
         .target(
             name: "GrowdaCLI",
             dependencies: [
-                "GrowdaNN", "GrowdaData", "GrowdaSafetensors",
+                "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaProvisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +60,14 @@ let package = Package(
         .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
         .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport"]),
         .testTarget(name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaTestKit"]),
-        .testTarget(name: "GrowdaCLITests", dependencies: ["GrowdaCLI", "GrowdaTestKit"], exclude: ["Golden"]),
+        .testTarget(
+            name: "GrowdaProvisioningTests",
+            dependencies: ["GrowdaProvisioning", "GrowdaCrypto", "GrowdaTestKit"]
+        ),
+        .testTarget(
+            name: "GrowdaCLITests",
+            dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit"],
+            exclude: ["Golden"]
+        ),
     ]
 )

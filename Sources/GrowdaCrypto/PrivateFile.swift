@@ -28,7 +28,7 @@ import Darwin
 /// which is zeroed once the caller is done with them.
 public enum PrivateFile {
     /// The permission bits every private file is given.
-    public static let mode: mode_t = 0o600
+    static let mode: mode_t = 0o600
 
     /// Writes `bytes` to `path` as a private file (mode 0600, atomic and durable).
     ///
