@@ -41,12 +41,14 @@ let package = Package(
             name: "GrowdaStore",
             dependencies: ["GrowdaNN", "GrowdaSafetensors", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .target(name: "GrowdaProvisioning", dependencies: ["GrowdaCrypto"]),
 
         // MARK: Command line
         .target(
             name: "GrowdaCLI",
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
+                "GrowdaProvisioning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,6 +71,14 @@ let package = Package(
         .testTarget(
             name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaCrypto", "GrowdaSafetensors", "GrowdaTestKit"]
         ),
-        .testTarget(name: "GrowdaCLITests", dependencies: ["GrowdaCLI", "GrowdaTestKit"], exclude: ["Golden"]),
+        .testTarget(
+            name: "GrowdaProvisioningTests",
+            dependencies: ["GrowdaProvisioning", "GrowdaCrypto", "GrowdaTestKit"]
+        ),
+        .testTarget(
+            name: "GrowdaCLITests",
+            dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit"],
+            exclude: ["Golden"]
+        ),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The `growda` command: data preparation, training, evaluation, prediction and benchmarks.
+/// The `growda` command: data preparation, training, evaluation, prediction, benchmarks, and setting up a
+/// federation and its nodes.
 public struct Growda: AsyncParsableCommand {
     /// The command's name, abstract and subcommands.
     public static let configuration = CommandConfiguration(
@@ -9,6 +10,7 @@ public struct Growda: AsyncParsableCommand {
         version: growdaVersion,
         subcommands: [
             DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,
+            FederationCommand.self, NodeCommand.self,
         ]
     )
 

@@ -44,6 +44,11 @@ public enum CryptoError: Error, Sendable, Equatable {
     case keyFileExists(path: String)
     /// A file-system call on a key file failed.
     case fileSystemFailure(call: String, path: String, errno: Int32)
+    /// A key bundle whose contents do not follow the bundle format or lack an entry its reader needs;
+    /// `line` (1-based) is nil when the problem is the file as a whole.
+    case keyBundleMalformed(path: String, line: Int?, reason: String)
+    /// A field, key or comment that a key bundle cannot hold, or an entry left unset when writing it.
+    case keyBundleInvalidEntry(name: String, reason: String)
 }
 
 extension CryptoError: CustomStringConvertible {
@@ -95,6 +100,13 @@ extension CryptoError: CustomStringConvertible {
         case .keyFileExists(let path):
             return "Key file \(path) already exists and was left as it is. "
                 + "Remove it first, or ask explicitly to overwrite it."
+        case .keyBundleMalformed(let path, let line, let reason):
+            let place = line.map { " (line \($0))" } ?? ""
+            return "Key bundle \(path) is not a valid Growda bundle\(place): \(reason). "
+                + "Restore it from a backup or have it issued again."
+        case .keyBundleInvalidEntry(let name, let reason):
+            return "Cannot put `\(name)` in a key bundle: \(reason). This points at a bad input or a bug: "
+                + "check the value given for it."
         case .fileSystemFailure(let call, let path, let errno):
             return "\(call) failed on \(path): \(String(cString: strerror(errno))) (errno \(errno)). "
                 + "Check that the path exists and that this user may use it."

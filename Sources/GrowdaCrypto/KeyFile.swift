@@ -30,10 +30,10 @@ import Darwin
 ///
 /// ## Permissions
 ///
-/// Writing creates the file with mode 0600 from the start: a temporary file in the same directory,
-/// opened with `O_CREAT | O_EXCL` and mode 0600, is written, `fsync`ed, then renamed (or, when not
-/// overwriting, linked) into place, and the directory is `fsync`ed. So the key is never readable by
-/// others, not even briefly, and a crash leaves either the old file or the new one. Reading refuses, with
+/// Key files follow ``PrivateFile``'s rules. Writing creates the file with mode 0600 from the start (a
+/// temporary file opened with `O_CREAT | O_EXCL` and mode 0600 is written, `fsync`ed, then renamed or linked
+/// into place, and the directory is `fsync`ed), so the key is never readable by others, not even briefly,
+/// and a crash leaves either the old file or the new one. Reading refuses, with
 /// ``CryptoError/keyFileInsecurePermissions(path:mode:)``, any file that group or others may read, write or
 /// execute, and with ``CryptoError/keyFileNotRegular(path:type:)`` anything but a regular file. The rule
 /// covers verify keys too: they are public, but a writable one could be swapped.
@@ -45,8 +45,6 @@ public enum KeyFile {
     public static let maximumByteCount = 4096
     /// The format version written and accepted.
     static let version = "v1"
-    /// The permission bits every key file is given.
-    static let mode: mode_t = 0o600
 
     // MARK: Reading
 
@@ -109,34 +107,13 @@ public enum KeyFile {
 extension KeyFile {
     /// Opens, checks and reads the key file at `path`, returning the decoded key bytes in guarded memory.
     static func readKey(path: String, kind: KeyKind, byteCount: Int) throws(CryptoError) -> SecureBytes {
-        // O_NONBLOCK keeps a FIFO from blocking the open; fstat then rejects it.
-        let file = try FileDescriptor.open(path, flags: O_RDONLY | O_NOCTTY | O_NONBLOCK)
-        let status = try file.status()
-        let mode = UInt32(status.st_mode)
-        guard mode & 0o170000 == 0o100000 else {
-            throw .keyFileNotRegular(path: path, type: FileSystem.typeName(mode: mode))
-        }
-        guard mode & 0o077 == 0 else { throw .keyFileInsecurePermissions(path: path, mode: mode & 0o7777) }
-        let size = Int(status.st_size)
-        guard size > 0 else { throw .keyFileMalformed(path: path, reason: "the file is empty") }
-        guard size <= maximumByteCount else {
-            throw .keyFileMalformed(
-                path: path,
-                reason: "the file is \(size) bytes, more than the \(maximumByteCount) a key file may be"
-            )
-        }
-        // One spare byte shows whether the file grew after fstat.
-        var readCount = 0
-        let contents = try SecureBytes(count: size + 1) { buffer throws(CryptoError) in
-            readCount = try file.read(into: buffer)
-        }
-        try file.close()
-        guard readCount == size else {
-            throw .keyFileMalformed(path: path, reason: "the file changed size while it was read")
-        }
-        return try contents.withUnsafeBytes { bytes throws(CryptoError) in
-            let read = UnsafeRawBufferPointer(rebasing: bytes[..<readCount])
-            return try parse(read, path: path, kind: kind, byteCount: byteCount)
+        try PrivateFile.withContents(
+            path: path,
+            maximumByteCount: maximumByteCount,
+            noun: "a key file",
+            malformed: { reason in .keyFileMalformed(path: path, reason: reason) }
+        ) { contents throws(CryptoError) in
+            try parse(contents, path: path, kind: kind, byteCount: byteCount)
         }
     }
 
@@ -149,35 +126,7 @@ extension KeyFile {
         overwrite: Bool
     ) throws(CryptoError) {
         let contents = try encode(key, kind: kind, fingerprint: fingerprint)
-        let (directory, name) = FileSystem.split(path)
-        var suffix = [UInt8](repeating: 0, count: 8)
-        randombytes_buf(&suffix, suffix.count)
-        let temporaryPath = "\(directory)/.\(name).tmp-\(Hex.encode(suffix))"
-        let file = try FileDescriptor.open(
-            temporaryPath,
-            flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-            mode: mode
-        )
-        do throws(CryptoError) {
-            try file.setMode(mode)
-            try contents.withUnsafeBytes { bytes throws(CryptoError) in try file.write(bytes) }
-            try file.sync()
-            try file.close()
-            if overwrite {
-                try FileSystem.rename(temporaryPath, to: path)
-            } else {
-                do throws(CryptoError) {
-                    try FileSystem.link(temporaryPath, to: path)
-                } catch .fileSystemFailure(_, _, EEXIST) {
-                    throw .keyFileExists(path: path)
-                }
-                try FileSystem.unlink(temporaryPath)
-            }
-            try FileSystem.syncDirectory(directory)
-        } catch {
-            try? FileSystem.unlink(temporaryPath)
-            throw error
-        }
+        try PrivateFile.write(contents, path: path, overwrite: overwrite)
     }
 }
 
@@ -186,7 +135,6 @@ extension KeyFile {
 extension KeyFile {
     private static let newline = UInt8(ascii: "\n")
     private static let space = UInt8(ascii: " ")
-    private static let variant = Int32(sodium_base64_VARIANT_ORIGINAL)
 
     /// The whole file for `key`, in guarded memory: a comment line, then the key line.
     static func encode(_ key: SecureBytes, kind: KeyKind, fingerprint: String) throws(CryptoError) -> SecureBytes {
@@ -195,25 +143,11 @@ extension KeyFile {
             ? "Secret: keep this file mode 0600."
             : "Public, but keep this file mode 0600 so no one can swap it."
         let comment = "# Growda \(kind.rawValue) key, fingerprint \(fingerprint). \(advice)\n"
-        let prefix = Array((comment + "\(kind.fileTag) \(version) ").utf8)
-        // The encoded length counts a terminating NUL, which the final newline replaces.
-        let encodedCount = sodium_base64_encoded_len(key.count, variant)
-        return try SecureBytes(count: prefix.count + encodedCount) { file throws(CryptoError) in
-            file.copyBytes(from: prefix)
-            let field = UnsafeMutableRawBufferPointer(rebasing: file[prefix.count...])
-            let encoded = key.withUnsafeBytes { bytes in
-                sodium_bin2base64(
-                    field.baseAddress!.assumingMemoryBound(to: CChar.self),
-                    field.count,
-                    bytes.bytePointer,
-                    bytes.count,
-                    variant
-                )
-            }
-            guard encoded != nil else { throw .sodiumCallFailed(call: "sodium_bin2base64", code: -1) }
-            file[file.count - 1] = newline
-        }
+        return try SecureBytes.text([.text(comment), .text(keyLinePrefix(kind)), .base64(key), .text("\n")])
     }
+
+    /// The start of a key line for `kind`, up to the base64 field: `growda-<kind>-key v1 `.
+    static func keyLinePrefix(_ kind: KeyKind) -> String { "\(kind.fileTag) \(version) " }
 
     /// Finds the one key line in `contents`, checks its kind and version, and decodes its key.
     static func parse(
@@ -249,7 +183,7 @@ extension KeyFile {
     }
 
     /// Checks `growda-<kind>-key v1 <base64>` and decodes the base64 field into guarded memory.
-    private static func parseKeyLine(
+    static func parseKeyLine(
         _ line: UnsafeRawBufferPointer,
         path: String,
         kind: KeyKind,
@@ -284,7 +218,7 @@ extension KeyFile {
                 nil,
                 &decodedCount,
                 nil,
-                variant
+                SecureBytes.base64Variant
             )
             guard code == 0, decodedCount == byteCount else {
                 throw .keyFileMalformed(path: path, reason: badField)

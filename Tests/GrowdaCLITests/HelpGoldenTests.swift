@@ -22,6 +22,12 @@ import Testing
         ("bench-train", BenchTrain.self),
         ("bench-predict", BenchPredict.self),
         ("bench-wire", BenchWire.self),
+        ("federation", FederationCommand.self),
+        ("federation-init", FederationCommand.Init.self),
+        ("node", NodeCommand.self),
+        ("node-add", NodeCommand.Add.self),
+        ("node-revoke", NodeCommand.Revoke.self),
+        ("node-list", NodeCommand.List.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
