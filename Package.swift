@@ -14,10 +14,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "growda", targets: ["growda"]),
+        .executable(name: "growda-node", targets: ["growda-node"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // MARK: C system libraries (one Swift target imports each)
@@ -43,6 +46,18 @@ let package = Package(
         ),
         .target(name: "GrowdaProvisioning", dependencies: ["GrowdaCrypto"]),
 
+        // MARK: Services
+        .target(name: "GrowdaFederation", dependencies: ["GrowdaNN", "GrowdaWire"]),
+        .target(
+            name: "GrowdaNode",
+            dependencies: [
+                "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire", "GrowdaTransport", "GrowdaProvisioning",
+                "GrowdaCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Command line
         .target(
             name: "GrowdaCLI",
@@ -53,6 +68,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "growda", dependencies: ["GrowdaCLI"]),
+        .executableTarget(
+            name: "growda-node",
+            dependencies: ["GrowdaNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // MARK: Tests
         .target(name: "GrowdaTestKit", dependencies: ["GrowdaTensor"], path: "Tests/GrowdaTestKit"),
@@ -60,6 +79,8 @@ let package = Package(
         .testTarget(name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaStoreTests", dependencies: ["GrowdaStore", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaNodeTests", dependencies: ["GrowdaNode", "GrowdaTestKit"]),
         .testTarget(
             name: "GrowdaSafetensorsTests",
             dependencies: ["GrowdaSafetensors"],

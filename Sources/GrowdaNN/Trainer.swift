@@ -51,6 +51,14 @@ public final class Trainer: @unchecked Sendable {
         public var seconds: Double
         /// Samples per second.
         public var samplesPerSecond: Double { seconds > 0 ? Double(samples) / seconds : 0 }
+
+        /// Figures from their parts.
+        public init(loss: Double, accuracy: Double, samples: Int, seconds: Double) {
+            self.loss = loss
+            self.accuracy = accuracy
+            self.samples = samples
+            self.seconds = seconds
+        }
     }
 
     /// Progress within an epoch, reported after every step.
@@ -112,14 +120,18 @@ public final class Trainer: @unchecked Sendable {
             samples: n, seconds: seconds)
     }
 
-    /// One pass over `data` in a shuffled order (drawn from the trainer's seeded stream).
-    public func trainEpoch(_ data: some SampleSource, progress: ((Progress) -> Void)? = nil) -> Stats {
+    /// One pass over `data` in a shuffled order (drawn from the trainer's seeded stream). `shouldStop`
+    /// is asked before each step; when it says yes the epoch ends early with what was done.
+    public func trainEpoch(
+        _ data: some SampleSource, shouldStop: (() -> Bool)? = nil, progress: ((Progress) -> Void)? = nil
+    ) -> Stats {
         var order = Array(0..<data.count)
         order.shuffle(using: &rng)
         let steps = (order.count + batchSize - 1) / batchSize
         var sum = Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)
         var lossSum = 0.0, correctSum = 0.0
         for s in 0..<steps {
+            if shouldStop?() == true { break }
             let slice = order[(s * batchSize)..<min((s + 1) * batchSize, order.count)]
             let st = step(data, indices: slice)
             lossSum += st.loss * Double(st.samples)

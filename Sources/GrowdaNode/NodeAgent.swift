@@ -1,0 +1,425 @@
+import Dispatch
+import Foundation
+import GrowdaData
+import GrowdaFederation
+import GrowdaNN
+import GrowdaProvisioning
+import GrowdaTensor
+import GrowdaTransport
+import GrowdaWire
+import Logging
+
+/// The long-lived agent a hospital runs beside its image folder.
+///
+/// It owns its three sockets on one thread (ZeroMQ sockets are not thread-safe): PUSH for updates and
+/// heartbeats, SUB for model broadcasts, DEALER for snapshot requests (the latest model, and how far
+/// the aggregator has acknowledged this node's updates). Its cycle:
+/// 1. hold a verified global model (from its state folder, a broadcast, or a snapshot);
+/// 2. train on the local data from that version for the configured epochs, answering the network
+///    between steps (heartbeats, broadcasts: a newer model is kept for the next round);
+/// 3. seal the delta as update `seq`, write it to the outbox, send it;
+/// 4. until the aggregator acknowledges `seq` (snapshot replies carry its settled sequence number),
+///    ask every `pollInterval` and resend after `resendAfter`; only then train again. So every
+///    update counts exactly once, across restarts, network cuts and aggregator crashes.
+public final class NodeAgent: @unchecked Sendable {
+    /// The configuration it runs with.
+    public let configuration: NodeConfiguration
+    /// The node's identity, keys and endpoints.
+    public let bundle: NodeBundle
+    private let keyring: NodeKeyring
+    private let stateFolder: NodeStateFolder
+    private var logger: Logger
+    private let limits: WireLimits
+    private let stopRequested = LockedFlag()
+    private let counters = NodeCounters()
+
+    // Conversation state (owned by the agent's thread).
+    private var global: Model?
+    private var version: UInt64?
+    private var pendingModel: ModelMessage?
+    private var training = false
+    private var outbox: [UInt64: (frames: [[UInt8]], lastSent: UInt64)] = [:]
+    private var settledSeq: UInt64 = 0
+    private var openRequest: (id: UInt64, sent: UInt64)?
+    private var nextRequestID: UInt64 = 1
+    private var lastHeartbeat: UInt64 = 0
+    private var heartbeatSeq = UInt64(Date().timeIntervalSince1970 * 1000)
+    private var data: (spec: ModelSpec, train: Dataset, validation: Dataset?)?
+    private var sockets: (push: ZMQSocket, sub: ZMQSocket, dealer: ZMQSocket, poller: ZMQPoller)?
+    private var rejections = RejectionCounter()
+
+    /// Checks the configuration (bundle, data, state folder) and prepares an agent; nothing is sent yet.
+    public static func build(_ configuration: NodeConfiguration, logger: Logger) throws -> NodeAgent {
+        let bundle: NodeBundle
+        do {
+            bundle = try NodeBundle.read(path: configuration.bundlePath)
+        } catch {
+            throw NodeError.bundle(path: configuration.bundlePath, reason: "\(error)")
+        }
+        try checkData(configuration.dataPath)
+        let state = try NodeStateFolder(path: configuration.statePath)
+        return NodeAgent(configuration: configuration, bundle: bundle, state: state, logger: logger)
+    }
+
+    private init(configuration: NodeConfiguration, bundle: NodeBundle, state: NodeStateFolder, logger: Logger) {
+        self.configuration = configuration
+        self.bundle = bundle
+        self.stateFolder = state
+        keyring = NodeKeyring(
+            node: bundle.nodeID, nodeKey: bundle.nodeKey, modelKey: bundle.modelKey, verifyKey: bundle.aggregatorVerifyKey)
+        var logger = logger
+        logger[metadataKey: "node.id"] = "\(bundle.nodeID)"
+        logger[metadataKey: "node.name"] = "\(bundle.nodeName)"
+        self.logger = logger
+        var limits = WireLimits.standard
+        limits.maxMessageBytes = configuration.maxMessageBytes
+        self.limits = limits
+    }
+
+    /// What the agent has done so far (safe to read from any thread).
+    public var statistics: NodeCounters.Snapshot { counters.snapshot() }
+
+    /// Asks the agent to stop: the step in hand ends, unsent work stays in the outbox, `run` returns.
+    public func stop() { stopRequested.set() }
+
+    private var stopping: Bool { stopRequested.isSet }
+
+    // MARK: The loop
+
+    /// Runs until `stop()` (or `maxUpdates` acknowledged updates). Blocks the calling thread.
+    public func run() throws {
+        let context = try transport { try ZMQContext() }
+        defer { context.shutdown() }
+        var socketConfig = SocketConfiguration()
+        socketConfig.maxMessageSize = configuration.maxMessageBytes
+        socketConfig.linger = .milliseconds(500)
+        socketConfig.sendHighWaterMark = 4
+        let push = try transport { try ZMQSocket(.push, context: context, configuration: socketConfig) }
+        let sub = try transport { try ZMQSocket(.sub, context: context, configuration: socketConfig) }
+        let dealer = try transport { try ZMQSocket(.dealer, context: context, configuration: socketConfig) }
+        defer { push.close(); sub.close(); dealer.close() }
+        try transport {
+            try push.connect(bundle.endpoints.updates)
+            try sub.subscribe()
+            try sub.connect(bundle.endpoints.models)
+            try dealer.connect(bundle.endpoints.snapshots)
+        }
+        let poller = ZMQPoller()
+        _ = poller.add(sub)
+        _ = poller.add(dealer)
+        sockets = (push, sub, dealer, poller)
+        defer { sockets = nil }
+
+        try restoreState()
+        logger.info(
+            "node started",
+            metadata: ["model.version": "\(version.map(String.init) ?? "none")", "outbox": "\(outbox.count)",
+                       "endpoint": "\(bundle.endpoints.snapshots)"])
+        while !stopping {
+            try pump(timeout: .zero)
+            if global == nil {
+                requestSnapshotIfDue()
+                try pump(timeout: .milliseconds(200))
+                continue
+            }
+            if !outbox.isEmpty {
+                try awaitAcknowledgement()
+                continue
+            }
+            if let max = configuration.maxUpdates, counters.snapshot().acknowledged >= max { break }
+            if let pending = pendingModel { pendingModel = nil; adopt(pending) }
+            try trainAndSend()
+            if configuration.waitForNewModel, let base = version {
+                while !stopping && outbox.isEmpty && (version ?? 0) <= base {
+                    requestSnapshotIfDue()
+                    try pump(timeout: .milliseconds(100))
+                    if let pending = pendingModel { pendingModel = nil; adopt(pending) }
+                    if !outbox.isEmpty { break }
+                }
+            }
+        }
+        sendHeartbeat(state: .idle)
+        logger.info("node stopped", metadata: ["outbox": "\(outbox.count)"])
+    }
+
+    /// Loads the kept model, counters and outbox.
+    private func restoreState() throws {
+        do {
+            if let model = try stateFolder.loadModel(), let v = stateFolder.counters.model_version {
+                global = model
+                version = v
+            }
+            for (seq, frames) in try stateFolder.outbox() { outbox[seq] = (frames, 0) }
+        } catch {
+            throw NodeError.state(path: stateFolder.path, reason: "\(error)")
+        }
+    }
+
+    // MARK: Training
+
+    private func trainAndSend() throws {
+        guard let global, let base = version else { return }
+        let (train, validation) = try localData(for: global.spec)
+        let working = try Model(spec: global.spec)
+        working.parameters.assign(global.parameters.buffer)
+        working.state.assign(global.state.buffer)
+        let weights = configuration.classWeights ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
+        let trainer = Trainer(
+            model: working, optimizer: configuration.optimizerConfig, batchSize: configuration.batchSize,
+            threads: configuration.threads, classWeights: weights, seed: configuration.seed &+ base)
+        let source = AugmentedDataset(train, augmenter: configuration.augment ? .standard : nil)
+        training = true
+        defer { training = false }
+        sendHeartbeat(state: .training)
+        let start = DispatchTime.now().uptimeNanoseconds
+        var stats = Trainer.Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)
+        for _ in 0..<configuration.localEpochs {
+            stats = trainer.trainEpoch(source, shouldStop: { [unowned self] in
+                (try? self.pump(timeout: .zero)) == nil || self.stopping
+            }) { [unowned self] progress in
+                self.stretch(progress.stats.seconds / Double(progress.step))
+            }
+            if stopping { return }  // the unfinished round is dropped; nothing was sent for it
+        }
+        var metrics: [String: Double] = [
+            "train_loss": stats.loss, "train_accuracy": stats.accuracy,
+            "train_seconds": Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+        ]
+        if let validation, validation.count > 0 {
+            let probs = Predictor(model: working, threads: configuration.threads).probabilities(validation)
+            let m = ClassificationMetrics(probabilities: probs, labels: validation.labels, classes: validation.classNames)
+            metrics["val_accuracy"] = m.accuracy
+            if let auc = m.auc { metrics["val_auc"] = auc }
+        }
+        let seq = stateFolder.counters.next_seq
+        let update = UpdateMessage(
+            node: bundle.nodeID, seq: seq, baseVersion: base, sampleCount: UInt64(train.count), metrics: metrics,
+            delta: try working.delta(from: global.parameters))
+        let frames = try WireEncoder.encode(update, nodeKey: bundle.nodeKey, limits: limits)
+        try stateFolder.store(seq: seq, frames: frames)
+        var c = stateFolder.counters
+        c.next_seq = seq + 1
+        try stateFolder.save(c)
+        outbox[seq] = (frames, 0)
+        send(seq: seq)
+        logger.info(
+            "update sent",
+            metadata: ["update.seq": "\(seq)", "model.version": "\(base)", "samples": "\(train.count)",
+                       "train.loss": "\(String(format: "%.4f", stats.loss))",
+                       "val.accuracy": "\(metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "n/a")"])
+    }
+
+    /// Sleeps so that a step that took `stepSeconds` appears `slowdown` times slower (stragglers).
+    private func stretch(_ stepSeconds: Double) {
+        guard configuration.slowdown > 1, stepSeconds > 0 else { return }
+        var remaining = stepSeconds * (configuration.slowdown - 1)
+        while remaining > 0 && !stopping {
+            let nap = min(remaining, 0.05)
+            Thread.sleep(forTimeInterval: nap)
+            remaining -= nap
+            _ = try? pump(timeout: .zero)
+        }
+    }
+
+    /// The local data at the model's input size, split into training and validation (cached per spec).
+    private func localData(for spec: ModelSpec) throws -> (Dataset, Dataset?) {
+        if let data, data.spec.inputShape == spec.inputShape, data.spec.classes == spec.classes {
+            return (data.train, data.validation)
+        }
+        let path = configuration.dataPath
+        let all: Dataset
+        do {
+            if path.hasSuffix(".csv") {
+                guard spec.inputShape.count == 2 else { throw NodeError.mismatch("the model takes images, \(path) holds signals") }
+                all = try Dataset.loadCSV(path, sampleLength: spec.inputShape[1], classNames: spec.classes)
+            } else {
+                guard spec.inputShape.count == 3 else { throw NodeError.mismatch("the model takes signals, \(path) holds images") }
+                let (loaded, report) = try Dataset.loadFolder(
+                    path, height: spec.inputShape[1], width: spec.inputShape[2], classNames: spec.classes,
+                    skipUnreadable: true)
+                if report.skippedCount > 0 {
+                    logger.warning("unreadable images skipped", metadata: ["count": "\(report.skippedCount)", "path": "\(path)"])
+                }
+                all = loaded
+            }
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            throw NodeError.mismatch("\(error)")
+        }
+        var validation: Dataset? = nil
+        var train = all
+        if configuration.validationFraction > 0, all.count >= 20 {
+            let (t, v) = try TrainValidationSplit.split(
+                labels: all.labels, groups: all.groups, validationFraction: configuration.validationFraction,
+                seed: configuration.seed)
+            train = all.subset(t)
+            validation = all.subset(v)
+        }
+        data = (spec, train, validation)
+        logger.info("local data loaded", metadata: ["train": "\(train.count)", "validation": "\(validation?.count ?? 0)"])
+        return (train, validation)
+    }
+
+    /// Refuses at start a data path that is missing, empty or holds nothing readable.
+    private static func checkData(_ path: String) throws {
+        do {
+            if path.hasSuffix(".csv") {
+                _ = try Dataset.loadCSV(path)
+            } else {
+                _ = try Dataset.loadFolder(path, height: 8, width: 8, skipUnreadable: true)
+            }
+        } catch {
+            throw NodeError.data(path: path, reason: "\(error)")
+        }
+    }
+
+    // MARK: Acknowledgements
+
+    private func awaitAcknowledgement() throws {
+        let now = DispatchTime.now().uptimeNanoseconds
+        requestSnapshotIfDue()
+        let resendNanos = UInt64(configuration.resendAfter.seconds * 1e9)
+        for seq in outbox.keys.sorted() where now - outbox[seq]!.lastSent >= resendNanos {
+            if outbox[seq]!.lastSent > 0 {
+                counters.add(resent: 1)
+                logger.info("update resent", metadata: ["update.seq": "\(seq)"])
+            }
+            send(seq: seq)
+        }
+        try pump(timeout: .milliseconds(100))
+    }
+
+    private func send(seq: UInt64) {
+        guard let entry = outbox[seq], let sockets else { return }
+        do {
+            try sockets.push.send(entry.frames, dontWait: true)
+            outbox[seq]!.lastSent = DispatchTime.now().uptimeNanoseconds
+            if entry.lastSent == 0 { counters.add(sent: 1) }
+        } catch {
+            // Not sent now (aggregator unreachable, queue full): it stays in the outbox and is retried.
+            outbox[seq]!.lastSent = DispatchTime.now().uptimeNanoseconds
+            logger.debug("update queued for later", metadata: ["update.seq": "\(seq)", "reason": "\(error)"])
+        }
+    }
+
+    private func requestSnapshotIfDue() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let open = openRequest, now - open.sent < UInt64(configuration.pollInterval.seconds * 1e9) { return }
+        guard let sockets else { return }
+        let request = SnapshotRequest(node: bundle.nodeID, requestID: nextRequestID, haveVersion: version)
+        nextRequestID += 1
+        do {
+            try sockets.dealer.send(try WireEncoder.encode(request, nodeKey: bundle.nodeKey, limits: limits), dontWait: true)
+        } catch {
+            logger.debug("snapshot request not sent", metadata: ["reason": "\(error)"])
+        }
+        openRequest = (request.requestID, now)
+    }
+
+    // MARK: Receiving
+
+    /// Handles whatever has arrived (waiting up to `timeout`), and sends a heartbeat when one is due.
+    private func pump(timeout: Duration) throws {
+        guard let sockets else { return }
+        let ready = try transport { try sockets.poller.poll(timeout: timeout) }
+        if ready[0].contains(.readable) { drain(sockets.sub) }
+        if ready[1].contains(.readable) { drain(sockets.dealer) }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if now - lastHeartbeat >= UInt64(configuration.heartbeatInterval.seconds * 1e9) {
+            sendHeartbeat(state: training ? .training : (outbox.isEmpty ? .idle : .sending))
+        }
+    }
+
+    private func drain(_ socket: ZMQSocket) {
+        while let frames = try? socket.receive(dontWait: true) {
+            switch rejections.record(WireDecoder.open(frames.map(\.bytes), keys: keyring, limits: limits)) {
+            case .success(.model(let model)):
+                receive(model: model)
+            case .success(.snapshotReply(let reply)):
+                receive(reply: reply)
+            case .success(let other):
+                logger.warning("unexpected message ignored", metadata: ["type": "\(other)"])
+            case .failure(let reason):
+                counters.add(refused: 1)
+                logger.warning("message refused", metadata: ["reject.reason": "\(reason.rawValue)"])
+            }
+        }
+    }
+
+    private func receive(model message: ModelMessage) {
+        let validator = ModelValidator(heldVersion: version, layout: global?.modelLayout)
+        switch rejections.record(validator.validate(message)) {
+        case .success:
+            counters.add(models: 1)
+            if training {
+                if (pendingModel?.version ?? 0) < message.version { pendingModel = message }
+            } else {
+                adopt(message)
+            }
+        case .failure(.stale):
+            break  // an old or repeated broadcast: nothing to do
+        case .failure(let reason):
+            counters.add(refused: 1)
+            logger.warning("model refused", metadata: ["reject.reason": "\(reason.rawValue)", "model.version": "\(message.version)"])
+        }
+    }
+
+    private func receive(reply: SnapshotReply) {
+        guard let open = openRequest, reply.requestID == open.id else { return }  // an answer to an older question
+        openRequest = nil
+        if reply.ackedSeq > settledSeq {
+            settledSeq = reply.ackedSeq
+            for seq in outbox.keys where seq <= reply.ackedSeq {
+                outbox[seq] = nil
+                stateFolder.remove(seq: seq)
+                counters.add(acknowledged: 1)
+                logger.info("update acknowledged", metadata: ["update.seq": "\(seq)"])
+            }
+        }
+        if let model = reply.model { receive(model: model) }
+    }
+
+    /// Takes a verified model as the one to train from next, and keeps it in the state folder.
+    private func adopt(_ message: ModelMessage) {
+        guard (version ?? 0) < message.version || version == nil else { return }
+        do {
+            let model = try Model(message: message)
+            try stateFolder.saveModel(model, version: message.version)
+            global = model
+            version = message.version
+            logger.info("model adopted", metadata: ["model.version": "\(message.version)"])
+        } catch {
+            counters.add(refused: 1)
+            logger.error("model not usable", metadata: ["model.version": "\(message.version)", "error": "\(error)"])
+        }
+    }
+
+    private func sendHeartbeat(state: HeartbeatMessage.State) {
+        guard let sockets else { return }
+        lastHeartbeat = DispatchTime.now().uptimeNanoseconds
+        heartbeatSeq += 1
+        let unacked = outbox.keys.sorted()
+        let heartbeat = HeartbeatMessage(
+            node: bundle.nodeID, seq: heartbeatSeq, modelVersion: version, state: state,
+            unackedCount: UInt64(unacked.count), unackedSeqs: Array(unacked.prefix(limits.maxUnackedSeqs)))
+        do {
+            try sockets.push.send(try WireEncoder.encode(heartbeat, nodeKey: bundle.nodeKey, limits: limits), dontWait: true)
+        } catch {
+            logger.debug("heartbeat not sent", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    private func transport<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw NodeError.transport("\(error)")
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import GrowdaNN
+
+/// Everything a `growda-node` needs to run: where its bundle, data and state are, how it trains,
+/// and the timers of its conversation with the aggregator.
+public struct NodeConfiguration: Sendable {
+    /// The node bundle made by `growda node add` (mode 0600).
+    public var bundlePath: String
+    /// The hospital's labelled images, `root/<class>/*.png` (or a signal CSV).
+    public var dataPath: String
+    /// Where the node keeps its latest global model, its counters and its unacknowledged updates.
+    public var statePath: String
+
+    /// Local epochs per update.
+    public var localEpochs = 1
+    /// Samples per optimizer step.
+    public var batchSize = 32
+    /// Learning rate of the local optimizer.
+    public var learningRate: Float = 1e-3
+    /// The local optimizer (its state starts afresh from each global model).
+    public var optimizer: OptimizerName = .adam
+    /// Augment local images while training.
+    public var augment = false
+    /// Weight classes by inverse frequency in the local loss.
+    public var classWeights = false
+    /// Fraction of the local data held out for the validation metrics reported with each update.
+    public var validationFraction = 0.1
+    /// Threads for training.
+    public var threads = 1
+    /// Seed for local shuffling and augmentation.
+    public var seed: UInt64 = 1
+
+    /// How often to send a heartbeat.
+    public var heartbeatInterval: Duration = .seconds(2)
+    /// How long an update may stay unacknowledged before it is sent again.
+    public var resendAfter: Duration = .seconds(10)
+    /// How often to ask for acknowledgements (and the latest model) while updates wait.
+    public var pollInterval: Duration = .milliseconds(500)
+    /// After an acknowledged update, wait for a newer global model before training again
+    /// (synchronous FedAvg rounds); otherwise train again at once from the newest model held.
+    public var waitForNewModel = false
+    /// Straggler simulation: each training step is stretched to this many times its real duration.
+    public var slowdown = 1.0
+    /// Stop after this many acknowledged updates (nil: run until stopped).
+    public var maxUpdates: Int?
+    /// The largest message accepted from the aggregator, in bytes.
+    public var maxMessageBytes = 64 << 20
+
+    /// The local optimizers a node may use.
+    public enum OptimizerName: String, Sendable, CaseIterable { case adam, sgd }
+
+    /// A configuration with the defaults above.
+    public init(bundlePath: String, dataPath: String, statePath: String) {
+        self.bundlePath = bundlePath
+        self.dataPath = dataPath
+        self.statePath = statePath
+    }
+
+    /// The optimizer as the trainer takes it.
+    var optimizerConfig: OptimizerConfig {
+        optimizer == .adam ? .adam(learningRate: learningRate) : .sgd(learningRate: learningRate, momentum: 0.9)
+    }
+}
+
+/// Why a node cannot start or go on; each message says what to fix.
+public enum NodeError: Error, CustomStringConvertible {
+    /// The bundle is missing, unreadable, has the wrong mode or is malformed.
+    case bundle(path: String, reason: String)
+    /// The data folder is missing, empty or holds no readable image.
+    case data(path: String, reason: String)
+    /// The state folder cannot be made or written.
+    case state(path: String, reason: String)
+    /// A socket could not be set up.
+    case transport(String)
+    /// The local data does not fit the federation's model.
+    case mismatch(String)
+
+    /// What is wrong and what to do.
+    public var description: String {
+        switch self {
+        case .bundle(let path, let reason): return "cannot use the node bundle \(path): \(reason)"
+        case .data(let path, let reason): return "cannot use the data in \(path): \(reason)"
+        case .state(let path, let reason):
+            return "cannot use the state folder \(path): \(reason); give --state a folder this user can write"
+        case .transport(let reason): return "cannot reach the aggregator: \(reason)"
+        case .mismatch(let reason): return "the local data does not fit the federation's model: \(reason)"
+        }
+    }
+}

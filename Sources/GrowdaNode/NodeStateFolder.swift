@@ -1,0 +1,111 @@
+import Foundation
+import GrowdaNN
+import GrowdaSafetensors
+
+/// The node's durable state, so a restart loses and double-counts nothing:
+///
+/// ```
+/// STATE/model.safetensors     the latest verified global model (a Growda checkpoint, usable by `growda predict`)
+/// STATE/node.json             {"next_seq": N, "model_version": V}: the next update's sequence number
+/// STATE/outbox/<seq>.update   each sealed update, exactly as sent, until the aggregator acknowledges it
+/// ```
+/// An update is written to the outbox (atomically) and the next sequence number saved before it is
+/// first sent; it is deleted once an acknowledgement covers it. Resending after a restart sends the
+/// same bytes, so the aggregator sees a duplicate sequence number and counts it once.
+final class NodeStateFolder {
+    let path: String
+    var modelPath: String { path + "/model.safetensors" }
+    private var countersPath: String { path + "/node.json" }
+    private var outboxPath: String { path + "/outbox" }
+
+    /// What node.json holds.
+    struct Counters: Codable {
+        var next_seq: UInt64
+        var model_version: UInt64?
+    }
+
+    private(set) var counters = Counters(next_seq: 1, model_version: nil)
+
+    /// Opens (making if needed) the state folder, mode 0700.
+    init(path: String) throws {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path + "/outbox", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if FileManager.default.fileExists(atPath: countersPath) {
+                counters = try JSONDecoder().decode(Counters.self, from: Data(contentsOf: URL(fileURLWithPath: countersPath)))
+            }
+        } catch {
+            throw NodeError.state(path: path, reason: "\(error.localizedDescription)")
+        }
+        guard access(path, W_OK) == 0 else { throw NodeError.state(path: path, reason: "it is not writable") }
+    }
+
+    /// Saves the counters atomically.
+    func save(_ counters: Counters) throws {
+        self.counters = counters
+        try AtomicFile.write(Array(try JSONEncoder().encode(counters)), to: countersPath, permissions: 0o600)
+    }
+
+    /// The latest global model kept here, if any.
+    func loadModel() throws -> Model? {
+        guard FileManager.default.fileExists(atPath: modelPath) else { return nil }
+        return try Model(checkpoint: modelPath)
+    }
+
+    /// Keeps `model` as the latest global model (atomically), recording its version.
+    func saveModel(_ model: Model, version: UInt64) throws {
+        try model.save(to: modelPath, facts: ["global_version": String(version)])
+        var c = counters
+        c.model_version = version
+        try save(c)
+    }
+
+    /// The unacknowledged updates, by sequence number.
+    func outbox() throws -> [UInt64: [[UInt8]]] {
+        var result: [UInt64: [[UInt8]]] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: outboxPath) where name.hasSuffix(".update") {
+            guard let seq = UInt64(name.dropLast(".update".count)) else { continue }
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: outboxPath + "/" + name)))
+            if let frames = Self.unpack(bytes) { result[seq] = frames }
+        }
+        return result
+    }
+
+    /// Writes an update to the outbox before it is sent.
+    func store(seq: UInt64, frames: [[UInt8]]) throws {
+        try AtomicFile.write(Self.pack(frames), to: "\(outboxPath)/\(seq).update", permissions: 0o600)
+    }
+
+    /// Deletes an acknowledged update.
+    func remove(seq: UInt64) {
+        try? FileManager.default.removeItem(atPath: "\(outboxPath)/\(seq).update")
+    }
+
+    /// Frames as one byte string: per frame a little-endian UInt64 length, then its bytes.
+    static func pack(_ frames: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(frames.reduce(0) { $0 + 8 + $1.count })
+        for frame in frames {
+            withUnsafeBytes(of: UInt64(frame.count).littleEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: frame)
+        }
+        return out
+    }
+
+    /// The inverse of `pack`; nil for a damaged file.
+    static func unpack(_ bytes: [UInt8]) -> [[UInt8]]? {
+        var frames: [[UInt8]] = []
+        var i = 0
+        while i < bytes.count {
+            guard i + 8 <= bytes.count else { return nil }
+            var n: UInt64 = 0
+            for b in 0..<8 { n |= UInt64(bytes[i + b]) << (8 * b) }
+            i += 8
+            guard n <= UInt64(bytes.count - i) else { return nil }
+            frames.append(Array(bytes[i..<(i + Int(n))]))
+            i += Int(n)
+        }
+        return frames
+    }
+}
