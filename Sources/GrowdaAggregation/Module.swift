@@ -1,2 +1,0 @@
-/// The GrowdaAggregation module. See README.md for the map of targets.
-public enum GrowdaAggregationModule {}

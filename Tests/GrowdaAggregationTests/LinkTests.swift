@@ -1,6 +1,0 @@
-import Testing
-@testable import GrowdaAggregation
-
-@Test func GrowdaAggregationLinks() {
-    #expect(String(describing: GrowdaAggregationModule.self) == "GrowdaAggregationModule")
-}
