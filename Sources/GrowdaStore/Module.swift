@@ -1,2 +1,0 @@
-/// The GrowdaStore module. See README.md for the map of targets.
-public enum GrowdaStoreModule {}

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import GrowdaNN
+import GrowdaSafetensors
+
+extension StateStore {
+    /// Commits `version` with `model`'s weights: see `commitVersion(_:checkpoint:folding:evaluation:optimizerState:)`.
+    /// The checkpoint carries the fact `growda.version` and loads back with `Model(checkpoint:)`.
+    @discardableResult
+    public func commitVersion(
+        _ version: UInt64, model: Model, folding folded: [UpdateKey], evaluation: Evaluation? = nil,
+        optimizerState: SafetensorsWriter? = nil
+    ) throws -> VersionRecord {
+        try commitVersion(
+            version, checkpoint: try model.checkpointWriter(facts: ["growda.version": String(version)]),
+            folding: folded, evaluation: evaluation, optimizerState: optimizerState)
+    }
+
+    /// Commits a new global model version.
+    ///
+    /// Versions start at 0 (the initial model, usually folding nothing) and grow by one. `folded` names
+    /// the pending updates that went into it; the history row's summary (weights, staleness, nodes, mean
+    /// local metrics) is computed from their rows. Order: the checkpoint (and `optimizerState`, the server
+    /// optimizer's tensors after this step) are written atomically and durably first; then one transaction
+    /// inserts the version row, makes it current, deletes the folded pending rows and releases the
+    /// checkpoints that fall out of the kept window; then those delta and checkpoint files are deleted.
+    @discardableResult
+    public func commitVersion(
+        _ version: UInt64, checkpoint: SafetensorsWriter, folding folded: [UpdateKey], evaluation: Evaluation? = nil,
+        optimizerState: SafetensorsWriter? = nil
+    ) throws -> VersionRecord {
+        try commitVersion(
+            version, checkpoint: checkpoint, folding: folded, evaluation: evaluation, optimizerState: optimizerState,
+            crashingAt: nil)
+    }
+
+    /// The commit sequence, stopping at `crash` (tests only) as a kill -9 there would.
+    func commitVersion(
+        _ version: UInt64, checkpoint: SafetensorsWriter, folding folded: [UpdateKey], evaluation: Evaluation?,
+        optimizerState: SafetensorsWriter?, crashingAt crash: CrashPoint?
+    ) throws -> VersionRecord {
+        try StateStore.checkStorable(version, "version")
+        try evaluation?.validate()
+        var seen = Set<UpdateKey>()
+        for key in folded where !seen.insert(key).inserted {
+            throw StoreError.foldedTwice(node: key.node, seq: key.seq)
+        }
+        let now = options.now()
+        let keep = UInt64(options.keepCheckpoints)
+        return try pool.writeWithoutTransaction { db in
+            let current = try StateQueries.federation(db)?.currentVersion
+            let expected = current.map { $0 + 1 } ?? 0
+            guard version == expected else { throw StoreError.versionOutOfOrder(expected: expected, got: version) }
+            let updates = try folded.map { key in
+                guard let pending = try StateQueries.pending(db, key) else {
+                    throw StoreError.notPending(node: key.node, seq: key.seq)
+                }
+                return pending
+            }
+            let record = VersionRecord(
+                folding: updates.map(\.update), version: version, createdAt: now,
+                checkpoint: StateLayout.checkpointName(version: version), evaluation: evaluation)
+            let previousOptimizerFile = try StateQueries.federation(db)?.optimizerStateFile
+            let optimizerFile = optimizerState.map { _ in StateLayout.optimizerStateName(version: version) }
+
+            try checkpoint.write(to: layout.path(StateLayout.checkpointName(version: version)))
+            if let optimizerState, let optimizerFile { try optimizerState.write(to: layout.path(optimizerFile)) }
+            if crash == .afterCheckpointFile { throw SimulatedCrash(point: .afterCheckpointFile) }
+
+            var released: [String] = []
+            try db.inTransaction {
+                try insert(record, db)
+                try db.execute(
+                    sql: """
+                        UPDATE federation SET current_version = ?, updated_at = ?, optimizer_state_file = ?
+                        WHERE id = 1
+                        """,
+                    arguments: [version, now, optimizerFile])
+                for key in folded {
+                    try db.execute(
+                        sql: "DELETE FROM pending_updates WHERE node_id = ? AND seq = ?",
+                        arguments: [key.node, key.seq])
+                }
+                let prunedBelow = version >= keep ? version - keep + 1 : 0
+                let window = "checkpoint IS NOT NULL AND version > 0 AND version < ?"
+                released = try String.fetchAll(
+                    db, sql: "SELECT checkpoint FROM versions WHERE \(window)", arguments: [prunedBelow])
+                try db.execute(sql: "UPDATE versions SET checkpoint = NULL WHERE \(window)", arguments: [prunedBelow])
+                return .commit
+            }
+            if crash == .afterVersionTransaction { throw SimulatedCrash(point: .afterVersionTransaction) }
+
+            if let previousOptimizerFile, previousOptimizerFile != optimizerFile {
+                released.append(previousOptimizerFile)
+            }
+            for file in updates.map(\.deltaFile) + released {
+                try? FileManager.default.removeItem(atPath: layout.path(file))  // Leftovers are removed at open.
+            }
+            return record
+        }
+    }
+
+    /// Records (or replaces) the server-side evaluation of a committed version.
+    public func recordEvaluation(_ evaluation: Evaluation, version: UInt64) throws {
+        try StateStore.checkStorable(version, "version")
+        try evaluation.validate()
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE versions SET eval_accuracy = ?, eval_auc = ?, eval_loss = ? WHERE version = ?",
+                arguments: [evaluation.accuracy, evaluation.auc, evaluation.loss, version])
+            guard db.changesCount == 1 else { throw StoreError.unknownVersion(version) }
+        }
+    }
+
+    private func insert(_ record: VersionRecord, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO versions (version, created_at, updates_folded, total_weight, mean_staleness,
+                    max_staleness, contributing_nodes, checkpoint, eval_accuracy, eval_auc, eval_loss, train_metrics)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.version, record.createdAt, record.updatesFolded, record.totalWeight, record.meanStaleness,
+                record.maxStaleness, try JSONColumn.encode(nodes: record.contributingNodes), record.checkpoint,
+                record.evaluation?.accuracy, record.evaluation?.auc, record.evaluation?.loss,
+                try JSONColumn.encode(metrics: record.trainMetrics, field: "train metric"),
+            ])
+    }
+}
+
+extension VersionRecord {
+    /// The history row of a version made from `updates`: their count, total weight, staleness, nodes and
+    /// the plain mean of each local metric over the updates that reported it.
+    init(
+        folding updates: [AcceptedUpdate], version: UInt64, createdAt: Date, checkpoint: String, evaluation: Evaluation?
+    ) {
+        var sums: [String: (total: Double, count: Int)] = [:]
+        for update in updates {
+            for (name, value) in update.metrics {
+                let sum = sums[name, default: (0, 0)]
+                sums[name] = (sum.total + value, sum.count + 1)
+            }
+        }
+        let staleness = updates.map(\.staleness)
+        self.init(
+            version: version, createdAt: createdAt, updatesFolded: updates.count,
+            totalWeight: updates.reduce(0) { $0 + $1.weight },
+            meanStaleness: updates.isEmpty ? nil : Double(staleness.reduce(0, +)) / Double(updates.count),
+            maxStaleness: staleness.max(), contributingNodes: Set(updates.map(\.node)).sorted(),
+            checkpoint: checkpoint, evaluation: evaluation,
+            trainMetrics: sums.mapValues { $0.total / Double($0.count) })
+    }
+}
