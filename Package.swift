@@ -57,14 +57,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "GrowdaAggregator",
+            dependencies: [
+                "GrowdaAggregation", "GrowdaStore", "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire",
+                "GrowdaTransport", "GrowdaProvisioning", "GrowdaCrypto", "GrowdaSafetensors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 
         // MARK: Command line
         .target(
             name: "GrowdaCLI",
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
-                "GrowdaProvisioning",
+                "GrowdaProvisioning", "GrowdaAggregator", "GrowdaAggregation", "GrowdaNode", "GrowdaStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "growda", dependencies: ["GrowdaCLI"]),
@@ -80,7 +91,10 @@ let package = Package(
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaStoreTests", dependencies: ["GrowdaStore", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
-        .testTarget(name: "GrowdaNodeTests", dependencies: ["GrowdaNode", "GrowdaTestKit"]),
+        .testTarget(
+            name: "GrowdaFederationIntegrationTests",
+            dependencies: ["GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit"]
+        ),
         .testTarget(
             name: "GrowdaSafetensorsTests",
             dependencies: ["GrowdaSafetensors"],

@@ -10,6 +10,7 @@ public struct Growda: AsyncParsableCommand {
         version: growdaVersion,
         subcommands: [
             DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,
+            ServeCommand.self, SimulateCommand.self,
             FederationCommand.self, NodeCommand.self,
         ]
     )

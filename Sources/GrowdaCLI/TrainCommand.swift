@@ -127,12 +127,12 @@ struct TrainCommand: AsyncParsableCommand {
                 let t = Double(epoch - 1) / Double(epochs)
                 trainer.optimizer.learningRate = lr * Float(0.5 * (1 + cos(Double.pi * t)))
             }
-            let stats = trainer.trainEpoch(source) { p in
+            let stats = trainer.trainEpoch(source, progress: { p in
                 progress.update(
                     fraction: Double(p.step) / Double(p.steps),
                     "epoch \(epoch)/\(epochs) step \(p.step)/\(p.steps) loss \(fmt(p.stats.loss)) "
                         + "acc \(fmt(p.stats.accuracy, 3)) \(Int(p.stats.samplesPerSecond)) img/s")
-            }
+            })
             progress.finish()
             var record = EpochRecord(
                 epoch: epoch, train_loss: stats.loss, train_accuracy: stats.accuracy, images_per_s: stats.samplesPerSecond)

@@ -1,0 +1,308 @@
+import Dispatch
+import Foundation
+import GrowdaAggregation
+import GrowdaFederation
+import GrowdaNN
+import GrowdaSafetensors
+import GrowdaStore
+import GrowdaTensor
+import GrowdaTransport
+import GrowdaWire
+
+extension Aggregator {
+    // MARK: Updates and heartbeats (from the queue)
+
+    /// Decrypts, checks and acts on one message from PULL; every refusal is counted by reason.
+    func handle(_ frames: [[UInt8]]) throws {
+        received += 1
+        bytesReceived += frames.reduce(0) { $0 + $1.count }
+        receivedTimes.append(now)
+        var result = WireDecoder.open(frames, keys: keyring, limits: limits)
+        if case .failure(.unknownSender) = result, now - lastRegistryReload > 1 {
+            // A node added since start: read the registry again (at most once a second) and retry.
+            reloadRegistry()
+            result = WireDecoder.open(frames, keys: keyring, limits: limits)
+        }
+        switch result {
+        case .failure(let reason):
+            refuse(reason, node: nil, settling: nil)
+        case .success(.update(let update)):
+            try handle(update: update)
+        case .success(.heartbeat(let heartbeat)):
+            heard(heartbeat.node, state: heartbeat.state.rawValue, version: heartbeat.modelVersion, unacked: heartbeat.unackedCount)
+        case .success:
+            refuse(.malformed, node: nil, settling: nil)
+        }
+    }
+
+    func reloadRegistry() {
+        lastRegistryReload = now
+        do {
+            try federation.reloadRegistry()
+            keyring = try Aggregator.keyring(of: federation)
+            logger.info("node registry reloaded", metadata: ["nodes": "\(keyring.nodeKeys.count)"])
+        } catch {
+            logger.error("node registry not reloaded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func handle(update: UpdateMessage) throws {
+        heard(update.node, state: "sending", version: nil, unacked: nil)
+        let settledSeq = settled[update.node] ?? 0
+        let validator = UpdateValidator(
+            layout: validatorLayout, currentVersion: strategy.version,
+            maxStaleness: UInt64(max(0, configuration.aggregation.maxStaleness)), maxNorm: configuration.maxUpdateNorm)
+        let checked: ValidatedUpdate
+        switch validator.validate(update, settledSeq: settledSeq) {
+        case .failure(.replay):
+            refuse(.replay, node: update.node, settling: nil)  // already settled: the node learns so from its next ack
+            return
+        case .failure(let reason):
+            refuse(reason, node: update.node, settling: update.seq)
+            return
+        case .success(let v):
+            checked = v
+        }
+        let verdict = strategy.verdict(
+            for: UpdateCandidate(node: update.node, baseVersion: update.baseVersion, sampleCount: update.sampleCount))
+        guard case .accept(let acceptance) = verdict else {
+            let reason: RejectionReason = verdict.refusal == .noSamples ? .malformed : .stale
+            refuse(reason, node: update.node, settling: update.seq)
+            return
+        }
+        model.flatten(update.delta, into: scratch.buffer)
+        let record = AcceptedUpdate(
+            node: update.node, seq: update.seq, baseVersion: update.baseVersion, staleness: checked.staleness,
+            weight: acceptance.weight, sampleCount: update.sampleCount,
+            metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm)
+        // Durable first: only an update on disk may count.
+        switch try store.recordAcceptedUpdate(record, delta: UnsafeBufferPointer(scratch.buffer)) {
+        case .duplicate(let s):
+            settled[update.node] = max(settledSeq, s)
+            rejections.record(.replay)
+            return
+        case .recorded(let pending):
+            settled[update.node] = update.seq
+            strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
+            pendingKeys.append(pending.key)
+            accepted += 1
+            acceptedTimes.append(now)
+            stalenessWindow.append(acceptance.staleness)
+            if stalenessWindow.count > 1000 { stalenessWindow.removeFirst(stalenessWindow.count - 1000) }
+            logger.debug(
+                "update accepted",
+                metadata: ["node.id": "\(update.node)", "update.seq": "\(update.seq)",
+                           "update.staleness": "\(acceptance.staleness)", "buffer": "\(pendingKeys.count)"])
+        }
+        try stepIfReady()
+    }
+
+    /// Counts a refusal; when `settling`, the node's settled sequence number moves past this update so
+    /// it is acknowledged and not sent again (a resend could not fix it).
+    func refuse(_ reason: RejectionReason, node: UInt32?, settling seq: UInt64?) {
+        rejections.record(reason)
+        if let node, let seq { settled[node] = max(settled[node] ?? 0, seq) }
+        do {
+            try store.recordRefusal(reason: reason.rawValue, node: node, settling: seq)
+        } catch {
+            logger.error("refusal not recorded", metadata: ["error": "\(error)"])
+        }
+        logger.notice(
+            "message refused",
+            metadata: ["reject.reason": "\(reason.rawValue)", "node.id": "\(node.map(String.init) ?? "?")",
+                       "update.seq": "\(seq.map(String.init) ?? "-")"])
+    }
+
+    func heard(_ node: UInt32, state: String?, version: UInt64?, unacked: UInt64?) {
+        var entry = liveness[node] ?? Liveness(lastHeard: now, state: "alive", versionHeld: nil, unacked: 0)
+        entry.lastHeard = now
+        if let state { entry.state = state }
+        if let version { entry.versionHeld = version }
+        if let unacked { entry.unacked = unacked }
+        liveness[node] = entry
+    }
+
+    /// Nodes heard from within the liveness window.
+    var aliveNodes: Set<UInt32> {
+        let cutoff = now - configuration.lostAfter.secondsValue
+        return Set(liveness.filter { $0.value.lastHeard >= cutoff }.keys)
+    }
+
+    // MARK: Versions
+
+    /// Takes a step when the strategy says one is due: new weights, a durable version, a broadcast.
+    func stepIfReady() throws {
+        guard strategy.pending.count > 0,
+            strategy.isStepReady(StepContext(now: now, aliveNodes: aliveNodes))
+        else { return }
+        let summary = strategy.takeStep(weights: model.parameters.buffer, at: now)
+        var evaluation: Evaluation? = nil
+        if let evalSet {
+            let probs = Predictor(model: model, threads: 1).probabilities(evalSet)
+            let m = ClassificationMetrics(probabilities: probs, labels: evalSet.labels, classes: evalSet.classNames)
+            evaluation = Evaluation(accuracy: m.accuracy, auc: m.auc)
+        }
+        let optimizerState = strategy.exportOptimizerState()
+        var optimizerWriter: SafetensorsWriter? = nil
+        if !optimizerState.tensors.isEmpty {
+            var w = SafetensorsWriter()
+            for (name, values) in optimizerState.tensors.sorted(by: { $0.key < $1.key }) {
+                try w.add(name: name, shape: [values.count], floats: values)
+            }
+            optimizerWriter = w
+        }
+        try store.commitVersion(
+            summary.version, model: model, folding: pendingKeys, evaluation: evaluation, optimizerState: optimizerWriter)
+        pendingKeys = []
+        lastVersionAt = now
+        versionTimes.append(now)
+        logger.info(
+            "new version",
+            metadata: ["model.version": "\(summary.version)", "updates": "\(summary.updateCount)",
+                       "staleness.mean": "\(String(format: "%.2f", summary.meanStaleness))",
+                       "eval.accuracy": "\(evaluation.map { String(format: "%.4f", $0.accuracy) } ?? "-")",
+                       "eval.auc": "\(evaluation?.auc.map { String(format: "%.4f", $0) } ?? "-")"])
+        broadcastCurrentModel()
+    }
+
+    /// The current model as a message (built once per version).
+    func currentModelMessage() throws -> ModelMessage {
+        if let cached = cachedModel, cached.version == strategy.version { return cached.message }
+        let message = try model.modelMessage(version: strategy.version)
+        cachedModel = (strategy.version, message)
+        return message
+    }
+
+    func broadcastCurrentModel() {
+        do {
+            let frames = try WireEncoder.encode(
+                try currentModelMessage(), modelKey: modelKey, signingKey: signingKey, limits: limits)
+            try pub.send(frames, dontWait: true)
+        } catch {
+            logger.warning("model broadcast failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Snapshot and status requests (ROUTER)
+
+    /// Answers every waiting request on a ROUTER: frame 0 is the peer's routing id.
+    func drainRouter(_ socket: ZMQSocket, admin: Bool) {
+        while let frames = try? socket.receive(dontWait: true) {
+            guard frames.count >= 2 else { continue }
+            let peer = frames[0].bytes
+            let message = WireDecoder.open(frames.dropFirst().map(\.bytes), keys: keyring, limits: limits)
+            switch message {
+            case .success(.snapshotRequest(let request)) where !admin:
+                answer(request, peer: peer, on: socket)
+            case .success(.statusRequest(let request)) where admin:
+                answerStatus(request, peer: peer, on: socket)
+            case .success:
+                refuse(.malformed, node: nil, settling: nil)
+            case .failure(let reason):
+                refuse(reason, node: nil, settling: nil)
+            }
+        }
+    }
+
+    private func answer(_ request: SnapshotRequest, peer: [UInt8], on socket: ZMQSocket) {
+        heard(request.node, state: nil, version: request.haveVersion, unacked: nil)
+        do {
+            let t = strategy.version
+            let content: SnapshotReply.Content =
+                request.haveVersion == t ? .upToDate(version: t) : .model(try currentModelMessage())
+            let reply = SnapshotReply(
+                recipient: request.node, requestID: request.requestID, ackedSeq: settled[request.node] ?? 0, content: content)
+            guard let key = keyring.nodeKeys[request.node] else { return }
+            let frames = try WireEncoder.encode(reply, nodeKey: key, signingKey: signingKey, limits: limits)
+            try socket.send([peer] + frames, dontWait: true)
+        } catch {
+            logger.warning("snapshot reply failed", metadata: ["node.id": "\(request.node)", "error": "\(error)"])
+        }
+    }
+
+    private func answerStatus(_ request: StatusRequest, peer: [UInt8], on socket: ZMQSocket) {
+        do {
+            let status = makeStatus()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let json = String(decoding: try encoder.encode(status), as: UTF8.self)
+            guard let adminKey = keyring.adminKey else { return }
+            let frames = try WireEncoder.encode(StatusReply(requestID: request.requestID, json: json), adminKey: adminKey, limits: limits)
+            try socket.send([peer] + frames, dontWait: true)
+        } catch {
+            logger.warning("status reply failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Status
+
+    func publishStatus() {
+        let status = makeStatus()
+        statusLock.withLock { publishedStatus = status }
+    }
+
+    func makeStatus() -> AggregatorStatus {
+        let t = now
+        receivedTimes.removeAll { $0 < t - 60 }
+        acceptedTimes.removeAll { $0 < t - 60 }
+        let window = min(60, max(t, 1))
+        let sorted = stalenessWindow.sorted()
+        func percentile(_ p: Double) -> Double? {
+            sorted.isEmpty ? nil : Double(sorted[min(sorted.count - 1, Int(p * Double(sorted.count - 1)))])
+        }
+        let q = queue.status()
+        let alive = aliveNodes
+        var nodes: [AggregatorStatus.Node] = []
+        for record in federation.registry.nodes {
+            let live = liveness[record.id]
+            let state: String
+            if !record.isActive {
+                state = "revoked"
+            } else if let live, alive.contains(record.id) {
+                state = live.state == "sending" ? "alive" : live.state
+            } else {
+                state = live == nil ? "never seen" : "lost"
+            }
+            nodes.append(AggregatorStatus.Node(
+                id: record.id, name: record.name, state: state, last_heard_seconds: live.map { t - $0.lastHeard },
+                version_held: live?.versionHeld, accepted: 0, refused: 0, settled_seq: settled[record.id] ?? 0,
+                unacked: live?.unacked ?? 0, last_metrics: [:]))
+        }
+        let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
+        return AggregatorStatus(
+            mode: configuration.aggregation.modeName, version: strategy.version, seconds_since_version: t - lastVersionAt,
+            buffer_count: strategy.pending.count, buffer_target: configuration.aggregation.bufferTarget,
+            queue_waiting: q.count, queue_capacity: queue.capacity,
+            queue_oldest_seconds: q.oldest.map { Double(DispatchTime.now().uptimeNanoseconds - $0) / 1e9 },
+            queue_dropped: q.dropped, received: received, bytes_received: bytesReceived, accepted: accepted,
+            received_per_second_last_minute: Double(receivedTimes.count) / window,
+            accepted_per_second_last_minute: Double(acceptedTimes.count) / window,
+            refused: refused, staleness_p50: percentile(0.5), staleness_p95: percentile(0.95), staleness_max: sorted.last,
+            versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t, nodes: nodes)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension AggregationConfig {
+    /// "async" or "sync".
+    var modeName: String {
+        if case .sync = mode { return "sync" }
+        return "async"
+    }
+
+    /// s_max in FedBuff; 0 in synchronous rounds.
+    var maxStaleness: Int {
+        if case .async(_, let sMax) = mode { return sMax }
+        return 0
+    }
+
+    /// K in FedBuff; in synchronous rounds, 0 (the round waits for the alive nodes).
+    var bufferTarget: Int {
+        if case .async(let k, _) = mode { return k }
+        return 0
+    }
+}

@@ -1,0 +1,281 @@
+import Dispatch
+import Foundation
+import GrowdaAggregation
+import GrowdaCrypto
+import GrowdaData
+import GrowdaFederation
+import GrowdaNN
+import GrowdaProvisioning
+import GrowdaStore
+import GrowdaTensor
+import GrowdaTransport
+import GrowdaWire
+import Logging
+
+/// The aggregator: receives sealed updates, checks them, folds them into the buffered FedAvg (or
+/// synchronous FedAvg) strategy, and publishes each new global version.
+///
+/// Two threads, each owning its sockets (ZeroMQ sockets are not thread-safe):
+/// - the receiver owns PULL and moves each multipart message into a bounded queue (full: dropped and
+///   counted; the node resends what was not acknowledged);
+/// - the processor owns PUB and the ROUTERs and all federation state: it decrypts and validates queued
+///   messages, records each accepted update durably *before* folding it (GrowdaStore), steps the
+///   strategy, commits and broadcasts new versions, answers snapshot requests (latest model plus the
+///   node's settled sequence number: its acknowledgement) and operators' status requests.
+public final class Aggregator: @unchecked Sendable {
+    /// The configuration it runs with.
+    public let configuration: AggregatorConfiguration
+    /// The endpoints actually bound (ports resolved when 0 was asked for).
+    public let endpoints: (updates: String, models: String, snapshots: String, status: String)
+
+    var federation: Federation
+    let store: StateStore
+    let strategy: any AggregationStrategy
+    /// The global model (its parameters are w, version t = strategy.version).
+    let model: Model
+    let scratch: FloatBuffer
+    var keyring: AggregatorKeyring
+    let signingKey: SigningKey
+    let modelKey: SecretBoxKey
+    var logger: Logger
+    let limits: WireLimits
+    let validatorLayout: TensorLayout
+    let evalSet: Dataset?
+
+    let queue: BoundedQueue<[[UInt8]]>
+    let rejections = RejectionCounter()
+    let stopFlag = NSLock()
+    var stopped = false
+    var pullSocket: ZMQSocket?
+    let context: ZMQContext
+    let pub: ZMQSocket
+    let router: ZMQSocket
+    let statusRouter: ZMQSocket
+
+    // Processor-thread state.
+    var settled: [UInt32: UInt64]
+    var liveness: [UInt32: Liveness] = [:]
+    var cachedModel: (version: UInt64, message: ModelMessage)?
+    var pendingKeys: [UpdateKey] = []
+    let clockStart = DispatchTime.now().uptimeNanoseconds
+    var lastVersionAt: Double = 0
+    var versionTimes: [Double] = []
+    var stalenessWindow: [Int] = []
+    var receivedTimes: [Double] = []
+    var acceptedTimes: [Double] = []
+    var received = 0, accepted = 0, bytesReceived = 0
+    var lastRegistryReload: Double = -10
+    let statusLock = NSLock()
+    var publishedStatus: AggregatorStatus?
+
+    /// What the processor knows of a node from its heartbeats and requests.
+    struct Liveness {
+        var lastHeard: Double
+        var state: String
+        var versionHeld: UInt64?
+        var unacked: UInt64
+    }
+
+    /// Seconds since this aggregator started (monotonic).
+    var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9 }
+
+    /// Opens the state (recovering after a crash), loads keys and registry, binds every socket.
+    public init(configuration: AggregatorConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        do {
+            federation = try Federation.load(directory: configuration.federationPath)
+            signingKey = try federation.signingKey()
+            modelKey = try federation.modelKey()
+            keyring = try Aggregator.keyring(of: federation)
+        } catch let error as AggregatorError {
+            throw error
+        } catch {
+            throw AggregatorError.configuration("\(error)")
+        }
+        var limits = WireLimits.standard
+        limits.maxMessageBytes = configuration.maxMessageBytes
+        self.limits = limits
+
+        do {
+            store = try StateStore(
+                folder: configuration.statePath,
+                options: .init(keepCheckpoints: configuration.keepCheckpoints, mode: configuration.aggregation.modeName))
+        } catch {
+            throw AggregatorError.state("\(configuration.statePath): \(error)")
+        }
+        let recovery = store.recovery
+        for file in recovery.removedFiles { logger.info("leftover file removed", metadata: ["file": "\(file)"]) }
+        for lost in recovery.lostUpdates { logger.error("pending update lost", metadata: ["update": "\(lost)"]) }
+
+        // The global model: the last committed version, or a fresh one (committed as version 0).
+        if let path = recovery.checkpointPath {
+            model = try Model(checkpoint: path)
+        } else if let initial = configuration.initialCheckpoint {
+            model = try Model(checkpoint: initial)
+        } else {
+            model = try Model(spec: configuration.model, seed: configuration.modelSeed)
+        }
+        if recovery.version == nil {
+            try store.commitVersion(0, model: model, folding: [])
+        }
+        let version = recovery.version ?? 0
+        scratch = FloatBuffer(count: model.parameterCount)
+        validatorLayout = model.updateLayout
+        do {
+            strategy = try configuration.aggregation.makeStrategy(
+                parameterCount: model.parameterCount, version: version, openedAt: 0)
+            if let path = recovery.optimizerStatePath {
+                let file = try SafetensorsFileLoader.optimizerState(path)
+                try strategy.restore(version: version, optimizerState: file, at: 0)
+            }
+        } catch {
+            throw AggregatorError.configuration("\(error)")
+        }
+        settled = recovery.settledSeqs
+        // Rebuild the buffer: fold the accepted, not yet aggregated updates again, in order.
+        for pending in recovery.pending {
+            try store.readDelta(pending, into: scratch.buffer)
+            let u = pending.update
+            strategy.fold(
+                delta: UnsafeBufferPointer(scratch.buffer),
+                accepted: Acceptance(node: u.node, version: version, staleness: Int(u.staleness), weight: u.weight))
+            pendingKeys.append(pending.key)
+        }
+        let spec = model.spec
+        evalSet = try configuration.evalPath.map {
+            try Dataset.loadFolder(
+                $0, height: spec.inputShape[1], width: spec.inputShape[2], classNames: spec.classes, skipUnreadable: true
+            ).dataset
+        }
+
+        queue = BoundedQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueBytes)
+        var socketConfig = SocketConfiguration()
+        socketConfig.maxMessageSize = configuration.maxMessageBytes
+        socketConfig.linger = .milliseconds(200)
+        socketConfig.receiveHighWaterMark = 16
+        socketConfig.sendHighWaterMark = 8
+        do {
+            context = try ZMQContext()
+            let pull = try ZMQSocket(.pull, context: context, configuration: socketConfig)
+            pub = try ZMQSocket(.pub, context: context, configuration: socketConfig)
+            router = try ZMQSocket(.router, context: context, configuration: socketConfig)
+            statusRouter = try ZMQSocket(.router, context: context, configuration: socketConfig)
+            let host = configuration.bindHost
+            func at(_ h: String, _ port: Int) -> String {
+                "tcp://\(h.contains(":") ? "[\(h)]" : h):\(port == 0 ? "*" : String(port))"
+            }
+            endpoints = (
+                try pull.bind(at(host, configuration.updatesPort)),
+                try pub.bind(at(host, configuration.modelsPort)),
+                try router.bind(at(host, configuration.snapshotsPort)),
+                try statusRouter.bind(at(configuration.statusHost, configuration.statusPort))
+            )
+            pullSocket = pull
+        } catch {
+            throw AggregatorError.transport("\(error)")
+        }
+        lastVersionAt = 0
+        logger.info(
+            "aggregator ready",
+            metadata: ["model.version": "\(version)", "buffer": "\(pendingKeys.count)", "nodes": "\(keyring.nodeKeys.count)",
+                       "updates": "\(endpoints.updates)", "models": "\(endpoints.models)",
+                       "snapshots": "\(endpoints.snapshots)", "status": "\(endpoints.status)"])
+    }
+
+    /// The node keys of the registry's active nodes, the revoked ids, and the admin key.
+    static func keyring(of federation: Federation) throws -> AggregatorKeyring {
+        var keys: [UInt32: SecretBoxKey] = [:]
+        for node in federation.registry.activeNodes { keys[node.id] = try federation.nodeKey(id: node.id) }
+        let revoked = Set(federation.registry.nodes.filter { !$0.isActive }.map(\.id))
+        return AggregatorKeyring(nodeKeys: keys, revoked: revoked, adminKey: try federation.adminKey())
+    }
+
+    /// Asks both threads to stop; `run` returns once they have.
+    public func stop() {
+        stopFlag.withLock { stopped = true }
+    }
+
+    var isStopping: Bool { stopFlag.withLock { stopped } }
+
+    /// The latest published status (updated by the processor about once a second).
+    public func status() -> AggregatorStatus? { statusLock.withLock { publishedStatus } }
+
+    /// The current global version (processor's view, as last published).
+    public var currentVersion: UInt64 { status()?.version ?? strategy.version }
+
+    // MARK: Running
+
+    /// Runs the receiver thread and the processing loop (on the calling thread) until `stop()`.
+    public func run() throws {
+        guard let pull = pullSocket else { return }
+        pullSocket = nil
+        let receiverDone = DispatchSemaphore(value: 0)
+        let handOver = UncheckedSendable(pull)  // the PULL socket moves to the receiver thread for good
+        let receiver = Thread { [self] in
+            receive(from: handOver.value)
+            handOver.value.close()
+            receiverDone.signal()
+        }
+        receiver.name = "growda-receiver"
+        receiver.start()
+        defer {
+            stop()
+            receiverDone.wait()
+            pub.close()
+            router.close()
+            statusRouter.close()
+            context.shutdown()
+            try? store.close()
+        }
+        broadcastCurrentModel()
+        let poller = ZMQPoller()
+        _ = poller.add(router)
+        _ = poller.add(statusRouter)
+        var lastTick = 0.0
+        while !isStopping {
+            let ready = try poller.poll(timeout: .milliseconds(5))
+            if ready[0].contains(.readable) { drainRouter(router, admin: false) }
+            if ready[1].contains(.readable) { drainRouter(statusRouter, admin: true) }
+            var handled = 0
+            while handled < 32, let frames = queue.pop() {
+                try handle(frames)
+                handled += 1
+            }
+            let t = now
+            if t - lastTick >= 0.25 {
+                lastTick = t
+                try stepIfReady()
+                publishStatus()
+            }
+        }
+        logger.info("aggregator stopping", metadata: ["model.version": "\(strategy.version)", "buffer": "\(pendingKeys.count)"])
+    }
+
+    /// The receiver thread: PULL → bounded queue, until stopped.
+    private func receive(from pull: ZMQSocket) {
+        let poller = ZMQPoller()
+        _ = poller.add(pull)
+        while !isStopping {
+            guard let ready = try? poller.poll(timeout: .milliseconds(100)), ready[0].contains(.readable) else { continue }
+            while let frames = try? pull.receive(dontWait: true) {
+                let bytes = frames.reduce(0) { $0 + $1.count }
+                if !queue.push(frames.map(\.bytes), size: bytes, now: DispatchTime.now().uptimeNanoseconds) {
+                    logger.warning("queue full: message dropped", metadata: ["bytes": "\(bytes)"])
+                }
+            }
+        }
+    }
+}
+
+/// Reads the server optimizer's state that the store committed beside a checkpoint.
+enum SafetensorsFileLoader {
+    static func optimizerState(_ path: String) throws -> OptimizerState {
+        let file = try SafetensorsFile(contentsOf: path)
+        var tensors: [String: [Float]] = [:]
+        for info in file.tensors { tensors[info.name] = try file.floats(info.name) }
+        return OptimizerState(tensors)
+    }
+}
+
+import GrowdaSafetensors

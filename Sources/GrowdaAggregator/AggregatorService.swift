@@ -1,0 +1,40 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs an `Aggregator` as a service: its threads off Swift's cooperative pool, stopped gracefully on
+/// SIGTERM/SIGINT through the `ServiceGroup` (stop accepting; everything accepted is already on disk;
+/// sockets closed with a short linger).
+public struct AggregatorService: Service {
+    /// The aggregator it runs.
+    public let aggregator: Aggregator
+
+    /// A service for `aggregator`.
+    public init(aggregator: Aggregator) { self.aggregator = aggregator }
+
+    /// Runs until a graceful shutdown is asked for.
+    public func run() async throws {
+        let aggregator = self.aggregator
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let thread = Thread {
+                    do {
+                        try aggregator.run()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+                thread.name = "growda-aggregator"
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            aggregator.stop()
+        }
+    }
+}
+
+/// Wires an aggregator from its configuration, as `growda serve` and the tests do.
+public func buildAggregator(_ configuration: AggregatorConfiguration, logger: Logger) throws -> AggregatorService {
+    AggregatorService(aggregator: try Aggregator(configuration: configuration, logger: logger))
+}

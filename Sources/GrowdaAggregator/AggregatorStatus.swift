@@ -1,0 +1,41 @@
+import Foundation
+
+/// The federation at a glance, as `growda status` shows it (its JSON keys are stable).
+public struct AggregatorStatus: Codable, Sendable, Equatable {
+    /// One node's row.
+    public struct Node: Codable, Sendable, Equatable {
+        public var id: UInt32
+        public var name: String
+        /// alive, training, idle, sending, lost or revoked.
+        public var state: String
+        public var last_heard_seconds: Double?
+        public var version_held: UInt64?
+        public var accepted: Int
+        public var refused: Int
+        public var settled_seq: UInt64
+        public var unacked: UInt64
+        public var last_metrics: [String: Double]
+    }
+
+    public var mode: String
+    public var version: UInt64
+    public var seconds_since_version: Double
+    public var buffer_count: Int
+    public var buffer_target: Int
+    public var queue_waiting: Int
+    public var queue_capacity: Int
+    public var queue_oldest_seconds: Double?
+    public var queue_dropped: Int
+    public var received: Int
+    public var bytes_received: Int
+    public var accepted: Int
+    public var received_per_second_last_minute: Double
+    public var accepted_per_second_last_minute: Double
+    public var refused: [String: Int]
+    public var staleness_p50: Double?
+    public var staleness_p95: Double?
+    public var staleness_max: Int?
+    public var versions_per_hour: Double
+    public var uptime_seconds: Double
+    public var nodes: [Node]
+}

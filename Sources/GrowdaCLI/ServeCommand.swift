@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import GrowdaAggregator
+import GrowdaProvisioning
+import GrowdaTensor
+import Logging
+import ServiceLifecycle
+
+/// `growda serve`: the aggregator.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the aggregator: collect sealed updates, apply buffered FedAvg, publish new models.",
+        discussion: """
+            Reads the federation folder that holds FILE (keys, node registry) and its settings: \
+            \(AggregatorConfiguration.settingsHelp.map(\.key).joined(separator: ", ")), and the \
+            aggregation keys mode, fedbuff.k, fedbuff.max_staleness, sync.quorum, sync.deadline_seconds, \
+            server.lr, staleness, server.optimizer, clip_norm. Stops gracefully on SIGTERM or SIGINT; \
+            every accepted update is on disk before it counts, so a restart (even after kill -9) \
+            carries on from the same version or a newer one.
+            """)
+
+    @Option(help: ArgumentHelp("The federation's federation.conf, made by `growda federation init`.", valueName: "file"))
+    var config: String
+
+    @Option(help: "State folder (default: state.dir in the config, else FEDERATION/state).")
+    var state: String?
+
+    @Option(help: "A labelled folder to evaluate each new version on (accuracy and AUC go into the history).")
+    var eval: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "growda-aggregator")
+        let configuration = try Self.configuration(file: config, state: state, eval: eval)
+        BLAS.setThreads(1)
+        let service = try buildAggregator(configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The aggregator configuration for a federation.conf path, with command-line overrides.
+    static func configuration(file: String, state: String?, eval: String?) throws -> AggregatorConfiguration {
+        let url = URL(fileURLWithPath: file)
+        guard url.lastPathComponent == Federation.configFileName else {
+            throw CLIError("--config must be the federation's \(Federation.configFileName) (made by `growda federation init`), got \(file)")
+        }
+        let federation = try Federation.load(directory: url.deletingLastPathComponent().path)
+        var configuration = try AggregatorConfiguration(federation: federation)
+        if let state { configuration.statePath = state }
+        if let eval { configuration.evalPath = eval }
+        return configuration
+    }
+}

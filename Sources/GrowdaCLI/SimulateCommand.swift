@@ -1,0 +1,428 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import GrowdaAggregator
+import GrowdaData
+import GrowdaNN
+import GrowdaProvisioning
+import GrowdaStore
+import GrowdaTensor
+import Logging
+
+/// `growda simulate`: a whole federation on this machine, with real processes and faults.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run a whole local federation: an aggregator and N real growda-node processes over tcp on 127.0.0.1.",
+        discussion: """
+            Provisions a throw-away federation (or keeps it in --out), splits --data among the hospitals \
+            (synthetic chest X-rays when --data is not given), starts the aggregator and one growda-node \
+            process per hospital, injects the faults asked for, shows live progress, and ends with a \
+            report: accuracy and AUC per version against wall time, updates accepted and refused by \
+            reason, staleness, bytes received, and the final model's path.
+            """)
+
+    @Option(help: "Labelled data to split among hospitals, DIR/<class>/*.png (default: synthetic chest X-rays).")
+    var data: String?
+
+    @Option(help: "Model: small28, xray128 or ecg187.")
+    var model = "small28"
+
+    @Option(help: "Number of hospitals.")
+    var hospitals = 4
+
+    @Flag(help: "Split the data evenly (same class mix everywhere).")
+    var iid = false
+
+    @Option(help: "Dirichlet label skew, e.g. 0.5 (smaller: more skew, unequal sizes).")
+    var alpha: Double?
+
+    @Option(help: "Aggregation: async (FedBuff) or sync (FedAvg rounds).")
+    var mode = "async"
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "Stop once this many new versions exist.")
+    var versions: Int?
+
+    @Option(help: "How many hospitals run slowly.")
+    var stragglers = 0
+
+    @Option(help: "How much slower the stragglers are (e.g. 4).")
+    var slowdown: Double = 4
+
+    @Option(help: ArgumentHelp("Kill COUNT hospitals with SIGKILL at SEC seconds.", valueName: "sec:count"))
+    var dropAfter: String?
+
+    @Option(help: ArgumentHelp("Start COUNT hospitals only at SEC seconds.", valueName: "sec:count"))
+    var lateJoin: String?
+
+    @Option(help: "A labelled folder the aggregator evaluates each version on (default with synthetic data: a synthetic one).")
+    var eval: String?
+
+    @Option(help: "Keep the run here: DIR/federation (as `growda federation init` makes it), DIR/report.json, the final model.")
+    var out: String?
+
+    @Option(help: "Local epochs per update.")
+    var epochs = 1
+
+    @Option(help: "Local batch size.")
+    var batch = 32
+
+    @Option(help: "Local learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "FedBuff buffer size K (default: min(4, hospitals)).")
+    var k: Int?
+
+    @Option(help: "Synthetic images per class when --data is not given.")
+    var synthPerClass = 300
+
+    @Option(help: "Record the first time the evaluation AUC reaches this.")
+    var targetAuc: Double = 0.97
+
+    @Option(help: "Seed for the split and the hospitals.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Print the report as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard hospitals >= 1 && hospitals <= 200 else { throw ValidationError("--hospitals must be in 1…200") }
+        guard ModelSpec.referenceNames.contains(model) else {
+            throw ValidationError("--model must be one of \(ModelSpec.referenceNames.joined(separator: ", "))")
+        }
+        guard iid != (alpha != nil) else { throw ValidationError("give exactly one of --iid and --alpha A") }
+        if let alpha, !(alpha > 0) { throw ValidationError("--alpha must be positive") }
+        guard mode == "async" || mode == "sync" else { throw ValidationError("--mode must be async or sync") }
+        guard (duration != nil) != (versions != nil) else { throw ValidationError("give exactly one of --duration SEC and --versions V") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        if let versions, versions < 1 { throw ValidationError("--versions must be at least 1") }
+        guard stragglers >= 0 && stragglers <= hospitals else { throw ValidationError("--stragglers must be in 0…--hospitals") }
+        guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
+        _ = try Fault.parse(dropAfter, flag: "--drop-after", hospitals: hospitals)
+        _ = try Fault.parse(lateJoin, flag: "--late-join", hospitals: hospitals)
+        if let k, k < 1 { throw ValidationError("--k must be at least 1") }
+    }
+
+    /// A timed fault: at `seconds`, `count` hospitals.
+    struct Fault {
+        var seconds: Double
+        var count: Int
+
+        static func parse(_ text: String?, flag: String, hospitals: Int) throws -> Fault? {
+            guard let text else { return nil }
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let s = Double(parts[0]), s >= 0, let c = Int(parts[1]), c >= 1, c <= hospitals else {
+                throw ValidationError("\(flag) takes SEC:COUNT with COUNT in 1…\(hospitals), got '\(text)'")
+            }
+            return Fault(seconds: s, count: c)
+        }
+    }
+
+    /// The run's report (JSON keys are stable).
+    struct Report: Codable {
+        struct Version: Codable {
+            var version: UInt64
+            var seconds: Double
+            var accuracy: Double?
+            var auc: Double?
+            var updates: Int
+            var mean_staleness: Double?
+        }
+        var mode: String
+        var model: String
+        var hospitals: Int
+        var wall_seconds: Double
+        var versions: [Version]
+        var accepted: Int
+        var rejected: [String: Int]
+        var queue_dropped: Int
+        var staleness_p50: Double?
+        var staleness_p95: Double?
+        var staleness_max: Int?
+        var bytes_received: Int
+        var seconds_to_target_auc: Double?
+        var target_auc: Double
+        var final_accuracy: Double?
+        var final_auc: Double?
+        var final_model: String
+        var node_exits: [String: Int32]
+    }
+
+    func run() async throws {
+        let start = Date()
+        let keep = out != nil
+        let root = URL(fileURLWithPath: out ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("growda-sim-\(UUID().uuidString)").path).standardizedFileURL.path
+        if keep, let existing = try? FileManager.default.contentsOfDirectory(atPath: root), !existing.isEmpty {
+            throw CLIError("\(root) is not empty; give --out a new or empty folder (or remove it)")
+        }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { if !keep { try? FileManager.default.removeItem(atPath: root) } }
+        let say: (String) -> Void = { message in if !json { Terminal.note(message) } }
+
+        // 1. Data: split among hospitals (synthetic when none is given), and the evaluation folder.
+        var dataDir = data, evalDir = eval
+        let size = model == "xray128" ? 128 : 28
+        if dataDir == nil {
+            say("synthesizing \(synthPerClass) images per class (\(size)×\(size)) and an evaluation set")
+            try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
+            dataDir = root + "/synthetic/train"
+            if evalDir == nil {
+                try SyntheticXray.write(perClass: max(50, synthPerClass / 4), size: size, seed: seed &+ 7919, to: root + "/synthetic/eval")
+                evalDir = root + "/synthetic/eval"
+            }
+        }
+        let catalog = try ImageCatalog.scanFolder(dataDir!)
+        let parts = try HospitalSplit.split(
+            catalog, hospitals: hospitals, mode: alpha.map { .dirichlet(alpha: $0) } ?? .iid, seed: seed)
+        var placer = DataCommand.FilePlacer(copy: false)
+        let names = (1...hospitals).map { String(format: "hospital-%02d", $0) }
+        for (name, indices) in zip(names, parts) {
+            for c in catalog.classNames { try placer.makeFolder("\(root)/hospitals/\(name)/\(c)") }
+            for i in indices {
+                let entry = catalog.entries[i]
+                try placer.put(entry.path, into: "\(root)/hospitals/\(name)/\(catalog.classNames[Int(entry.label)])")
+            }
+        }
+        say("split \(catalog.entries.count) images among \(hospitals) hospitals: "
+            + parts.map { String($0.count) }.joined(separator: " / "))
+
+        // 2. The federation: keys, config with free ports and the run's settings, one bundle per hospital.
+        let fedDir = root + "/federation"
+        var federation = try Federation.create(directory: fedDir)
+        var config = federation.config
+        let ports = try FreePorts.take(4)
+        try config.set(FederationConfig.Key.updatesPort, String(ports[0]))
+        try config.set(FederationConfig.Key.modelsPort, String(ports[1]))
+        try config.set(FederationConfig.Key.snapshotsPort, String(ports[2]))
+        try config.set("port.status", String(ports[3]), comment: ["Port of the operators' status socket (localhost)."])
+        try config.set("model.name", model, comment: ["The model every hospital trains."])
+        try config.set("model.classes", catalog.classNames.joined(separator: ","))
+        try config.set("model.seed", String(seed))
+        try config.set("mode", mode)
+        try config.set("fedbuff.k", String(k ?? min(4, hospitals)))
+        try config.set("sync.deadline_seconds", "60")
+        try config.set("liveness.lost_after_seconds", "10")
+        if let evalDir { try config.set("eval.dir", URL(fileURLWithPath: evalDir).standardizedFileURL.path) }
+        try config.write(path: federation.configPath, overwrite: true)
+        federation = try Federation.load(directory: fedDir)
+        for name in names {
+            _ = try federation.addNode(name: name, bundlePath: "\(root)/bundles/\(name).bundle".ensuringFolder())
+        }
+
+        // 3. The aggregator, in this process.
+        let logger = Logger(label: "growda-simulate")
+        var aggConfig = try AggregatorConfiguration(federation: federation)
+        aggConfig.statePath = fedDir + "/state"
+        let aggregator = try Aggregator(configuration: aggConfig, logger: quietLogger())
+        let aggregatorDone = DispatchSemaphore(value: 0)
+        let aggregatorThread = Thread {
+            do { try aggregator.run() } catch { logger.error("aggregator failed", metadata: ["error": "\(error)"]) }
+            aggregatorDone.signal()
+        }
+        aggregatorThread.start()
+
+        // 4. The hospitals, as real processes.
+        let nodeBinary = try Self.nodeExecutable()
+        let late = try Fault.parse(lateJoin, flag: "--late-join", hospitals: hospitals)
+        let drop = try Fault.parse(dropAfter, flag: "--drop-after", hospitals: hospitals)
+        let lateSet = Set(names.suffix(late?.count ?? 0))
+        let slowSet = Set(names.prefix(stragglers))
+        var processes: [String: Process] = [:]
+        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+        func launch(_ name: String, index: Int) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: nodeBinary)
+            var arguments = [
+                "run", "--bundle", "\(root)/bundles/\(name).bundle", "--data", "\(root)/hospitals/\(name)",
+                "--state", "\(root)/nodes/\(name)", "--epochs", String(epochs), "--batch", String(batch),
+                "--lr", String(lr), "--seed", String(seed &+ UInt64(index)), "--heartbeat", "1", "--resend-after", "5",
+                "--log-level", "notice",
+            ]
+            if slowSet.contains(name) { arguments += ["--slowdown", String(slowdown)] }
+            if mode == "sync" { arguments.append("--wait-for-new-model") }
+            process.arguments = arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["OPENBLAS_NUM_THREADS"] = "1"
+            process.environment = environment
+            let log = "\(root)/logs/\(name).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            processes[name] = process
+        }
+        for (i, name) in names.enumerated() where !lateSet.contains(name) { try launch(name, index: i) }
+        say("started the aggregator and \(processes.count) hospital(s)"
+            + (stragglers > 0 ? "; \(stragglers) straggler(s) \(slowdown)× slower" : "")
+            + (late.map { "; \($0.count) join at \($0.seconds) s" } ?? "")
+            + (drop.map { "; \($0.count) killed at \($0.seconds) s" } ?? ""))
+
+        // 5. Watch, inject faults, stop at the limit.
+        let progress = Terminal.ProgressLine(enabled: !json)
+        var lateStarted = false, dropped = false
+        var baseVersion: UInt64 = 0
+        var elapsed = 0.0
+        while true {
+            try await Task.sleep(for: .milliseconds(250))
+            elapsed = Date().timeIntervalSince(start)
+            if let late, !lateStarted, elapsed >= late.seconds {
+                lateStarted = true
+                for (i, name) in names.enumerated() where lateSet.contains(name) { try launch(name, index: i) }
+                progress.finish()
+                say("\(String(format: "%.0f", elapsed)) s: \(late.count) late hospital(s) joined")
+            }
+            if let drop, !dropped, elapsed >= drop.seconds {
+                dropped = true
+                let victims = names.filter { processes[$0]?.isRunning == true && !slowSet.contains($0) }.suffix(drop.count)
+                for name in victims { kill(processes[name]!.processIdentifier, SIGKILL) }
+                progress.finish()
+                say("\(String(format: "%.0f", elapsed)) s: killed \(victims.joined(separator: ", ")) with SIGKILL")
+            }
+            guard let status = aggregator.status() else { continue }
+            if baseVersion == 0 && elapsed < 1 { baseVersion = 0 }
+            let alive = status.nodes.filter { ["alive", "training", "idle", "sending"].contains($0.state) }.count
+            progress.update(
+                fraction: duration.map { elapsed / $0 } ?? Double(status.version) / Double(versions ?? 1),
+                "\(String(format: "%5.1f", elapsed)) s  version \(status.version)  \(accuracyText(aggConfig.statePath))"
+                    + "  \(String(format: "%.1f", status.accepted_per_second_last_minute)) updates/s  \(alive)/\(hospitals) alive")
+            if let duration, elapsed >= duration { break }
+            if let versions, status.version >= UInt64(versions) { break }
+            if processes.values.allSatisfy({ !$0.isRunning }) && (late == nil || lateStarted) {
+                progress.finish()
+                say("every hospital has stopped; ending the run")
+                break
+            }
+        }
+        progress.finish()
+
+        // 6. Stop everything gracefully, then report.
+        for process in processes.values where process.isRunning { process.terminate() }
+        for process in processes.values { process.waitUntilExit() }
+        let finalStatus = aggregator.status()
+        aggregator.stop()
+        aggregatorDone.wait()
+
+        let reader = try StateReader(folder: aggConfig.statePath)
+        let history = try reader.history()
+        try reader.close()
+        let created0 = history.first?.createdAt ?? start
+        let versionsOut = history.map {
+            Report.Version(
+                version: $0.version, seconds: $0.createdAt.timeIntervalSince(created0), accuracy: $0.evaluation?.accuracy,
+                auc: $0.evaluation?.auc, updates: $0.updatesFolded, mean_staleness: $0.meanStaleness)
+        }
+        let finalModel = root + "/final-\(model).safetensors"
+        if let last = history.last, let checkpoint = last.checkpoint {
+            try? FileManager.default.removeItem(atPath: finalModel)
+            try FileManager.default.copyItem(atPath: aggConfig.statePath + "/" + checkpoint, toPath: finalModel)
+        }
+        let report = Report(
+            mode: mode, model: model, hospitals: hospitals, wall_seconds: elapsed, versions: versionsOut,
+            accepted: finalStatus?.accepted ?? 0, rejected: (finalStatus?.refused ?? [:]).filter { $0.value > 0 },
+            queue_dropped: finalStatus?.queue_dropped ?? 0, staleness_p50: finalStatus?.staleness_p50,
+            staleness_p95: finalStatus?.staleness_p95, staleness_max: finalStatus?.staleness_max,
+            bytes_received: finalStatus?.bytes_received ?? 0,
+            seconds_to_target_auc: versionsOut.first { ($0.auc ?? 0) >= targetAuc }?.seconds, target_auc: targetAuc,
+            final_accuracy: versionsOut.last?.accuracy, final_auc: versionsOut.last?.auc,
+            final_model: keep ? finalModel : "(removed with the temporary folder; use --out to keep it)",
+            node_exits: Dictionary(uniqueKeysWithValues: processes.map { ($0.key, $0.value.terminationStatus) }))
+        if keep {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: root + "/report.json"))
+        }
+        if json { try Terminal.printJSON(report) } else { print(Self.text(report)) }
+    }
+
+    private func accuracyText(_ statePath: String) -> String {
+        guard let reader = try? StateReader(folder: statePath) else { return "acc  n/a  auc  n/a" }
+        defer { try? reader.close() }
+        guard let evaluation = (try? reader.history())?.last(where: { $0.evaluation != nil })?.evaluation else {
+            return "acc  n/a  auc  n/a"
+        }
+        return "acc \(fmt(evaluation.accuracy, 3))  auc \(fmt(evaluation.auc, 3))"
+    }
+
+    private func quietLogger() -> Logger {
+        var logger = Logger(label: "growda-aggregator") { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// The growda-node executable beside this one.
+    static func nodeExecutable() throws -> String {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let candidates = [
+            me.deletingLastPathComponent().appendingPathComponent("growda-node").path,
+            Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("growda-node").path,
+        ].compactMap { $0 }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw CLIError("cannot find the growda-node executable beside growda (looked in \(candidates.joined(separator: ", "))); "
+                + "build both with `swift build -c release`")
+        }
+        return found
+    }
+
+    static func text(_ r: Report) -> String {
+        var lines = ["", "\(r.mode) federation of \(r.hospitals) hospitals, \(r.model), \(String(format: "%.0f", r.wall_seconds)) s:"]
+        lines.append("version  seconds  accuracy  AUC     updates  mean staleness")
+        // At most about 25 rows: evenly spaced versions, always the first and the last.
+        let stride = max(1, r.versions.count / 24)
+        for (i, v) in r.versions.enumerated() where i % stride == 0 || i == r.versions.count - 1 {
+            lines.append(String(format: "%7d  %7.1f  ", v.version, v.seconds) + "\(fmt(v.accuracy, 4))    \(fmt(v.auc, 4))  "
+                + String(format: "%7d  ", v.updates) + fmt(v.mean_staleness, 2))
+        }
+        lines.append("updates accepted \(r.accepted); refused \(r.rejected.isEmpty ? "none" : r.rejected.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))"
+            + "; dropped at the queue \(r.queue_dropped)")
+        lines.append("staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")")
+        lines.append("bytes received \(r.bytes_received)")
+        lines.append("AUC ≥ \(r.target_auc) after " + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached)"))
+        lines.append("final accuracy \(fmt(r.final_accuracy)), AUC \(fmt(r.final_auc)); model: \(r.final_model)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    /// Makes the folder this path is in, returning the path.
+    func ensuringFolder() throws -> String {
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: self).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        return self
+    }
+}
+
+/// Free TCP ports on 127.0.0.1, found by binding port 0 and reading what the kernel chose.
+enum FreePorts {
+    static func take(_ count: Int) throws -> [Int] {
+        var fds: [Int32] = [], ports: [Int] = []
+        defer { for fd in fds { close(fd) } }
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw CLIError("cannot open a socket to find a free port: errno \(errno)") }
+            fds.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+            }
+            guard bound == 0 else { throw CLIError("cannot bind 127.0.0.1:0 to find a free port: errno \(errno)") }
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+}
