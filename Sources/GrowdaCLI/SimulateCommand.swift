@@ -8,6 +8,7 @@ import GrowdaProvisioning
 import GrowdaStore
 import GrowdaTensor
 import Logging
+import GrowdaTransport
 
 /// `growda simulate`: a whole federation on this machine, with real processes and faults.
 struct SimulateCommand: AsyncParsableCommand {
@@ -400,29 +401,3 @@ extension String {
     }
 }
 
-/// Free TCP ports on 127.0.0.1, found by binding port 0 and reading what the kernel chose.
-enum FreePorts {
-    static func take(_ count: Int) throws -> [Int] {
-        var fds: [Int32] = [], ports: [Int] = []
-        defer { for fd in fds { close(fd) } }
-        for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw CLIError("cannot open a socket to find a free port: errno \(errno)") }
-            fds.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-            }
-            guard bound == 0 else { throw CLIError("cannot bind 127.0.0.1:0 to find a free port: errno \(errno)") }
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
-        }
-        return ports
-    }
-}

@@ -41,6 +41,7 @@ public final class NodeAgent: @unchecked Sendable {
     private var outbox: [UInt64: (frames: [[UInt8]], lastSent: UInt64)] = [:]
     private var settledSeq: UInt64 = 0
     private var openRequest: (id: UInt64, sent: UInt64)?
+    private var lastTrainedBase: UInt64?
     private var nextRequestID: UInt64 = 1
     private var lastHeartbeat: UInt64 = 0
     private var heartbeatSeq = UInt64(Date().timeIntervalSince1970 * 1000)
@@ -128,15 +129,13 @@ public final class NodeAgent: @unchecked Sendable {
             }
             if let max = configuration.maxUpdates, counters.snapshot().acknowledged >= max { break }
             if let pending = pendingModel { pendingModel = nil; adopt(pending) }
-            try trainAndSend()
-            if configuration.waitForNewModel, let base = version {
-                while !stopping && outbox.isEmpty && (version ?? 0) <= base {
-                    requestSnapshotIfDue()
-                    try pump(timeout: .milliseconds(100))
-                    if let pending = pendingModel { pendingModel = nil; adopt(pending) }
-                    if !outbox.isEmpty { break }
-                }
+            if configuration.waitForNewModel, let last = lastTrainedBase, let v = version, v <= last {
+                // Synchronous rounds: this version has had our update; wait for the next one.
+                requestSnapshotIfDue()
+                try pump(timeout: .milliseconds(100))
+                continue
             }
+            try trainAndSend()
         }
         sendHeartbeat(state: .idle)
         logger.info("node stopped", metadata: ["outbox": "\(outbox.count)"])
@@ -201,6 +200,7 @@ public final class NodeAgent: @unchecked Sendable {
         c.next_seq = seq + 1
         try stateFolder.save(c)
         outbox[seq] = (frames, 0)
+        lastTrainedBase = base
         send(seq: seq)
         logger.info(
             "update sent",
