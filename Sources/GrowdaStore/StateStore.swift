@@ -27,14 +27,19 @@ public final class StateStore: Sendable {
         public var keepCheckpoints: Int
         /// The aggregation mode recorded in the federation row (e.g. `fedbuff`, `fedavg`).
         public var mode: String
+        /// What a write must survive before it returns (see `Durability`); `.full` by default.
+        public var durability: Durability
         /// The clock that stamps rows.
         public var now: @Sendable () -> Date
 
-        /// Makes options; the defaults keep 5 checkpoints and record mode `fedbuff`.
-        public init(keepCheckpoints: Int = 5, mode: String = "fedbuff", now: @escaping @Sendable () -> Date = Date.init)
-        {
+        /// Makes options; the defaults keep 5 checkpoints, record mode `fedbuff` and survive power loss.
+        public init(
+            keepCheckpoints: Int = 5, mode: String = "fedbuff", durability: Durability = .full,
+            now: @escaping @Sendable () -> Date = Date.init
+        ) {
             self.keepCheckpoints = keepCheckpoints
             self.mode = mode
+            self.durability = durability
             self.now = now
         }
     }
@@ -62,8 +67,11 @@ public final class StateStore: Sendable {
         let lock = try FolderLock.acquire(path: layout.lockPath, folder: folder)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let pool = try DatabasePool(path: layout.databasePath, configuration: configuration)
+        // GRDB opens WAL databases with synchronous = NORMAL; only the writer connection commits.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(options.durability.synchronousPragma)")
+        }
         let migrator = StateSchema.migrator
         if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
             throw StoreError.schemaTooNew(path: layout.databasePath)
