@@ -2,18 +2,16 @@ import Foundation
 import GRDB
 
 extension StateStore {
-    /// Makes an accepted update durable and counts it: the delta file first (written atomically and
-    /// fsynced), then one transaction that inserts its pending row and raises its node's settled seq and
-    /// counters. Only after this returns `.recorded` may the caller fold the update and acknowledge it.
+    /// Makes an accepted update durable and counts it: the delta file first (written atomically; fsynced
+    /// under `.full` durability), then one transaction that inserts its pending row and raises its node's
+    /// settled seq and counters. Only after this returns `.recorded` may the caller fold the update and acknowledge it.
     ///
     /// Idempotent on (node, seq): an update whose seq is at or below the node's settled seq returns
     /// `.duplicate` and changes nothing. The settled seq is a watermark, so settling seq 7 also settles
     /// any lower seq of that node not yet seen.
     public func recordAcceptedUpdate(
         _ update: AcceptedUpdate, delta: UnsafeBufferPointer<Float>
-    ) throws
-        -> RecordOutcome
-    {
+    ) throws -> RecordOutcome {
         try recordAcceptedUpdate(update, delta: delta, crashingAt: nil)
     }
 
