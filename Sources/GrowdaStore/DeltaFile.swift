@@ -7,14 +7,16 @@ enum DeltaFile {
     static let format = "growda-pending-delta"
     static let tensorName = "delta"
 
-    /// Writes the delta of `update` to `path` with `AtomicFile` (temp file, fsync, rename, fsync folder).
-    static func write(_ update: AcceptedUpdate, delta: UnsafeBufferPointer<Float>, to path: String) throws {
+    /// Writes the delta of `update` to `path` atomically, durably as `durability` says.
+    static func write(
+        _ update: AcceptedUpdate, delta: UnsafeBufferPointer<Float>, to path: String, durability: Durability
+    ) throws {
         var writer = SafetensorsWriter(metadata: [
             "format": format, "node": String(update.node), "seq": String(update.seq),
             "base_version": String(update.baseVersion),
         ])
         try writer.add(name: tensorName, shape: [delta.count], floats: delta)
-        try writer.write(to: path)
+        try durability.write(writer.encoded(), to: path)
     }
 
     /// Reads the delta at `path`, checking that the file belongs to the update `key`.

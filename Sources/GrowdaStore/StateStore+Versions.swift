@@ -63,8 +63,11 @@ extension StateStore {
             let previousOptimizerFile = try StateQueries.federation(db)?.optimizerStateFile
             let optimizerFile = optimizerState.map { _ in StateLayout.optimizerStateName(version: version) }
 
-            try checkpoint.write(to: layout.path(StateLayout.checkpointName(version: version)))
-            if let optimizerState, let optimizerFile { try optimizerState.write(to: layout.path(optimizerFile)) }
+            let durability = options.durability
+            try durability.write(checkpoint.encoded(), to: layout.path(StateLayout.checkpointName(version: version)))
+            if let optimizerState, let optimizerFile {
+                try durability.write(optimizerState.encoded(), to: layout.path(optimizerFile))
+            }
             if crash == .afterCheckpointFile { throw SimulatedCrash(point: .afterCheckpointFile) }
 
             var released: [String] = []

@@ -18,6 +18,10 @@ import Testing
         #expect(migrations == ["v1: federation, nodes, pending updates, versions, refusals"])
         let journal = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
+        let synchronous = try store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(synchronous == 2)  // FULL: commits wait for the disk.
+        try store.recordHeartbeat(Heartbeat(node: 1, at: StoreFixtures.epoch, state: "idle", versionHeld: nil))
+        #expect(try store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
 
         #expect(
             store.recovery
@@ -30,6 +34,25 @@ import Testing
         #expect(federation.createdAt == StoreFixtures.epoch)
         #expect(try folder.files(in: "models").isEmpty)
         #expect(folder.exists("LOCK"))
+    }
+
+    @Test func processCrashDurabilityWritesTheSameStateWithoutWaitingForTheDisk() throws {
+        let folder = try StateFolder()
+        var options = StoreFixtures.options()
+        options.durability = .processCrash
+        let store = try StateStore(folder: folder.path, options: options)
+        #expect(try store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
+        let model = try StoreFixtures.tinyModel(seed: 3)
+        try store.commitVersion(0, model: model, folding: [])
+        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 2, seq: 1), delta: [1, 2, 3])
+        try store.close()
+
+        let reopened = try StateStore(folder: folder.path, options: options)
+        let pending = try #require(reopened.recovery.pending.first)
+        #expect(try reopened.readDelta(pending) == [1, 2, 3])
+        let loaded = try Model(checkpoint: try #require(reopened.recovery.checkpointPath))
+        #expect(Array(loaded.parameters.buffer) == Array(model.parameters.buffer))
+        #expect(try folder.files(in: "pending") == ["2-1.safetensors"])
     }
 
     @Test func anAcceptedUpdateIsOnDiskAndSettledBeforeItCounts() throws {
@@ -219,6 +242,22 @@ import Testing
         try store.recordRefusal(reason: "stale", node: 5, settling: 2)
         #expect(try store.settledSeqs() == [5: 8])
         #expect(throws: StoreError.self) { try store.recordRefusal(reason: "replay", settling: 3) }
+    }
+
+    @Test func discardedPendingUpdatesLeaveTheBufferAsRefusalsAndStaySettled() throws {
+        let folder = try StateFolder()
+        let store = try folder.open()
+        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 1, seq: 1), delta: [1])
+        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 2, seq: 4), delta: [2])
+        try store.discardPending([UpdateKey(node: 1, seq: 1)], reason: "stale")
+        #expect(try store.pendingUpdates().map(\.key) == [UpdateKey(node: 2, seq: 4)])
+        #expect(try folder.files(in: "pending") == ["2-4.safetensors"])
+        #expect(try store.refusals().map { [$0.reason, "\($0.node ?? 0)", "\($0.count)"] } == [["stale", "1", "1"]])
+        #expect(try store.settledSeqs() == [1: 1, 2: 4])
+        #expect(throws: StoreError.notPending(node: 1, seq: 1)) {
+            try store.discardPending([UpdateKey(node: 2, seq: 4), UpdateKey(node: 1, seq: 1)], reason: "stale")
+        }
+        #expect(try store.pendingUpdates().map(\.key) == [UpdateKey(node: 2, seq: 4)])
     }
 
     @Test func heartbeatsUpdateLivenessAndRegisterUnknownNodes() throws {
