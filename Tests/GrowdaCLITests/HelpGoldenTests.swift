@@ -28,6 +28,8 @@ import Testing
         ("node-add", NodeCommand.Add.self),
         ("node-revoke", NodeCommand.Revoke.self),
         ("node-list", NodeCommand.List.self),
+        ("serve", ServeCommand.self),
+        ("simulate", SimulateCommand.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
