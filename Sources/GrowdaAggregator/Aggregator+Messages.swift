@@ -278,7 +278,8 @@ extension Aggregator {
             received_per_second_last_minute: Double(receivedTimes.count) / window,
             accepted_per_second_last_minute: Double(acceptedTimes.count) / window,
             refused: refused, staleness_p50: percentile(0.5), staleness_p95: percentile(0.95), staleness_max: sorted.last,
-            versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t, nodes: nodes)
+            versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t,
+            resident_bytes: residentBytes(), nodes: nodes)
     }
 }
 

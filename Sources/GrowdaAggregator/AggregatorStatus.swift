@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The federation at a glance, as `growda status` shows it (its JSON keys are stable).
 public struct AggregatorStatus: Codable, Sendable, Equatable {
@@ -37,5 +40,15 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var staleness_max: Int?
     public var versions_per_hour: Double
     public var uptime_seconds: Double
+    /// The aggregator process's resident memory in bytes (from /proc/self/statm; 0 where unavailable).
+    public var resident_bytes: Int
     public var nodes: [Node]
+}
+
+/// The resident set size of this process, from /proc/self/statm (Linux); 0 elsewhere.
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }

@@ -144,6 +144,9 @@ struct SimulateCommand: AsyncParsableCommand {
         var staleness_p95: Double?
         var staleness_max: Int?
         var bytes_received: Int
+        /// Resident memory of the process running the aggregator (this one), at the end and at most.
+        var aggregator_resident_bytes: Int
+        var aggregator_peak_resident_bytes: Int
         var seconds_to_target_auc: Double?
         var target_auc: Double
         var final_accuracy: Double?
@@ -266,6 +269,7 @@ struct SimulateCommand: AsyncParsableCommand {
         // 5. Watch, inject faults, stop at the limit.
         let progress = Terminal.ProgressLine(enabled: !json)
         var lateStarted = false, dropped = false
+        var peakResident = 0
         var baseVersion: UInt64 = 0
         var elapsed = 0.0
         while true {
@@ -285,6 +289,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 say("\(String(format: "%.0f", elapsed)) s: killed \(victims.joined(separator: ", ")) with SIGKILL")
             }
             guard let status = aggregator.status() else { continue }
+            peakResident = max(peakResident, status.resident_bytes)
             if baseVersion == 0 && elapsed < 1 { baseVersion = 0 }
             let alive = status.nodes.filter { ["alive", "training", "idle", "sending"].contains($0.state) }.count
             progress.update(
@@ -328,6 +333,7 @@ struct SimulateCommand: AsyncParsableCommand {
             queue_dropped: finalStatus?.queue_dropped ?? 0, staleness_p50: finalStatus?.staleness_p50,
             staleness_p95: finalStatus?.staleness_p95, staleness_max: finalStatus?.staleness_max,
             bytes_received: finalStatus?.bytes_received ?? 0,
+            aggregator_resident_bytes: finalStatus?.resident_bytes ?? 0, aggregator_peak_resident_bytes: peakResident,
             seconds_to_target_auc: versionsOut.first { ($0.auc ?? 0) >= targetAuc }?.seconds, target_auc: targetAuc,
             final_accuracy: versionsOut.last?.accuracy, final_auc: versionsOut.last?.auc,
             final_model: keep ? finalModel : "(removed with the temporary folder; use --out to keep it)",
@@ -385,7 +391,8 @@ struct SimulateCommand: AsyncParsableCommand {
         lines.append("updates accepted \(r.accepted); refused \(r.rejected.isEmpty ? "none" : r.rejected.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))"
             + "; dropped at the queue \(r.queue_dropped)")
         lines.append("staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")")
-        lines.append("bytes received \(r.bytes_received)")
+        lines.append("bytes received \(r.bytes_received); aggregator process resident \(r.aggregator_resident_bytes >> 20) MiB "
+            + "(peak \(r.aggregator_peak_resident_bytes >> 20) MiB)")
         lines.append("AUC ≥ \(r.target_auc) after " + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached)"))
         lines.append("final accuracy \(fmt(r.final_accuracy)), AUC \(fmt(r.final_auc)); model: \(r.final_model)")
         return lines.joined(separator: "\n")
