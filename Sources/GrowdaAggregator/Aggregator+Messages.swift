@@ -35,6 +35,14 @@ extension Aggregator {
         }
     }
 
+    /// Re-reads the node registry when its file changed (a node added or revoked while running).
+    func reloadRegistryIfChanged() {
+        let modified = (try? FileManager.default.attributesOfItem(atPath: federation.registryPath))?[.modificationDate] as? Date
+        guard modified != registryModified else { return }
+        registryModified = modified
+        reloadRegistry()
+    }
+
     func reloadRegistry() {
         lastRegistryReload = now
         do {
@@ -190,7 +198,12 @@ extension Aggregator {
         while let frames = try? socket.receive(dontWait: true) {
             guard frames.count >= 2 else { continue }
             let peer = frames[0].bytes
-            let message = WireDecoder.open(frames.dropFirst().map(\.bytes), keys: keyring, limits: limits)
+            let body = frames.dropFirst().map(\.bytes)
+            var message = WireDecoder.open(body, keys: keyring, limits: limits)
+            if case .failure(.unknownSender) = message, now - lastRegistryReload > 1 {
+                reloadRegistry()
+                message = WireDecoder.open(body, keys: keyring, limits: limits)
+            }
             switch message {
             case .success(.snapshotRequest(let request)) where !admin:
                 answer(request, peer: peer, on: socket)

@@ -65,6 +65,7 @@ public final class Aggregator: @unchecked Sendable {
     var acceptedTimes: [Double] = []
     var received = 0, accepted = 0, bytesReceived = 0
     var lastRegistryReload: Double = -10
+    var registryModified: Date?
     let statusLock = NSLock()
     var publishedStatus: AggregatorStatus?
 
@@ -245,6 +246,7 @@ public final class Aggregator: @unchecked Sendable {
             let t = now
             if t - lastTick >= 0.25 {
                 lastTick = t
+                reloadRegistryIfChanged()
                 try stepIfReady()
                 publishStatus()
             }

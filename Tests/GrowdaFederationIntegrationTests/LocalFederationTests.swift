@@ -104,5 +104,16 @@ import Testing
         let status = aggregator.status()!
         #expect(status.accepted == 1)
         #expect(status.buffer_count == 1)
+
+        // Revoking a node while the aggregator runs: its next update is refused as revoked.
+        var federation = try Federation.load(directory: fed.federation.directory)
+        _ = try federation.revokeNode(name: "hospital-2")
+        let revoked = try NodeBundle.read(path: fed.dir.path("bundles/hospital-2.bundle"))
+        #expect(eventually(seconds: 10) { aggregator.status()?.nodes.first { $0.id == revoked.nodeID }?.state == "revoked" })
+        try push.send(try WireEncoder.encode(
+            UpdateMessage(node: revoked.nodeID, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:], delta: zero),
+            nodeKey: revoked.nodeKey))
+        #expect(eventually(seconds: 10) { aggregator.status()?.refused["revoked_sender"] == 1 })
+        #expect(aggregator.status()?.accepted == 1)
     }
 }
