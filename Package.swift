@@ -47,7 +47,10 @@ let package = Package(
         .target(name: "GrowdaProvisioning", dependencies: ["GrowdaCrypto"]),
 
         // MARK: Services
-        .target(name: "GrowdaFederation", dependencies: ["GrowdaNN", "GrowdaWire"]),
+        .target(
+            name: "GrowdaFederation",
+            dependencies: ["GrowdaNN", "GrowdaWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "GrowdaNode",
             dependencies: [
@@ -72,7 +75,7 @@ let package = Package(
             name: "GrowdaCLI",
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
-                "GrowdaProvisioning", "GrowdaAggregator", "GrowdaAggregation", "GrowdaNode", "GrowdaStore",
+                "GrowdaProvisioning", "GrowdaAggregator", "GrowdaAggregation", "GrowdaNode", "GrowdaStore", "GrowdaFederation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +84,9 @@ let package = Package(
         .executableTarget(name: "growda", dependencies: ["GrowdaCLI"]),
         .executableTarget(
             name: "growda-node",
-            dependencies: ["GrowdaNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "GrowdaNode", "GrowdaFederation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         // MARK: Tests

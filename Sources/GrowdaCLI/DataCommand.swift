@@ -50,12 +50,15 @@ extension DataCommand {
 
         func run() async throws {
             let total = perClass * SyntheticXray.classNames.count
-            let progress = ProgressLine(label: "writing images", total: total)
+            let progress = Terminal.ProgressLine(enabled: !json, steps: true)
             let summary = try SyntheticXray.write(
-                perClass: perClass, size: size, seed: seed, to: out, progress: { done, _ in progress.update(done) })
+                perClass: perClass, size: size, seed: seed, to: out,
+                progress: { done, _ in
+                    progress.update(fraction: Double(done) / Double(total), "writing images: \(done)/\(total)")
+                })
             progress.finish()
             if json {
-                try DataCommand.printJSON(summary)
+                try Terminal.printJSON(summary)
             } else {
                 let counts = zip(SyntheticXray.classNames, summary.perClass).map { "\($0) \($1)" }
                 print("wrote \(total) images (\(counts.joined(separator: ", "))), \(size)×\(size), seed \(seed)")
@@ -135,7 +138,7 @@ extension DataCommand {
             try placer.prepareEmptyFolder(out)
 
             let names = (1...hospitals).map { String(format: "hospital-%0\(max(2, String(hospitals).count))d", $0) }
-            let progress = ProgressLine(label: "placing files", total: catalog.entries.count)
+            let progress = Terminal.ProgressLine(enabled: !json, steps: true)
             var done = 0
             for (hospital, indices) in zip(names, parts) {
                 for name in catalog.classNames {
@@ -145,7 +148,9 @@ extension DataCommand {
                     let entry = catalog.entries[i]
                     try placer.put(entry.path, into: "\(out)/\(hospital)/\(catalog.classNames[Int(entry.label)])")
                     done += 1
-                    progress.update(done)
+                    progress.update(
+                        fraction: Double(done) / Double(catalog.entries.count),
+                        "placing files: \(done)/\(catalog.entries.count)")
                 }
             }
             progress.finish()
@@ -158,7 +163,7 @@ extension DataCommand {
                 from: from, out: out, mode: mode.description, seed: seed, classes: catalog.classNames,
                 hospitals: rows, linked: placer.linked, copied: placer.copied)
             if json {
-                try DataCommand.printJSON(report)
+                try Terminal.printJSON(report)
             } else {
                 print(report.table())
                 print("\(placer.linked) files hard-linked, \(placer.copied) copied into \(out)")
@@ -185,11 +190,11 @@ extension DataCommand {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
                 guard isFolder.boolValue else {
-                    throw Failure("\(path) is a file; give --out a new or empty folder")
+                    throw CLIError("\(path) is a file; give --out a new or empty folder")
                 }
                 let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
                 guard contents.isEmpty else {
-                    throw Failure("\(path) is not empty; give --out a new or empty folder, or remove it")
+                    throw CLIError("\(path) is not empty; give --out a new or empty folder, or remove it")
                 }
             }
             try makeFolder(path)
@@ -199,7 +204,7 @@ extension DataCommand {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw Failure("cannot create \(path): \(error.localizedDescription); check permissions")
+                throw CLIError("cannot create \(path): \(error.localizedDescription); check permissions")
             }
         }
 
@@ -209,7 +214,7 @@ extension DataCommand {
             do {
                 try FileManager.default.copyItem(atPath: source, toPath: target)
             } catch {
-                throw Failure("cannot copy \(source) to \(target): \(error.localizedDescription)")
+                throw CLIError("cannot copy \(source) to \(target): \(error.localizedDescription)")
             }
             return false
         }
@@ -256,49 +261,5 @@ extension DataCommand {
             }
             return ([line(header)] + rows.map(line)).joined(separator: "\n")
         }
-    }
-
-    /// A failure of a `growda data` command, worded for the user.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
-
-    /// Progress on standard error: a rewritten line on a terminal, a line per 10% otherwise.
-    final class ProgressLine: @unchecked Sendable {
-        private let label: String
-        private let total: Int
-        private let lock = NSLock()
-        private var lastShown = -1
-        private let isTerminal = isatty(STDERR_FILENO) != 0
-
-        init(label: String, total: Int) {
-            self.label = label
-            self.total = total
-        }
-
-        /// Shows `done` of the total when it moves the display on.
-        func update(_ done: Int) {
-            lock.lock()
-            defer { lock.unlock() }
-            let percent = total == 0 ? 100 : done * 100 / total
-            let step = isTerminal ? percent : percent / 10 * 10
-            guard step != lastShown else { return }
-            lastShown = step
-            let text = "\(label): \(done)/\(total) (\(percent)%)"
-            FileHandle.standardError.write(Data((isTerminal ? "\r" + text : text + "\n").utf8))
-        }
-
-        /// Ends the progress line on a terminal.
-        func finish() {
-            if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
-        }
-    }
-
-    /// Prints a value as pretty, key-sorted JSON on standard output.
-    static func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }

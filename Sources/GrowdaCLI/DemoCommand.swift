@@ -52,7 +52,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         Terminal.say("2. training \(modelName) for \(epochs) epochs")
         let checkpoint = root.appendingPathComponent("\(modelName).safetensors").path
-        var train = try TrainCommand.parse([
+        let train = try TrainCommand.parse([
             "--data", trainDir, "--val", valDir, "--model", modelName, "--epochs", String(epochs),
             "--augment", "--seed", String(seed), "--threads", String(threadOptions.count), "--out", checkpoint,
         ])
@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
             let folder = valDir + "/" + name
             return folder + "/" + (try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first ?? "")
         }
-        var predict = try PredictCommand.parse(["--model", checkpoint, "--threads", String(threadOptions.count)] + samples)
+        let predict = try PredictCommand.parse(["--model", checkpoint, "--threads", String(threadOptions.count)] + samples)
         try await predict.run()
         if out != nil { print("data and model kept in \(root.path)") }
     }

@@ -3,6 +3,7 @@ import Foundation
 import GrowdaAggregator
 import GrowdaProvisioning
 import GrowdaTensor
+import GrowdaFederation
 import Logging
 import ServiceLifecycle
 
@@ -33,18 +34,11 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-        }
+        if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        ServiceLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "growda-aggregator")
         let configuration = try Self.configuration(file: config, state: state, eval: eval)
         BLAS.setThreads(1)

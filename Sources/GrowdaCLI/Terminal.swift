@@ -23,33 +23,51 @@ enum Terminal {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    /// A progress line redrawn in place on a terminal (at most ten times a second).
+    /// A progress line: redrawn in place on a terminal (at most ten times a second); elsewhere (logs,
+    /// CI) with `steps`, one line per tenth done. Safe to update from several threads.
     final class ProgressLine: @unchecked Sendable {
+        private let lock = NSLock()
         private var lastDraw = 0.0
+        private var lastStep = -1
         private let enabled: Bool
+        private let steps: Bool
         private var drawn = false
 
-        /// A progress line; nothing is drawn unless `enabled` and stderr is a terminal.
-        init(enabled: Bool = true) { self.enabled = enabled && Terminal.stderrIsTTY }
+        /// A progress line; nothing is shown unless `enabled`; off a terminal only with `steps`.
+        init(enabled: Bool = true, steps: Bool = false) {
+            self.enabled = enabled
+            self.steps = steps
+        }
 
-        /// Redraws with `fraction` done (0...1) and a trailing text.
+        /// Shows `fraction` done (0...1) and a trailing text.
         func update(fraction: Double, _ text: String, force: Bool = false) {
             guard enabled else { return }
-            let now = Date().timeIntervalSince1970
-            guard force || now - lastDraw >= 0.1 else { return }
-            lastDraw = now
-            let width = 24
-            let filled = max(0, min(width, Int(fraction * Double(width))))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[2K[\(bar)] \(text)".utf8))
-            drawn = true
+            lock.withLock {
+                if Terminal.stderrIsTTY {
+                    let now = Date().timeIntervalSince1970
+                    guard force || now - lastDraw >= 0.1 || fraction >= 1 else { return }
+                    lastDraw = now
+                    let width = 24
+                    let filled = max(0, min(width, Int(fraction * Double(width))))
+                    let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                    FileHandle.standardError.write(Data("\r\u{1B}[2K[\(bar)] \(text)".utf8))
+                    drawn = true
+                } else if steps {
+                    let step = Int(fraction * 10)
+                    guard step > lastStep else { return }
+                    lastStep = step
+                    FileHandle.standardError.write(Data("\(text)\n".utf8))
+                }
+            }
         }
 
         /// Clears the line so normal output can follow.
         func finish() {
-            guard enabled, drawn else { return }
-            FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-            drawn = false
+            lock.withLock {
+                guard enabled, drawn else { return }
+                FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+                drawn = false
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GrowdaNode
 import GrowdaTensor
+import GrowdaFederation
 import Logging
 import ServiceLifecycle
 
@@ -85,18 +86,11 @@ extension GrowdaNodeCommand {
             guard heartbeat > 0, resendAfter > 0 else { throw ValidationError("--heartbeat and --resend-after must be positive") }
             guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-            guard Logger.Level(rawValue: logLevel) != nil else {
-                throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-            }
+            if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
         }
 
         func run() async throws {
-            let level = Logger.Level(rawValue: logLevel)!
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            ServiceLogging.bootstrap(level: logLevel)
             let logger = Logger(label: "growda-node")
             var config = NodeConfiguration(bundlePath: bundle, dataPath: data, statePath: state)
             config.localEpochs = epochs
