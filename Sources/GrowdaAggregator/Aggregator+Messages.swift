@@ -29,7 +29,9 @@ extension Aggregator {
         case .success(.update(let update)):
             try handle(update: update)
         case .success(.heartbeat(let heartbeat)):
-            heard(heartbeat.node, state: heartbeat.state.rawValue, version: heartbeat.modelVersion, unacked: heartbeat.unackedCount)
+            heard(
+                heartbeat.node, state: heartbeat.state.rawValue, version: heartbeat.modelVersion,
+                unacked: heartbeat.unackedCount)
         case .success:
             refuse(.malformed, node: nil, settling: nil)
         }
@@ -37,7 +39,8 @@ extension Aggregator {
 
     /// Re-reads the node registry when its file changed (a node added or revoked while running).
     func reloadRegistryIfChanged() {
-        let modified = (try? FileManager.default.attributesOfItem(atPath: federation.registryPath))?[.modificationDate] as? Date
+        let modified =
+            (try? FileManager.default.attributesOfItem(atPath: federation.registryPath))?[.modificationDate] as? Date
         guard modified != registryModified else { return }
         registryModified = modified
         reloadRegistry()
@@ -99,8 +102,10 @@ extension Aggregator {
             if stalenessWindow.count > 1000 { stalenessWindow.removeFirst(stalenessWindow.count - 1000) }
             logger.debug(
                 "update accepted",
-                metadata: ["node.id": "\(update.node)", "update.seq": "\(update.seq)",
-                           "update.staleness": "\(acceptance.staleness)", "buffer": "\(pendingKeys.count)"])
+                metadata: [
+                    "node.id": "\(update.node)", "update.seq": "\(update.seq)",
+                    "update.staleness": "\(acceptance.staleness)", "buffer": "\(pendingKeys.count)",
+                ])
         }
         try stepIfReady()
     }
@@ -117,8 +122,10 @@ extension Aggregator {
         }
         logger.notice(
             "message refused",
-            metadata: ["reject.reason": "\(reason.rawValue)", "node.id": "\(node.map(String.init) ?? "?")",
-                       "update.seq": "\(seq.map(String.init) ?? "-")"])
+            metadata: [
+                "reject.reason": "\(reason.rawValue)", "node.id": "\(node.map(String.init) ?? "?")",
+                "update.seq": "\(seq.map(String.init) ?? "-")",
+            ])
     }
 
     func heard(_ node: UInt32, state: String?, version: UInt64?, unacked: UInt64?) {
@@ -160,16 +167,19 @@ extension Aggregator {
             optimizerWriter = w
         }
         try store.commitVersion(
-            summary.version, model: model, folding: pendingKeys, evaluation: evaluation, optimizerState: optimizerWriter)
+            summary.version, model: model, folding: pendingKeys, evaluation: evaluation, optimizerState: optimizerWriter
+        )
         pendingKeys = []
         lastVersionAt = now
         versionTimes.append(now)
         logger.info(
             "new version",
-            metadata: ["model.version": "\(summary.version)", "updates": "\(summary.updateCount)",
-                       "staleness.mean": "\(String(format: "%.2f", summary.meanStaleness))",
-                       "eval.accuracy": "\(evaluation.map { String(format: "%.4f", $0.accuracy) } ?? "-")",
-                       "eval.auc": "\(evaluation?.auc.map { String(format: "%.4f", $0) } ?? "-")"])
+            metadata: [
+                "model.version": "\(summary.version)", "updates": "\(summary.updateCount)",
+                "staleness.mean": "\(String(format: "%.2f", summary.meanStaleness))",
+                "eval.accuracy": "\(evaluation.map { String(format: "%.4f", $0.accuracy) } ?? "-")",
+                "eval.auc": "\(evaluation?.auc.map { String(format: "%.4f", $0) } ?? "-")",
+            ])
         broadcastCurrentModel()
     }
 
@@ -224,7 +234,8 @@ extension Aggregator {
             let content: SnapshotReply.Content =
                 request.haveVersion == t ? .upToDate(version: t) : .model(try currentModelMessage())
             let reply = SnapshotReply(
-                recipient: request.node, requestID: request.requestID, ackedSeq: settled[request.node] ?? 0, content: content)
+                recipient: request.node, requestID: request.requestID, ackedSeq: settled[request.node] ?? 0,
+                content: content)
             guard let key = keyring.nodeKeys[request.node] else { return }
             let frames = try WireEncoder.encode(reply, nodeKey: key, signingKey: signingKey, limits: limits)
             try socket.send([peer] + frames, dontWait: true)
@@ -240,7 +251,8 @@ extension Aggregator {
             encoder.outputFormatting = [.sortedKeys]
             let json = String(decoding: try encoder.encode(status), as: UTF8.self)
             guard let adminKey = keyring.adminKey else { return }
-            let frames = try WireEncoder.encode(StatusReply(requestID: request.requestID, json: json), adminKey: adminKey, limits: limits)
+            let frames = try WireEncoder.encode(
+                StatusReply(requestID: request.requestID, json: json), adminKey: adminKey, limits: limits)
             try socket.send([peer] + frames, dontWait: true)
         } catch {
             logger.warning("status reply failed", metadata: ["error": "\(error)"])
@@ -276,21 +288,24 @@ extension Aggregator {
             } else {
                 state = live == nil ? "never seen" : "lost"
             }
-            nodes.append(AggregatorStatus.Node(
-                id: record.id, name: record.name, state: state, last_heard_seconds: live.map { t - $0.lastHeard },
-                version_held: live?.versionHeld, accepted: 0, refused: 0, settled_seq: settled[record.id] ?? 0,
-                unacked: live?.unacked ?? 0, last_metrics: [:]))
+            nodes.append(
+                AggregatorStatus.Node(
+                    id: record.id, name: record.name, state: state, last_heard_seconds: live.map { t - $0.lastHeard },
+                    version_held: live?.versionHeld, accepted: 0, refused: 0, settled_seq: settled[record.id] ?? 0,
+                    unacked: live?.unacked ?? 0, last_metrics: [:]))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
         return AggregatorStatus(
-            mode: configuration.aggregation.modeName, version: strategy.version, seconds_since_version: t - lastVersionAt,
+            mode: configuration.aggregation.modeName, version: strategy.version,
+            seconds_since_version: t - lastVersionAt,
             buffer_count: strategy.pending.count, buffer_target: configuration.aggregation.bufferTarget,
             queue_waiting: q.count, queue_capacity: queue.capacity,
             queue_oldest_seconds: q.oldest.map { Double(DispatchTime.now().uptimeNanoseconds - $0) / 1e9 },
             queue_dropped: q.dropped, received: received, bytes_received: bytesReceived, accepted: accepted,
             received_per_second_last_minute: Double(receivedTimes.count) / window,
             accepted_per_second_last_minute: Double(acceptedTimes.count) / window,
-            refused: refused, staleness_p50: percentile(0.5), staleness_p95: percentile(0.95), staleness_max: sorted.last,
+            refused: refused, staleness_p50: percentile(0.5), staleness_p95: percentile(0.95),
+            staleness_max: sorted.last,
             versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t,
             resident_bytes: residentBytes(), nodes: nodes)
     }

@@ -6,6 +6,7 @@ import GrowdaData
 import GrowdaFederation
 import GrowdaNN
 import GrowdaProvisioning
+import GrowdaSafetensors
 import GrowdaStore
 import GrowdaTensor
 import GrowdaTransport
@@ -101,7 +102,8 @@ public final class Aggregator: @unchecked Sendable {
         do {
             store = try StateStore(
                 folder: configuration.statePath,
-                options: .init(keepCheckpoints: configuration.keepCheckpoints, mode: configuration.aggregation.modeName))
+                options: .init(keepCheckpoints: configuration.keepCheckpoints, mode: configuration.aggregation.modeName)
+            )
         } catch {
             throw AggregatorError.state("\(configuration.statePath): \(error)")
         }
@@ -146,7 +148,8 @@ public final class Aggregator: @unchecked Sendable {
         let spec = model.spec
         evalSet = try configuration.evalPath.map {
             try Dataset.loadFolder(
-                $0, height: spec.inputShape[1], width: spec.inputShape[2], classNames: spec.classes, skipUnreadable: true
+                $0, height: spec.inputShape[1], width: spec.inputShape[2], classNames: spec.classes,
+                skipUnreadable: true
             ).dataset
         }
 
@@ -179,9 +182,11 @@ public final class Aggregator: @unchecked Sendable {
         lastVersionAt = 0
         logger.info(
             "aggregator ready",
-            metadata: ["model.version": "\(version)", "buffer": "\(pendingKeys.count)", "nodes": "\(keyring.nodeKeys.count)",
-                       "updates": "\(endpoints.updates)", "models": "\(endpoints.models)",
-                       "snapshots": "\(endpoints.snapshots)", "status": "\(endpoints.status)"])
+            metadata: [
+                "model.version": "\(version)", "buffer": "\(pendingKeys.count)", "nodes": "\(keyring.nodeKeys.count)",
+                "updates": "\(endpoints.updates)", "models": "\(endpoints.models)",
+                "snapshots": "\(endpoints.snapshots)", "status": "\(endpoints.status)",
+            ])
     }
 
     /// The node keys of the registry's active nodes, the revoked ids, and the admin key.
@@ -251,7 +256,8 @@ public final class Aggregator: @unchecked Sendable {
                 publishStatus()
             }
         }
-        logger.info("aggregator stopping", metadata: ["model.version": "\(strategy.version)", "buffer": "\(pendingKeys.count)"])
+        logger.info(
+            "aggregator stopping", metadata: ["model.version": "\(strategy.version)", "buffer": "\(pendingKeys.count)"])
     }
 
     /// The receiver thread: PULL → bounded queue, until stopped.
@@ -259,7 +265,9 @@ public final class Aggregator: @unchecked Sendable {
         let poller = ZMQPoller()
         _ = poller.add(pull)
         while !isStopping {
-            guard let ready = try? poller.poll(timeout: .milliseconds(100)), ready[0].contains(.readable) else { continue }
+            guard let ready = try? poller.poll(timeout: .milliseconds(100)), ready[0].contains(.readable) else {
+                continue
+            }
             while let frames = try? pull.receive(dontWait: true) {
                 let bytes = frames.reduce(0) { $0 + $1.count }
                 if !queue.push(frames.map(\.bytes), size: bytes, now: DispatchTime.now().uptimeNanoseconds) {
@@ -279,5 +287,3 @@ enum SafetensorsFileLoader {
         return OptimizerState(tensors)
     }
 }
-
-import GrowdaSafetensors

@@ -64,7 +64,8 @@ public struct AggregatorConfiguration: Sendable {
             guard let text = value(key) else { return fallback }
             guard let v = T(text) else {
                 throw AggregatorError.configuration(
-                    "\(config.path): \(key) = \(text) is not a valid number\(config.line(of: key).map { " (line \($0))" } ?? "")")
+                    "\(config.path): \(key) = \(text) is not a valid number\(config.line(of: key).map { " (line \($0))" } ?? "")"
+                )
             }
             return v
         }
@@ -75,7 +76,8 @@ public struct AggregatorConfiguration: Sendable {
         }
         guard let spec = ModelSpec.reference(modelName, classes: classes) else {
             throw AggregatorError.configuration(
-                "\(config.path): model.name = \(modelName) is not one of \(ModelSpec.referenceNames.joined(separator: ", "))")
+                "\(config.path): model.name = \(modelName) is not one of \(ModelSpec.referenceNames.joined(separator: ", "))"
+            )
         }
         guard classes.count >= 2, Set(classes).count == classes.count, !classes.contains("") else {
             throw AggregatorError.configuration("\(config.path): model.classes needs two or more distinct names")
@@ -96,14 +98,17 @@ public struct AggregatorConfiguration: Sendable {
         lostAfter = .milliseconds(Int(try number("liveness.lost_after_seconds", 15.0) * 1000))
         queueCapacity = try number("queue.capacity", 64)
         queueBytes = try number("queue.max_bytes", 512 << 20)
-        statePath = value("state.dir").map { $0.hasPrefix("/") ? $0 : federation.directory + "/" + $0 }
+        statePath =
+            value("state.dir").map { $0.hasPrefix("/") ? $0 : federation.directory + "/" + $0 }
             ?? federation.directory + "/state"
         evalPath = value("eval.dir")
         do {
             bindHost = try config.host(FederationConfig.Key.bindHost, default: FederationConfig.Default.host)
-            updatesPort = try config.port(FederationConfig.Key.updatesPort, default: FederationConfig.Default.updatesPort)
+            updatesPort = try config.port(
+                FederationConfig.Key.updatesPort, default: FederationConfig.Default.updatesPort)
             modelsPort = try config.port(FederationConfig.Key.modelsPort, default: FederationConfig.Default.modelsPort)
-            snapshotsPort = try config.port(FederationConfig.Key.snapshotsPort, default: FederationConfig.Default.snapshotsPort)
+            snapshotsPort = try config.port(
+                FederationConfig.Key.snapshotsPort, default: FederationConfig.Default.snapshotsPort)
             statusHost = try config.host("status.bind_host", default: "127.0.0.1")
             statusPort = try config.port("port.status", default: 7704)
             maxMessageBytes = try config.integer(
@@ -114,7 +119,8 @@ public struct AggregatorConfiguration: Sendable {
         }
         guard maxUpdateNorm > 0, queueCapacity >= 1, queueBytes >= 1 << 20 else {
             throw AggregatorError.configuration(
-                "\(config.path): updates.max_norm must be positive, queue.capacity at least 1, queue.max_bytes at least 1 MiB")
+                "\(config.path): updates.max_norm must be positive, queue.capacity at least 1, queue.max_bytes at least 1 MiB"
+            )
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The federation at a glance, as `growda status` shows it (its JSON keys are stable).

@@ -69,10 +69,14 @@ enum Bench {
     }
 
     /// Training images/s of a reference model at `batch` on random data, timed for `seconds`.
-    static func trainRate(model name: String, classes: Int, batch: Int, threads: Int, seconds: Double) throws -> (Double, Model) {
+    static func trainRate(
+        model name: String, classes: Int, batch: Int, threads: Int, seconds: Double
+    ) throws -> (Double, Model) {
         let model = try Model(reference: name, classes: (0..<classes).map { "c\($0)" }, seed: 1)
-        let data = InMemorySamples.random(count: batch * 8, sampleShape: model.spec.inputShape, classes: classes, seed: 2)
-        let trainer = Trainer(model: model, optimizer: .adam(learningRate: 1e-3), batchSize: batch, threads: threads, seed: 3)
+        let data = InMemorySamples.random(
+            count: batch * 8, sampleShape: model.spec.inputShape, classes: classes, seed: 2)
+        let trainer = Trainer(
+            model: model, optimizer: .adam(learningRate: 1e-3), batchSize: batch, threads: threads, seed: 3)
         let order = Array(0..<data.count)
         for s in 0..<2 { trainer.step(data, indices: order[(s * batch)..<((s + 1) * batch)]) }
         var images = 0, elapsed = 0.0, s = 0
@@ -113,9 +117,12 @@ enum Bench {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("cblas_sgemm: \(String(format: "%.1f", report.gemm_gflops)) GFLOP/s on \(report.models.first?.threads ?? 1) threads (\(report.blas_core))")
+        print(
+            "cblas_sgemm: \(String(format: "%.1f", report.gemm_gflops)) GFLOP/s on \(report.models.first?.threads ?? 1) threads (\(report.blas_core))"
+        )
         for m in report.models {
-            var line = "\(m.model.padding(toLength: 8, withPad: " ", startingAt: 0)) batch \(m.batch), \(m.threads) threads:"
+            var line =
+                "\(m.model.padding(toLength: 8, withPad: " ", startingAt: 0)) batch \(m.batch), \(m.threads) threads:"
             if let r = m.train_images_per_s, let f = m.gemm_fraction {
                 line += String(format: " train %.1f images/s (%.0f%% of GEMM rate)", r, 100 * f)
             }
@@ -145,11 +152,13 @@ struct BenchTrain: AsyncParsableCommand {
                 model: name, classes: classes, batch: batch, threads: options.threads, seconds: options.seconds)
             let fraction = rate * Double(model.trainingFlops) / 1e9 / gemm
             let predict = Bench.predictMs(model: model, threads: options.threads)
-            results.append(ModelBenchResult(
-                model: name, batch: batch, threads: options.threads, train_images_per_s: rate,
-                gemm_fraction: fraction, predict_ms: predict))
+            results.append(
+                ModelBenchResult(
+                    model: name, batch: batch, threads: options.threads, train_images_per_s: rate,
+                    gemm_fraction: fraction, predict_ms: predict))
         }
-        try Bench.printReport(BenchReport(gemm_gflops: gemm, blas_core: BLAS.coreName, models: results), json: options.json)
+        try Bench.printReport(
+            BenchReport(gemm_gflops: gemm, blas_core: BLAS.coreName, models: results), json: options.json)
     }
 }
 
@@ -166,10 +175,12 @@ struct BenchPredict: AsyncParsableCommand {
         var results: [ModelBenchResult] = []
         for (name, classes) in Bench.models {
             let model = try Model(reference: name, classes: (0..<classes).map { "c\($0)" }, seed: 1)
-            results.append(ModelBenchResult(
-                model: name, batch: 1, threads: options.threads,
-                predict_ms: Bench.predictMs(model: model, threads: options.threads)))
+            results.append(
+                ModelBenchResult(
+                    model: name, batch: 1, threads: options.threads,
+                    predict_ms: Bench.predictMs(model: model, threads: options.threads)))
         }
-        try Bench.printReport(BenchReport(gemm_gflops: gemm, blas_core: BLAS.coreName, models: results), json: options.json)
+        try Bench.printReport(
+            BenchReport(gemm_gflops: gemm, blas_core: BLAS.coreName, models: results), json: options.json)
     }
 }

@@ -27,7 +27,9 @@ struct BenchWire: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard parameters >= 1, parameters <= 16_000_000 else { throw ValidationError("--parameters must be in 1…16000000") }
+        guard parameters >= 1, parameters <= 16_000_000 else {
+            throw ValidationError("--parameters must be in 1…16000000")
+        }
         guard messages >= 10 else { throw ValidationError("--messages must be at least 10") }
     }
 
@@ -58,7 +60,8 @@ struct BenchWire: AsyncParsableCommand {
         let rawStart = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<rawRuns {
             try sealed.ciphertext.withUnsafeBytes { c in
-                try out.withUnsafeMutableBytes { o in _ = try SecretBox.open(c, nonce: sealed.nonce, key: key, into: o) }
+                try out.withUnsafeMutableBytes { o in _ = try SecretBox.open(c, nonce: sealed.nonce, key: key, into: o)
+                }
             }
         }
         let rawSeconds = Double(DispatchTime.now().uptimeNanoseconds - rawStart) / 1e9
@@ -78,7 +81,8 @@ struct BenchWire: AsyncParsableCommand {
                 try push.connect(endpoint)
                 for seq in 1...total {
                     let update = UpdateMessage(
-                        node: 1, seq: UInt64(seq), baseVersion: 0, sampleCount: 100, metrics: ["loss": 0.5], delta: delta)
+                        node: 1, seq: UInt64(seq), baseVersion: 0, sampleCount: 100, metrics: ["loss": 0.5],
+                        delta: delta)
                     try push.send(try WireEncoder.encode(update, nodeKey: key))
                 }
                 push.close()
@@ -110,7 +114,9 @@ struct BenchWire: AsyncParsableCommand {
         } else {
             print("update: \(parameters) floats (\(bytes / 1_000_000) MB)")
             print("raw crypto_secretbox_open: \(fmt(rawRate, 1)) /s (\(fmt(report.raw_open_gb_per_s, 2)) GB/s)")
-            print("seal+send+receive+open+validate over tcp: \(fmt(wireRate, 1)) updates/s (\(fmt(report.wire_gb_per_s, 2)) GB/s)")
+            print(
+                "seal+send+receive+open+validate over tcp: \(fmt(wireRate, 1)) updates/s (\(fmt(report.wire_gb_per_s, 2)) GB/s)"
+            )
             print("ratio: \(fmt(report.ratio, 2)) (aim ≥ 0.5)")
         }
     }

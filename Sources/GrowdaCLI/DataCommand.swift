@@ -176,7 +176,6 @@ extension DataCommand {
     }
 }
 
-
 extension DataCommand {
     /// Puts files of a split into a new folder tree: hard links where possible, else copies.
     struct FilePlacer {

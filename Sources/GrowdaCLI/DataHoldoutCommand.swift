@@ -20,7 +20,9 @@ extension DataCommand {
         @Option(help: ArgumentHelp("CSV listing file,label,patient_id for the images under --from.", valueName: "csv"))
         var manifest: String?
 
-        @Option(help: ArgumentHelp("New or empty folder to write train/<class>/ and holdout/<class>/ into.", valueName: "dir"))
+        @Option(
+            help: ArgumentHelp(
+                "New or empty folder to write train/<class>/ and holdout/<class>/ into.", valueName: "dir"))
         var out: String
 
         @Option(help: "Fraction of each class to hold out, in (0, 1).")
@@ -36,7 +38,9 @@ extension DataCommand {
         var json = false
 
         func validate() throws {
-            guard fraction > 0 && fraction < 1 else { throw ValidationError("--fraction must be in (0, 1), got \(fraction)") }
+            guard fraction > 0 && fraction < 1 else {
+                throw ValidationError("--fraction must be in (0, 1), got \(fraction)")
+            }
         }
 
         /// What went where (JSON keys are stable).
@@ -49,7 +53,8 @@ extension DataCommand {
         }
 
         func run() async throws {
-            let catalog = try manifest.map { try ImageCatalog.readManifest($0, imagesRoot: from) }
+            let catalog =
+                try manifest.map { try ImageCatalog.readManifest($0, imagesRoot: from) }
                 ?? ImageCatalog.scanFolder(from)
             let groups = manifest == nil ? nil : catalog.entries.enumerated().map { $1.group ?? "#\($0)" }
             let (trainIdx, holdIdx) = try TrainValidationSplit.split(
@@ -72,12 +77,15 @@ extension DataCommand {
                 try Terminal.printJSON(report)
             } else {
                 for (i, name) in catalog.classNames.enumerated() {
-                    print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) train \(report.train[i])  holdout \(report.holdout[i])")
+                    print(
+                        "\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) train \(report.train[i])  holdout \(report.holdout[i])"
+                    )
                 }
                 if let pt = report.patients_train, let ph = report.patients_holdout {
                     print("patients: \(pt) in train, \(ph) held out, none on both sides")
                 }
-                print("\(placer.linked) files hard-linked, \(placer.copied) copied into \(out)/train and \(out)/holdout")
+                print(
+                    "\(placer.linked) files hard-linked, \(placer.copied) copied into \(out)/train and \(out)/holdout")
             }
         }
     }

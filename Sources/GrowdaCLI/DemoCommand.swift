@@ -46,7 +46,8 @@ struct DemoCommand: AsyncParsableCommand {
         let trainDir = root.appendingPathComponent("train").path, valDir = root.appendingPathComponent("val").path
         let modelName = size == 28 ? "small28" : "xray128"
 
-        Terminal.say("1. synthesizing \(perClass) training and \(perClass / 4) validation images per class (\(size)×\(size))")
+        Terminal.say(
+            "1. synthesizing \(perClass) training and \(perClass / 4) validation images per class (\(size)×\(size))")
         try SyntheticXray.write(perClass: perClass, size: size, seed: seed, to: trainDir)
         try SyntheticXray.write(perClass: perClass / 4, size: size, seed: seed &+ 1_000_003, to: valDir)
 
@@ -63,7 +64,8 @@ struct DemoCommand: AsyncParsableCommand {
             let folder = valDir + "/" + name
             return folder + "/" + (try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first ?? "")
         }
-        let predict = try PredictCommand.parse(["--model", checkpoint, "--threads", String(threadOptions.count)] + samples)
+        let predict = try PredictCommand.parse(
+            ["--model", checkpoint, "--threads", String(threadOptions.count)] + samples)
         try await predict.run()
         if out != nil { print("data and model kept in \(root.path)") }
     }

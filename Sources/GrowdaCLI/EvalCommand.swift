@@ -29,27 +29,37 @@ struct EvalReport: Codable {
         accuracy = m.accuracy
         balanced_accuracy = m.balancedAccuracy
         auc = m.auc
-        per_class = m.perClass.map { PerClass(name: $0.name, support: $0.support, sensitivity: $0.sensitivity, specificity: $0.specificity, auc: $0.auc) }
+        per_class = m.perClass.map {
+            PerClass(
+                name: $0.name, support: $0.support, sensitivity: $0.sensitivity, specificity: $0.specificity,
+                auc: $0.auc)
+        }
         confusion = m.confusion
         self.threshold = threshold
     }
 
     /// A readable block: headline figures, per-class table, confusion matrix.
     func text(classes: [String]) -> String {
-        var lines = ["samples \(count)  accuracy \(fmt(accuracy))  balanced accuracy \(fmt(balanced_accuracy))  AUC \(fmt(auc))"
-            + (threshold.map { "  (threshold \(fmt(Double($0), 3)))" } ?? "")]
+        var lines = [
+            "samples \(count)  accuracy \(fmt(accuracy))  balanced accuracy \(fmt(balanced_accuracy))  AUC \(fmt(auc))"
+                + (threshold.map { "  (threshold \(fmt(Double($0), 3)))" } ?? "")
+        ]
         let width = max(10, (classes.map(\.count).max() ?? 0) + 2)
-        lines.append("class".padding(toLength: width, withPad: " ", startingAt: 0) + "support  sensitivity  specificity  AUC")
+        lines.append(
+            "class".padding(toLength: width, withPad: " ", startingAt: 0) + "support  sensitivity  specificity  AUC")
         for c in per_class {
-            lines.append(c.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                + String(format: "%7d  %11.4f  %11.4f  ", c.support, c.sensitivity, c.specificity) + fmt(c.auc))
+            lines.append(
+                c.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + String(format: "%7d  %11.4f  %11.4f  ", c.support, c.sensitivity, c.specificity) + fmt(c.auc))
         }
         lines.append("confusion (rows: true, columns: predicted)")
-        lines.append(" ".padding(toLength: width, withPad: " ", startingAt: 0)
-            + classes.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
+        lines.append(
+            " ".padding(toLength: width, withPad: " ", startingAt: 0)
+                + classes.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
         for (i, row) in confusion.enumerated() {
-            lines.append(classes[i].padding(toLength: width, withPad: " ", startingAt: 0)
-                + row.map { String($0).padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
+            lines.append(
+                classes[i].padding(toLength: width, withPad: " ", startingAt: 0)
+                    + row.map { String($0).padding(toLength: width, withPad: " ", startingAt: 0) }.joined())
         }
         return lines.joined(separator: "\n")
     }
@@ -68,10 +78,11 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "Labelled data: a folder root/<class>/*.png, or a .csv of signals.")
     var data: String
 
-    @Option(help: """
-        Two classes only: 'auto' uses the threshold stored in the checkpoint (chosen on validation data), \
-        'argmax' ignores it, or give a number in (0, 1).
-        """)
+    @Option(
+        help: """
+            Two classes only: 'auto' uses the threshold stored in the checkpoint (chosen on validation data), \
+            'argmax' ignores it, or give a number in (0, 1).
+            """)
     var threshold: String = "auto"
 
     @OptionGroup var threadOptions: ThreadOptions
@@ -96,7 +107,8 @@ struct EvalCommand: AsyncParsableCommand {
     func evaluate() throws -> (EvalReport, classes: [String]) {
         let file = try SafetensorsFile(contentsOf: model)
         let net = try Model(checkpoint: file, origin: model)
-        let set = try SampleLoading.load(data, inputShape: net.spec.inputShape, classNames: net.spec.classes, quiet: json)
+        let set = try SampleLoading.load(
+            data, inputShape: net.spec.inputShape, classNames: net.spec.classes, quiet: json)
         let probs = Predictor(model: net, threads: threadOptions.count).probabilities(set)
         var t: Float? = nil
         if net.classCount == 2 {
@@ -106,7 +118,8 @@ struct EvalCommand: AsyncParsableCommand {
             default: t = Float(threshold)
             }
         }
-        let metrics = ClassificationMetrics(probabilities: probs, labels: set.labels, classes: net.spec.classes, threshold: t)
+        let metrics = ClassificationMetrics(
+            probabilities: probs, labels: set.labels, classes: net.spec.classes, threshold: t)
         return (EvalReport(metrics, threshold: t), net.spec.classes)
     }
 }

@@ -9,7 +9,8 @@ public struct Growda: AsyncParsableCommand {
         abstract: "Federated learning for hospitals: train one diagnostic model without sharing images.",
         version: growdaVersion,
         subcommands: [
-            DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,
+            DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
+            BenchCommand.self,
             ServeCommand.self, SimulateCommand.self,
             FederationCommand.self, NodeCommand.self,
         ]

@@ -48,7 +48,8 @@ struct PredictCommand: AsyncParsableCommand {
         } else {
             for p in output.predictions {
                 if let error = p.error { print("\(p.file): error: \(error)"); continue }
-                let probs = output.classes.map { "\($0) \(fmt(Double(p.probabilities![$0]!), 3))" }.joined(separator: "  ")
+                let probs = output.classes.map { "\($0) \(fmt(Double(p.probabilities![$0]!), 3))" }.joined(
+                    separator: "  ")
                 print("\(p.file): \(p.predicted!)  (\(probs))  \(fmt(p.ms, 2)) ms")
             }
             print("\(files.count) image(s) in \(fmt(output.total_ms, 1)) ms")
@@ -76,9 +77,10 @@ struct PredictCommand: AsyncParsableCommand {
                 var best = p.indices.max { p[$0] < p[$1] }!
                 if let threshold { best = p[1] >= threshold ? 1 : 0 }
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
-                predictions.append(Prediction(
-                    file: path, predicted: net.spec.classes[best],
-                    probabilities: Dictionary(uniqueKeysWithValues: zip(net.spec.classes, p)), ms: ms))
+                predictions.append(
+                    Prediction(
+                        file: path, predicted: net.spec.classes[best],
+                        probabilities: Dictionary(uniqueKeysWithValues: zip(net.spec.classes, p)), ms: ms))
             } catch {
                 predictions.append(Prediction(file: path, error: "\(error)"))
             }

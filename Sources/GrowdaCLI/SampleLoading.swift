@@ -18,12 +18,15 @@ enum SampleLoading {
             return try Dataset.loadCSV(path, sampleLength: inputShape[1], classNames: classNames)
         }
         guard inputShape.count == 3 else {
-            throw CLIError("\(path) is an image folder, but the model takes signals of shape \(inputShape): give a .csv")
+            throw CLIError(
+                "\(path) is an image folder, but the model takes signals of shape \(inputShape): give a .csv")
         }
         let progress = Terminal.ProgressLine(enabled: !quiet)
         let (dataset, report) = try Dataset.loadFolder(
             path, height: inputShape[1], width: inputShape[2], classNames: classNames, skipUnreadable: !strict,
-            progress: { done, total in progress.update(fraction: Double(done) / Double(total), "loading \(path): \(done)/\(total)") })
+            progress: { done, total in
+                progress.update(fraction: Double(done) / Double(total), "loading \(path): \(done)/\(total)")
+            })
         progress.finish()
         if report.skippedCount > 0 && !quiet {
             Terminal.note("warning: skipped \(report.skippedCount) unreadable file(s) in \(path):")

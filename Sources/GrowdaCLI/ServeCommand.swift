@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import GrowdaAggregator
+import GrowdaFederation
 import GrowdaProvisioning
 import GrowdaTensor
-import GrowdaFederation
 import Logging
 import ServiceLifecycle
 
@@ -21,7 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
             carries on from the same version or a newer one.
             """)
 
-    @Option(help: ArgumentHelp("The federation's federation.conf, made by `growda federation init`.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("The federation's federation.conf, made by `growda federation init`.", valueName: "file"))
     var config: String
 
     @Option(help: "State folder (default: state.dir in the config, else FEDERATION/state).")
@@ -53,7 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     static func configuration(file: String, state: String?, eval: String?) throws -> AggregatorConfiguration {
         let url = URL(fileURLWithPath: file)
         guard url.lastPathComponent == Federation.configFileName else {
-            throw CLIError("--config must be the federation's \(Federation.configFileName) (made by `growda federation init`), got \(file)")
+            throw CLIError(
+                "--config must be the federation's \(Federation.configFileName) (made by `growda federation init`), got \(file)"
+            )
         }
         let federation = try Federation.load(directory: url.deletingLastPathComponent().path)
         var configuration = try AggregatorConfiguration(federation: federation)

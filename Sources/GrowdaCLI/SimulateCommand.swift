@@ -7,8 +7,8 @@ import GrowdaNN
 import GrowdaProvisioning
 import GrowdaStore
 import GrowdaTensor
-import Logging
 import GrowdaTransport
+import Logging
 
 /// `growda simulate`: a whole federation on this machine, with real processes and faults.
 struct SimulateCommand: AsyncParsableCommand {
@@ -59,10 +59,16 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Start COUNT hospitals only at SEC seconds.", valueName: "sec:count"))
     var lateJoin: String?
 
-    @Option(help: "A labelled folder the aggregator evaluates each version on (default with synthetic data: a synthetic one).")
+    @Option(
+        help:
+            "A labelled folder the aggregator evaluates each version on (default with synthetic data: a synthetic one)."
+    )
     var eval: String?
 
-    @Option(help: "Keep the run here: DIR/federation (as `growda federation init` makes it), DIR/report.json, the final model.")
+    @Option(
+        help:
+            "Keep the run here: DIR/federation (as `growda federation init` makes it), DIR/report.json, the final model."
+    )
     var out: String?
 
     @Option(help: "Local epochs per update.")
@@ -97,10 +103,14 @@ struct SimulateCommand: AsyncParsableCommand {
         guard iid != (alpha != nil) else { throw ValidationError("give exactly one of --iid and --alpha A") }
         if let alpha, !(alpha > 0) { throw ValidationError("--alpha must be positive") }
         guard mode == "async" || mode == "sync" else { throw ValidationError("--mode must be async or sync") }
-        guard (duration != nil) != (versions != nil) else { throw ValidationError("give exactly one of --duration SEC and --versions V") }
+        guard (duration != nil) != (versions != nil) else {
+            throw ValidationError("give exactly one of --duration SEC and --versions V")
+        }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         if let versions, versions < 1 { throw ValidationError("--versions must be at least 1") }
-        guard stragglers >= 0 && stragglers <= hospitals else { throw ValidationError("--stragglers must be in 0…--hospitals") }
+        guard stragglers >= 0 && stragglers <= hospitals else {
+            throw ValidationError("--stragglers must be in 0…--hospitals")
+        }
         guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
         _ = try Fault.parse(dropAfter, flag: "--drop-after", hospitals: hospitals)
         _ = try Fault.parse(lateJoin, flag: "--late-join", hospitals: hospitals)
@@ -115,7 +125,8 @@ struct SimulateCommand: AsyncParsableCommand {
         static func parse(_ text: String?, flag: String, hospitals: Int) throws -> Fault? {
             guard let text else { return nil }
             let parts = text.split(separator: ":")
-            guard parts.count == 2, let s = Double(parts[0]), s >= 0, let c = Int(parts[1]), c >= 1, c <= hospitals else {
+            guard parts.count == 2, let s = Double(parts[0]), s >= 0, let c = Int(parts[1]), c >= 1, c <= hospitals
+            else {
                 throw ValidationError("\(flag) takes SEC:COUNT with COUNT in 1…\(hospitals), got '\(text)'")
             }
             return Fault(seconds: s, count: c)
@@ -158,8 +169,11 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         let start = Date()
         let keep = out != nil
-        let root = URL(fileURLWithPath: out ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("growda-sim-\(UUID().uuidString)").path).standardizedFileURL.path
+        let root = URL(
+            fileURLWithPath: out
+                ?? FileManager.default.temporaryDirectory
+                .appendingPathComponent("growda-sim-\(UUID().uuidString)").path
+        ).standardizedFileURL.path
         if keep, let existing = try? FileManager.default.contentsOfDirectory(atPath: root), !existing.isEmpty {
             throw CLIError("\(root) is not empty; give --out a new or empty folder (or remove it)")
         }
@@ -175,7 +189,8 @@ struct SimulateCommand: AsyncParsableCommand {
             try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
             dataDir = root + "/synthetic/train"
             if evalDir == nil {
-                try SyntheticXray.write(perClass: max(50, synthPerClass / 4), size: size, seed: seed &+ 7919, to: root + "/synthetic/eval")
+                try SyntheticXray.write(
+                    perClass: max(50, synthPerClass / 4), size: size, seed: seed &+ 7919, to: root + "/synthetic/eval")
                 evalDir = root + "/synthetic/eval"
             }
         }
@@ -191,8 +206,9 @@ struct SimulateCommand: AsyncParsableCommand {
                 try placer.put(entry.path, into: "\(root)/hospitals/\(name)/\(catalog.classNames[Int(entry.label)])")
             }
         }
-        say("split \(catalog.entries.count) images among \(hospitals) hospitals: "
-            + parts.map { String($0.count) }.joined(separator: " / "))
+        say(
+            "split \(catalog.entries.count) images among \(hospitals) hospitals: "
+                + parts.map { String($0.count) }.joined(separator: " / "))
 
         // 2. The federation: keys, config with free ports and the run's settings, one bundle per hospital.
         let fedDir = root + "/federation"
@@ -261,10 +277,11 @@ struct SimulateCommand: AsyncParsableCommand {
             processes[name] = process
         }
         for (i, name) in names.enumerated() where !lateSet.contains(name) { try launch(name, index: i) }
-        say("started the aggregator and \(processes.count) hospital(s)"
-            + (stragglers > 0 ? "; \(stragglers) straggler(s) \(slowdown)× slower" : "")
-            + (late.map { "; \($0.count) join at \($0.seconds) s" } ?? "")
-            + (drop.map { "; \($0.count) killed at \($0.seconds) s" } ?? ""))
+        say(
+            "started the aggregator and \(processes.count) hospital(s)"
+                + (stragglers > 0 ? "; \(stragglers) straggler(s) \(slowdown)× slower" : "")
+                + (late.map { "; \($0.count) join at \($0.seconds) s" } ?? "")
+                + (drop.map { "; \($0.count) killed at \($0.seconds) s" } ?? ""))
 
         // 5. Watch, inject faults, stop at the limit.
         let progress = Terminal.ProgressLine(enabled: !json)
@@ -283,7 +300,8 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             if let drop, !dropped, elapsed >= drop.seconds {
                 dropped = true
-                let victims = names.filter { processes[$0]?.isRunning == true && !slowSet.contains($0) }.suffix(drop.count)
+                let victims = names.filter { processes[$0]?.isRunning == true && !slowSet.contains($0) }.suffix(
+                    drop.count)
                 for name in victims { kill(processes[name]!.processIdentifier, SIGKILL) }
                 progress.finish()
                 say("\(String(format: "%.0f", elapsed)) s: killed \(victims.joined(separator: ", ")) with SIGKILL")
@@ -295,7 +313,8 @@ struct SimulateCommand: AsyncParsableCommand {
             progress.update(
                 fraction: duration.map { elapsed / $0 } ?? Double(status.version) / Double(versions ?? 1),
                 "\(String(format: "%5.1f", elapsed)) s  version \(status.version)  \(accuracyText(aggConfig.statePath))"
-                    + "  \(String(format: "%.1f", status.accepted_per_second_last_minute)) updates/s  \(alive)/\(hospitals) alive")
+                    + "  \(String(format: "%.1f", status.accepted_per_second_last_minute)) updates/s  \(alive)/\(hospitals) alive"
+            )
             if let duration, elapsed >= duration { break }
             if let versions, status.version >= UInt64(versions) { break }
             if processes.values.allSatisfy({ !$0.isRunning }) && (late == nil || lateStarted) {
@@ -319,7 +338,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let created0 = history.first?.createdAt ?? start
         let versionsOut = history.map {
             Report.Version(
-                version: $0.version, seconds: $0.createdAt.timeIntervalSince(created0), accuracy: $0.evaluation?.accuracy,
+                version: $0.version, seconds: $0.createdAt.timeIntervalSince(created0),
+                accuracy: $0.evaluation?.accuracy,
                 auc: $0.evaluation?.auc, updates: $0.updatesFolded, mean_staleness: $0.meanStaleness)
         }
         let finalModel = root + "/final-\(model).safetensors"
@@ -373,27 +393,38 @@ struct SimulateCommand: AsyncParsableCommand {
             Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("growda-node").path,
         ].compactMap { $0 }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw CLIError("cannot find the growda-node executable beside growda (looked in \(candidates.joined(separator: ", "))); "
-                + "build both with `swift build -c release`")
+            throw CLIError(
+                "cannot find the growda-node executable beside growda (looked in \(candidates.joined(separator: ", "))); "
+                    + "build both with `swift build -c release`")
         }
         return found
     }
 
     static func text(_ r: Report) -> String {
-        var lines = ["", "\(r.mode) federation of \(r.hospitals) hospitals, \(r.model), \(String(format: "%.0f", r.wall_seconds)) s:"]
+        var lines = [
+            "",
+            "\(r.mode) federation of \(r.hospitals) hospitals, \(r.model), \(String(format: "%.0f", r.wall_seconds)) s:",
+        ]
         lines.append("version  seconds  accuracy  AUC     updates  mean staleness")
         // At most about 25 rows: evenly spaced versions, always the first and the last.
         let stride = max(1, r.versions.count / 24)
         for (i, v) in r.versions.enumerated() where i % stride == 0 || i == r.versions.count - 1 {
-            lines.append(String(format: "%7d  %7.1f  ", v.version, v.seconds) + "\(fmt(v.accuracy, 4))    \(fmt(v.auc, 4))  "
-                + String(format: "%7d  ", v.updates) + fmt(v.mean_staleness, 2))
+            lines.append(
+                String(format: "%7d  %7.1f  ", v.version, v.seconds) + "\(fmt(v.accuracy, 4))    \(fmt(v.auc, 4))  "
+                    + String(format: "%7d  ", v.updates) + fmt(v.mean_staleness, 2))
         }
-        lines.append("updates accepted \(r.accepted); refused \(r.rejected.isEmpty ? "none" : r.rejected.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))"
-            + "; dropped at the queue \(r.queue_dropped)")
-        lines.append("staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")")
-        lines.append("bytes received \(r.bytes_received); aggregator process resident \(r.aggregator_resident_bytes >> 20) MiB "
-            + "(peak \(r.aggregator_peak_resident_bytes >> 20) MiB)")
-        lines.append("AUC ≥ \(r.target_auc) after " + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached)"))
+        lines.append(
+            "updates accepted \(r.accepted); refused \(r.rejected.isEmpty ? "none" : r.rejected.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))"
+                + "; dropped at the queue \(r.queue_dropped)")
+        lines.append(
+            "staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")"
+        )
+        lines.append(
+            "bytes received \(r.bytes_received); aggregator process resident \(r.aggregator_resident_bytes >> 20) MiB "
+                + "(peak \(r.aggregator_peak_resident_bytes >> 20) MiB)")
+        lines.append(
+            "AUC ≥ \(r.target_auc) after "
+                + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached)"))
         lines.append("final accuracy \(fmt(r.final_accuracy)), AUC \(fmt(r.final_auc)); model: \(r.final_model)")
         return lines.joined(separator: "\n")
     }
@@ -407,4 +438,3 @@ extension String {
         return self
     }
 }
-

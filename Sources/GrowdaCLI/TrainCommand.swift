@@ -67,7 +67,8 @@ struct TrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ModelSpec.referenceNames.contains(model) else {
-            throw ValidationError("unknown --model '\(model)': choose one of \(ModelSpec.referenceNames.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --model '\(model)': choose one of \(ModelSpec.referenceNames.joined(separator: ", "))")
         }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
@@ -97,26 +98,31 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         let quiet = json
         let probe = try ModelSpec.reference(model, classes: ["?"]).orThrow()
-        let train = try SampleLoading.load(data, inputShape: probe.inputShape, classNames: nil, quiet: quiet, strict: strict)
+        let train = try SampleLoading.load(
+            data, inputShape: probe.inputShape, classNames: nil, quiet: quiet, strict: strict)
         guard train.classNames.count >= 2 else {
             throw CLIError("\(data) has \(train.classNames.count) class folder(s); training needs at least two")
         }
         let valSet = try val.map {
-            try SampleLoading.load($0, inputShape: probe.inputShape, classNames: train.classNames, quiet: quiet, strict: strict)
+            try SampleLoading.load(
+                $0, inputShape: probe.inputShape, classNames: train.classNames, quiet: quiet, strict: strict)
         }
         let net = try Model(reference: model, classes: train.classNames, seed: seed)
         let weights = classWeights == .auto ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
-        let optimizerConfig: OptimizerConfig = optimizer == .adam
+        let optimizerConfig: OptimizerConfig =
+            optimizer == .adam
             ? .adam(learningRate: lr, weightDecay: weightDecay)
             : .sgd(learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
         let trainer = Trainer(
-            model: net, optimizer: optimizerConfig, batchSize: batch, threads: threadOptions.count, classWeights: weights, seed: seed)
+            model: net, optimizer: optimizerConfig, batchSize: batch, threads: threadOptions.count,
+            classWeights: weights, seed: seed)
         let source = augment ? AugmentedDataset(train, augmenter: .standard) : AugmentedDataset(train, augmenter: nil)
         let predictor = valSet.map { _ in Predictor(model: net, threads: threadOptions.count) }
         if !quiet {
-            Terminal.note("training \(model) (\(net.parameterCount) parameters) on \(train.count) samples of "
-                + "\(train.classNames.joined(separator: "/")) (\(train.classCounts.map(String.init).joined(separator: "/")))"
-                + (valSet.map { ", validating on \($0.count)" } ?? ""))
+            Terminal.note(
+                "training \(model) (\(net.parameterCount) parameters) on \(train.count) samples of "
+                    + "\(train.classNames.joined(separator: "/")) (\(train.classCounts.map(String.init).joined(separator: "/")))"
+                    + (valSet.map { ", validating on \($0.count)" } ?? ""))
         }
 
         var records: [EpochRecord] = []
@@ -127,20 +133,25 @@ struct TrainCommand: AsyncParsableCommand {
                 let t = Double(epoch - 1) / Double(epochs)
                 trainer.optimizer.learningRate = lr * Float(0.5 * (1 + cos(Double.pi * t)))
             }
-            let stats = trainer.trainEpoch(source, progress: { p in
-                progress.update(
-                    fraction: Double(p.step) / Double(p.steps),
-                    "epoch \(epoch)/\(epochs) step \(p.step)/\(p.steps) loss \(fmt(p.stats.loss)) "
-                        + "acc \(fmt(p.stats.accuracy, 3)) \(Int(p.stats.samplesPerSecond)) img/s")
-            })
+            let stats = trainer.trainEpoch(
+                source,
+                progress: { p in
+                    progress.update(
+                        fraction: Double(p.step) / Double(p.steps),
+                        "epoch \(epoch)/\(epochs) step \(p.step)/\(p.steps) loss \(fmt(p.stats.loss)) "
+                            + "acc \(fmt(p.stats.accuracy, 3)) \(Int(p.stats.samplesPerSecond)) img/s")
+                })
             progress.finish()
             var record = EpochRecord(
-                epoch: epoch, train_loss: stats.loss, train_accuracy: stats.accuracy, images_per_s: stats.samplesPerSecond)
+                epoch: epoch, train_loss: stats.loss, train_accuracy: stats.accuracy,
+                images_per_s: stats.samplesPerSecond)
             var report: EvalReport?
             if let valSet, let predictor {
                 let probs = predictor.probabilities(valSet)
-                let metrics = ClassificationMetrics(probabilities: probs, labels: valSet.labels, classes: valSet.classNames)
-                let threshold = valSet.classNames.count == 2
+                let metrics = ClassificationMetrics(
+                    probabilities: probs, labels: valSet.labels, classes: valSet.classNames)
+                let threshold =
+                    valSet.classNames.count == 2
                     ? ClassificationMetrics.bestThreshold(probabilities: probs, labels: valSet.labels) : nil
                 report = EvalReport(metrics)
                 report?.chosen_threshold = threshold
@@ -150,9 +161,12 @@ struct TrainCommand: AsyncParsableCommand {
             }
             records.append(record)
             if !quiet {
-                var line = "epoch \(epoch)/\(epochs): loss \(fmt(stats.loss)) acc \(fmt(stats.accuracy)) "
+                var line =
+                    "epoch \(epoch)/\(epochs): loss \(fmt(stats.loss)) acc \(fmt(stats.accuracy)) "
                     + "\(Int(stats.samplesPerSecond)) img/s"
-                if let r = report { line += " | val acc \(fmt(r.accuracy)) bal.acc \(fmt(r.balanced_accuracy)) auc \(fmt(r.auc))" }
+                if let r = report {
+                    line += " | val acc \(fmt(r.accuracy)) bal.acc \(fmt(r.balanced_accuracy)) auc \(fmt(r.auc))"
+                }
                 Terminal.note(line)
             }
             // Keep the best by validation AUC (accuracy breaks ties); without validation, the last.
@@ -168,7 +182,8 @@ struct TrainCommand: AsyncParsableCommand {
                 try net.save(to: out, facts: facts)
             }
         }
-        let summary = Summary(model: model, checkpoint: out, best_epoch: best!.epoch, epochs: records, val: best!.report)
+        let summary = Summary(
+            model: model, checkpoint: out, best_epoch: best!.epoch, epochs: records, val: best!.report)
         if json {
             try Terminal.printJSON(summary)
         } else {
@@ -176,8 +191,9 @@ struct TrainCommand: AsyncParsableCommand {
             if let r = summary.val {
                 print(r.text(classes: train.classNames))
                 if let t = r.chosen_threshold {
-                    print("decision threshold on p(\(train.classNames[1])) chosen on validation: \(fmt(Double(t), 3)) "
-                        + "(stored in the checkpoint; `growda eval` and `predict` use it)")
+                    print(
+                        "decision threshold on p(\(train.classNames[1])) chosen on validation: \(fmt(Double(t), 3)) "
+                            + "(stored in the checkpoint; `growda eval` and `predict` use it)")
                 }
             }
         }

@@ -1,11 +1,11 @@
 import CSodium
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads and writes Growda key files: one key per file, readable and writable by its owner only.

@@ -1,11 +1,11 @@
 import CSodium
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Files that only their owner may read or write: the reading and writing rules that ``KeyFile`` and

@@ -2,7 +2,9 @@ import GrowdaTensor
 
 extension Dataset: SampleSource {
     /// Fills a batch without augmentation (evaluation, prediction).
-    public func fillBatch(indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator) {
+    public func fillBatch(
+        indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator
+    ) {
         fillBatch(indices: indices, into: &x, labels: &labels, augmenter: nil, rng: &rng)
     }
 }
@@ -30,7 +32,9 @@ public struct AugmentedDataset: SampleSource {
     public var classNames: [String] { dataset.classNames }
 
     /// Fills a batch, augmenting each image with parameters drawn from `rng`.
-    public func fillBatch(indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator) {
+    public func fillBatch(
+        indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator
+    ) {
         dataset.fillBatch(indices: indices, into: &x, labels: &labels, augmenter: augmenter, rng: &rng)
     }
 }

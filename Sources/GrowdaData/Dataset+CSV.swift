@@ -17,7 +17,8 @@ extension Dataset {
         let parsed = data.withUnsafeBytes { raw -> Result<ParsedRows, DatasetError> in
             do throws(DatasetError) {
                 return .success(
-                    try parseRows(raw.bindMemory(to: UInt8.self), path: path, sampleLength: sampleLength,
+                    try parseRows(
+                        raw.bindMemory(to: UInt8.self), path: path, sampleLength: sampleLength,
                         hasHeader: hasHeader))
             } catch {
                 return .failure(error)
@@ -41,7 +42,9 @@ extension Dataset {
 private typealias ParsedRows = (values: [Float], labels: [Int32], sources: [String])
 
 /// Parses every row of a signal CSV (see `Dataset.loadCSV`).
-private func parseRows(_ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, hasHeader: Bool)
+private func parseRows(
+    _ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, hasHeader: Bool
+)
     throws(DatasetError) -> ParsedRows
 {
     var values = [Float]()

@@ -114,7 +114,9 @@ public enum HospitalSplit {
 
     /// Moves units from the largest hospitals to any with fewer than `minimum` samples, deterministically:
     /// the donor gives its smallest unit of its most common class that keeps it at or above the minimum.
-    private static func topUp(_ assigned: inout [[Int]], sizes: inout [Int], minimum: Int, units: SplitUnits)
+    private static func topUp(
+        _ assigned: inout [[Int]], sizes: inout [Int], minimum: Int, units: SplitUnits
+    )
         throws(DatasetError)
     {
         while let needy = sizes.indices.first(where: { sizes[$0] < minimum }) {
@@ -126,11 +128,13 @@ public enum HospitalSplit {
                 let candidates = assigned[donor].indices.filter {
                     sizes[donor] - units.members[assigned[donor][$0]].count >= minimum
                 }
-                guard let pick = candidates.min(by: { a, b in
-                    let ua = assigned[donor][a], ub = assigned[donor][b]
-                    return (-classSizes[units.labels[ua]], units.members[ua].count, ua)
-                        < (-classSizes[units.labels[ub]], units.members[ub].count, ub)
-                }) else { continue }
+                guard
+                    let pick = candidates.min(by: { a, b in
+                        let ua = assigned[donor][a], ub = assigned[donor][b]
+                        return (-classSizes[units.labels[ua]], units.members[ua].count, ua)
+                            < (-classSizes[units.labels[ub]], units.members[ub].count, ub)
+                    })
+                else { continue }
                 let u = assigned[donor].remove(at: pick)
                 assigned[needy].append(u)
                 sizes[donor] -= units.members[u].count

@@ -6,7 +6,9 @@ extension ImageCatalog {
     ///
     /// `file` is relative to `imagesRoot` (absolute paths are kept). Class names are the distinct labels,
     /// sorted, unless `classNames` fixes them. Fields are plain: no quoting.
-    public static func readManifest(_ path: String, imagesRoot: String, classNames expected: [String]? = nil)
+    public static func readManifest(
+        _ path: String, imagesRoot: String, classNames expected: [String]? = nil
+    )
         throws(DatasetError) -> ImageCatalog
     {
         let text: String

@@ -57,7 +57,9 @@ public struct ImageCatalog: Sendable, Equatable {
     /// no case of a class); it still counts as a class so labels line up across hospitals. Pass `classNames`
     /// to fix the class list (and its order): folders missing from disk then count zero files, and a folder
     /// not in the list is an error.
-    public static func scanFolder(_ root: String, classNames expected: [String]? = nil) throws(DatasetError)
+    public static func scanFolder(
+        _ root: String, classNames expected: [String]? = nil
+    ) throws(DatasetError)
         -> ImageCatalog
     {
         let found = try subfolders(of: root)

@@ -16,7 +16,8 @@ extension Model {
 
     /// Every parameter and state tensor's name and shape: what every model message must carry.
     public var modelLayout: TensorLayout {
-        TensorLayout(shapes: Dictionary(uniqueKeysWithValues: (parameterViews + stateViews).map { ($0.name, $0.shape) }))
+        TensorLayout(
+            shapes: Dictionary(uniqueKeysWithValues: (parameterViews + stateViews).map { ($0.name, $0.shape) }))
     }
 
     /// This model as a model message of `version` (weights copied).
@@ -34,7 +35,8 @@ extension Model {
         do {
             spec = try JSONDecoder().decode(ModelSpec.self, from: Data(message.spec.utf8))
         } catch {
-            throw ModelError.badCheckpoint(path: "model message v\(message.version)", reason: "its spec does not parse: \(error)")
+            throw ModelError.badCheckpoint(
+                path: "model message v\(message.version)", reason: "its spec does not parse: \(error)")
         }
         try self.init(spec: spec)
         try load(weights: message.weights, origin: "model message v\(message.version)")
@@ -59,7 +61,9 @@ extension Model {
     public func delta(from base: FloatBuffer) throws -> WireTensors {
         precondition(base.count == parameterCount, "base has \(base.count) values, the model \(parameterCount)")
         let tensors = parameterViews.map { view in
-            WireTensor(name: view.name, shape: view.shape, values: view.range.map { parameters.pointer[$0] - base.pointer[$0] })
+            WireTensor(
+                name: view.name, shape: view.shape, values: view.range.map { parameters.pointer[$0] - base.pointer[$0] }
+            )
         }
         return try WireTensors(tensors)
     }

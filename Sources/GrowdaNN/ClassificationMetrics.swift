@@ -48,11 +48,12 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
             let tn = n - tp - fn - fp
             let scores = (0..<n).map { probabilities[$0 * k + c] }
             let positive = labels.map { Int($0) == c }
-            perClass.append(PerClass(
-                name: classes[c], support: tp + fn,
-                sensitivity: tp + fn > 0 ? Double(tp) / Double(tp + fn) : 0,
-                specificity: tn + fp > 0 ? Double(tn) / Double(tn + fp) : 0,
-                auc: ClassificationMetrics.rocAUC(scores: scores, positive: positive)))
+            perClass.append(
+                PerClass(
+                    name: classes[c], support: tp + fn,
+                    sensitivity: tp + fn > 0 ? Double(tp) / Double(tp + fn) : 0,
+                    specificity: tn + fp > 0 ? Double(tn) / Double(tn + fp) : 0,
+                    auc: ClassificationMetrics.rocAUC(scores: scores, positive: positive)))
         }
         count = n
         accuracy = n > 0 ? Double((0..<k).reduce(0) { $0 + confusion[$1][$1] }) / Double(n) : 0

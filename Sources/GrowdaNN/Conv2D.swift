@@ -17,7 +17,9 @@ public final class Conv2D: Layer {
 
     /// A convolution over samples of `inputShape` (C, H, W).
     public init(inputShape: [Int], filters: Int, kernelH: Int, kernelW: Int, stride: Int, padding: Int) throws {
-        guard inputShape.count == 3 else { throw ModelError.badShape("conv2d needs a (C, H, W) input, got \(inputShape)") }
+        guard inputShape.count == 3 else {
+            throw ModelError.badShape("conv2d needs a (C, H, W) input, got \(inputShape)")
+        }
         let g = ConvGeometry(
             channels: inputShape[0], height: inputShape[1], width: inputShape[2], kernelH: kernelH, kernelW: kernelW,
             strideH: kernelH == 1 ? 1 : stride, strideW: stride, padH: kernelH == 1 ? 0 : padding, padW: padding)
@@ -34,8 +36,9 @@ public final class Conv2D: Layer {
     public var parameterDecls: [ParameterDecl] {
         let g = geometry
         return [
-            ParameterDecl(suffix: "weight", shape: [filters, g.channels, g.kernelH, g.kernelW],
-                          initializer: .heUniform(fanIn: g.patchSize)),
+            ParameterDecl(
+                suffix: "weight", shape: [filters, g.channels, g.kernelH, g.kernelW],
+                initializer: .heUniform(fanIn: g.patchSize)),
             ParameterDecl(suffix: "bias", shape: [filters], initializer: .constant(0)),
         ]
     }
@@ -92,7 +95,8 @@ public final class Conv2D: Layer {
             for f in 0..<filters { dBias[f] += VectorOps.sum(dyn + f * p, count: p) }
             let columns: UnsafePointer<Float>
             if isPointwise { columns = xn } else { Im2col.im2col(xn, g, col); columns = UnsafePointer(col) }
-            BLAS.gemm(.none, .transposed, m: filters, n: k, k: p, dyn, lda: p, columns, ldb: p, beta: 1, dWeight, ldc: k)
+            BLAS.gemm(
+                .none, .transposed, m: filters, n: k, k: p, dyn, lda: p, columns, ldb: p, beta: 1, dWeight, ldc: k)
             guard let dx else { continue }
             let dxn = dx + n * inputSize
             if isPointwise {
@@ -106,7 +110,9 @@ public final class Conv2D: Layer {
     }
 
     /// The same forward pass by direct nested loops: the test oracle for the im2col + GEMM path.
-    public func naiveForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, params: UnsafePointer<Float>) {
+    public func naiveForward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch: Int, params: UnsafePointer<Float>
+    ) {
         let g = geometry
         let weight = params, bias = params + filters * g.patchSize
         for n in 0..<batch {

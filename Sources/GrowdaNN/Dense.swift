@@ -24,7 +24,8 @@ public final class Dense: Layer {
     /// weight (U, D), bias (U).
     public var parameterDecls: [ParameterDecl] {
         [
-            ParameterDecl(suffix: "weight", shape: [units, inputFeatures], initializer: .heUniform(fanIn: inputFeatures)),
+            ParameterDecl(
+                suffix: "weight", shape: [units, inputFeatures], initializer: .heUniform(fanIn: inputFeatures)),
             ParameterDecl(suffix: "bias", shape: [units], initializer: .constant(0)),
         ]
     }
@@ -40,8 +41,9 @@ public final class Dense: Layer {
     ) {
         let bias = params + units * inputFeatures
         for n in 0..<batch { (y + n * units).update(from: bias, count: units) }
-        BLAS.gemm(.none, .transposed, m: batch, n: units, k: inputFeatures,
-                  x, lda: inputFeatures, params, ldb: inputFeatures, beta: 1, y, ldc: units)
+        BLAS.gemm(
+            .none, .transposed, m: batch, n: units, k: inputFeatures,
+            x, lda: inputFeatures, params, ldb: inputFeatures, beta: 1, y, ldc: units)
     }
 
     /// dW += dyᵀ · x, db += Σₙ dy, dx = dy · W.
@@ -51,15 +53,17 @@ public final class Dense: Layer {
         params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
     ) {
         let dBias = grads + units * inputFeatures
-        BLAS.gemm(.transposed, .none, m: units, n: inputFeatures, k: batch,
-                  dy, lda: units, x, ldb: inputFeatures, beta: 1, grads, ldc: inputFeatures)
+        BLAS.gemm(
+            .transposed, .none, m: units, n: inputFeatures, k: batch,
+            dy, lda: units, x, ldb: inputFeatures, beta: 1, grads, ldc: inputFeatures)
         for n in 0..<batch {
             let row = dy + n * units
             for u in 0..<units { dBias[u] += row[u] }
         }
         if let dx {
-            BLAS.gemm(.none, .none, m: batch, n: inputFeatures, k: units,
-                      dy, lda: units, params, ldb: inputFeatures, dx, ldc: inputFeatures)
+            BLAS.gemm(
+                .none, .none, m: batch, n: inputFeatures, k: units,
+                dy, lda: units, params, ldb: inputFeatures, dx, ldc: inputFeatures)
         }
     }
 }

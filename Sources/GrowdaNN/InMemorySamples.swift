@@ -13,7 +13,8 @@ public struct InMemorySamples: SampleSource {
 
     /// Samples over `values` (count × product(sampleShape)) with their labels.
     public init(sampleShape: [Int], values: [Float], labels: [Int32], classNames: [String]) {
-        precondition(values.count == labels.count * sampleShape.reduce(1, *), "values do not match labels × sample shape")
+        precondition(
+            values.count == labels.count * sampleShape.reduce(1, *), "values do not match labels × sample shape")
         self.sampleShape = sampleShape
         self.values = values
         self.labels = labels
@@ -34,7 +35,9 @@ public struct InMemorySamples: SampleSource {
     public var count: Int { labels.count }
 
     /// Copies the samples at `indices`; no randomness is used.
-    public func fillBatch(indices: ArraySlice<Int>, into x: inout Tensor, labels out: inout [Int32], rng: inout SeededGenerator) {
+    public func fillBatch(
+        indices: ArraySlice<Int>, into x: inout Tensor, labels out: inout [Int32], rng: inout SeededGenerator
+    ) {
         let size = sampleShape.reduce(1, *)
         if x.count < indices.count * size { x = Tensor(shape: [indices.count] + sampleShape) }
         x.scalars.withUnsafeMutableBufferPointer { dst in

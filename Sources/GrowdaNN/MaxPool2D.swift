@@ -14,11 +14,15 @@ public final class MaxPool2D: Layer {
 
     /// Pooling over samples of `inputShape` (C, H, W) with a kH×kW window and the given strides.
     public init(inputShape: [Int], sizeH: Int, sizeW: Int, strideH: Int, strideW: Int) throws {
-        guard inputShape.count == 3 else { throw ModelError.badShape("max pooling needs a (C, H, W) input, got \(inputShape)") }
+        guard inputShape.count == 3 else {
+            throw ModelError.badShape("max pooling needs a (C, H, W) input, got \(inputShape)")
+        }
         let g = ConvGeometry(
             channels: inputShape[0], height: inputShape[1], width: inputShape[2],
             kernelH: sizeH, kernelW: sizeW, strideH: strideH, strideW: strideW)
-        guard g.isValid else { throw ModelError.badShape("pool window \(sizeH)×\(sizeW) does not fit input \(inputShape)") }
+        guard g.isValid else {
+            throw ModelError.badShape("pool window \(sizeH)×\(sizeW) does not fit input \(inputShape)")
+        }
         geometry = g
         self.inputShape = inputShape
         outputShape = [g.channels, g.outH, g.outW]

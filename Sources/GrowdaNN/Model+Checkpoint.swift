@@ -21,11 +21,13 @@ extension Model {
         metadata["growda.classes"] = spec.classes.joined(separator: ",")
         var writer = SafetensorsWriter(metadata: metadata)
         for view in parameterViews {
-            try writer.add(name: view.name, shape: view.shape,
-                           floats: UnsafeBufferPointer(rebasing: parameters.buffer[view.range]))
+            try writer.add(
+                name: view.name, shape: view.shape,
+                floats: UnsafeBufferPointer(rebasing: parameters.buffer[view.range]))
         }
         for view in stateViews {
-            try writer.add(name: view.name, shape: view.shape, floats: UnsafeBufferPointer(rebasing: state.buffer[view.range]))
+            try writer.add(
+                name: view.name, shape: view.shape, floats: UnsafeBufferPointer(rebasing: state.buffer[view.range]))
         }
         return writer
     }
@@ -43,7 +45,8 @@ extension Model {
     /// A model rebuilt from parsed checkpoint bytes; `origin` names the source in errors.
     public convenience init(checkpoint file: SafetensorsFile, origin: String) throws {
         guard let json = file.metadata[Model.specKey] else {
-            throw ModelError.badCheckpoint(path: origin, reason: "no '\(Model.specKey)' in its metadata: not a Growda checkpoint")
+            throw ModelError.badCheckpoint(
+                path: origin, reason: "no '\(Model.specKey)' in its metadata: not a Growda checkpoint")
         }
         let spec: ModelSpec
         do {
@@ -64,10 +67,12 @@ extension Model {
                 }
                 guard info.shape == view.shape else {
                     throw ModelError.badCheckpoint(
-                        path: origin, reason: "tensor '\(view.name)' has shape \(info.shape), the model needs \(view.shape)")
+                        path: origin,
+                        reason: "tensor '\(view.name)' has shape \(info.shape), the model needs \(view.shape)")
                 }
                 do {
-                    try file.copyFloats(view.name, into: UnsafeMutableBufferPointer(rebasing: buffer.buffer[view.range]))
+                    try file.copyFloats(
+                        view.name, into: UnsafeMutableBufferPointer(rebasing: buffer.buffer[view.range]))
                 } catch {
                     throw ModelError.badCheckpoint(path: origin, reason: "tensor '\(view.name)': \(error)")
                 }

@@ -42,7 +42,8 @@ public final class Model: @unchecked Sendable {
             shape = layer.outputShape
         }
         guard shape.reduce(1, *) == spec.classes.count else {
-            throw ModelError.badShape("the last layer gives \(shape) values, but there are \(spec.classes.count) classes")
+            throw ModelError.badShape(
+                "the last layer gives \(shape) values, but there are \(spec.classes.count) classes")
         }
         self.layers = layers
 
@@ -53,14 +54,16 @@ public final class Model: @unchecked Sendable {
             offsets.append(offset)
             for decl in layer.parameterDecls {
                 let n = decl.shape.reduce(1, *)
-                views.append(ParameterView(name: "layers.\(i).\(decl.suffix)", shape: decl.shape, range: offset..<(offset + n)))
+                views.append(
+                    ParameterView(name: "layers.\(i).\(decl.suffix)", shape: decl.shape, range: offset..<(offset + n)))
                 offset += n
             }
             stateOffsets.append(stateOffset)
             for decl in layer.stateDecls {
                 let n = decl.shape.reduce(1, *)
                 stateViews.append(
-                    ParameterView(name: "layers.\(i).\(decl.suffix)", shape: decl.shape, range: stateOffset..<(stateOffset + n)))
+                    ParameterView(
+                        name: "layers.\(i).\(decl.suffix)", shape: decl.shape, range: stateOffset..<(stateOffset + n)))
                 stateOffset += n
             }
         }
@@ -129,14 +132,20 @@ public final class Model: @unchecked Sendable {
     static func makeLayer(_ spec: LayerSpec, inputShape shape: [Int]) throws -> any Layer {
         switch spec {
         case .conv2d(let filters, let kernel, let stride, let padding):
-            return try Conv2D(inputShape: shape, filters: filters, kernelH: kernel, kernelW: kernel, stride: stride, padding: padding)
+            return try Conv2D(
+                inputShape: shape, filters: filters, kernelH: kernel, kernelW: kernel, stride: stride, padding: padding)
         case .conv1d(let filters, let kernel, let stride, let padding):
-            guard shape.count == 3, shape[1] == 1 else { throw ModelError.badShape("conv1d needs a (C, L) input, got \(shape)") }
-            return try Conv2D(inputShape: shape, filters: filters, kernelH: 1, kernelW: kernel, stride: stride, padding: padding)
+            guard shape.count == 3, shape[1] == 1 else {
+                throw ModelError.badShape("conv1d needs a (C, L) input, got \(shape)")
+            }
+            return try Conv2D(
+                inputShape: shape, filters: filters, kernelH: 1, kernelW: kernel, stride: stride, padding: padding)
         case .maxPool2d(let size, let stride):
             return try MaxPool2D(inputShape: shape, sizeH: size, sizeW: size, strideH: stride, strideW: stride)
         case .maxPool1d(let size, let stride):
-            guard shape.count == 3, shape[1] == 1 else { throw ModelError.badShape("maxPool1d needs a (C, L) input, got \(shape)") }
+            guard shape.count == 3, shape[1] == 1 else {
+                throw ModelError.badShape("maxPool1d needs a (C, L) input, got \(shape)")
+            }
             return try MaxPool2D(inputShape: shape, sizeH: 1, sizeW: size, strideH: 1, strideW: stride)
         case .dense(let units):
             return try Dense(inputShape: shape, units: units)

@@ -38,7 +38,8 @@ public final class Optimizer: @unchecked Sendable {
 
     /// Applies one update to `params` from `grads` (both `count` long), split over `threads`
     /// threads (the rule is elementwise, so each thread takes a contiguous range).
-    public func update(_ params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int, threads: Int = 1) {
+    public func update(_ params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, count: Int, threads: Int = 1)
+    {
         precondition(count == m.count, "optimizer built for \(m.count) parameters, got \(count)")
         step += 1
         let lr = learningRate, t = Float(step), config = self.config
@@ -47,7 +48,8 @@ public final class Optimizer: @unchecked Sendable {
         let parts = count >= 1 << 16 ? max(1, threads) : 1
         let work: @Sendable (Int) -> Void = { part in
             let lo = count * part / parts, hi = count * (part + 1) / parts
-            Optimizer.apply(config, lr: lr, step: t, p.value + lo, g.value + lo, m.value + lo, v.value.map { $0 + lo }, hi - lo)
+            Optimizer.apply(
+                config, lr: lr, step: t, p.value + lo, g.value + lo, m.value + lo, v.value.map { $0 + lo }, hi - lo)
         }
         if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
     }
@@ -86,4 +88,3 @@ public final class Optimizer: @unchecked Sendable {
         v?.zero()
     }
 }
-

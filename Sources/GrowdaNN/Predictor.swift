@@ -17,7 +17,9 @@ public final class Predictor: @unchecked Sendable {
         self.model = model
         self.threads = max(1, threads)
         self.chunk = chunk
-        workspaces = (0..<self.threads).map { Workspace(model: model, maxBatch: chunk, seed: UInt64($0), forTraining: false) }
+        workspaces = (0..<self.threads).map {
+            Workspace(model: model, maxBatch: chunk, seed: UInt64($0), forTraining: false)
+        }
     }
 
     /// Probabilities (count, classes), row-major, for every sample of `data`, in order.
@@ -39,7 +41,8 @@ public final class Predictor: @unchecked Sendable {
                     let lo = c * chunk, hi = min(lo + chunk, n)
                     data.fillBatch(indices: Array(lo..<hi)[...], into: &ws.input, labels: &ws.labels, rng: &ws.rng)
                     let logits = model.forward(ws, batch: hi - lo, mode: .inference)
-                    SoftmaxCrossEntropy.softmax(logits.baseAddress!, batch: hi - lo, classes: k, into: outBox.value + lo * k)
+                    SoftmaxCrossEntropy.softmax(
+                        logits.baseAddress!, batch: hi - lo, classes: k, into: outBox.value + lo * k)
                     c += workers
                 }
             }
@@ -50,13 +53,16 @@ public final class Predictor: @unchecked Sendable {
 
     /// Probabilities for one sample given as Float32 values of the model's input shape.
     public func probabilities(sample: [Float]) -> [Float] {
-        precondition(sample.count == model.inputSize, "sample has \(sample.count) values, the model takes \(model.inputSize)")
+        precondition(
+            sample.count == model.inputSize, "sample has \(sample.count) values, the model takes \(model.inputSize)")
         BLAS.setThreads(threads)
         let ws = workspaces[0]
         ws.input.scalars.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: sample) }
         let logits = model.forward(ws, batch: 1, mode: .inference)
         var p = [Float](repeating: 0, count: model.classCount)
-        p.withUnsafeMutableBufferPointer { SoftmaxCrossEntropy.softmax(logits.baseAddress!, batch: 1, classes: model.classCount, into: $0.baseAddress!) }
+        p.withUnsafeMutableBufferPointer {
+            SoftmaxCrossEntropy.softmax(logits.baseAddress!, batch: 1, classes: model.classCount, into: $0.baseAddress!)
+        }
         return p
     }
 }

@@ -79,7 +79,9 @@ public final class GlobalAveragePool: Layer {
     public var outputShape: [Int] { [inputShape[0]] }
     /// A pool over samples of `shape` (C, H, W).
     public init(shape: [Int]) throws {
-        guard shape.count == 3 else { throw ModelError.badShape("global average pooling needs (C, H, W), got \(shape)") }
+        guard shape.count == 3 else {
+            throw ModelError.badShape("global average pooling needs (C, H, W), got \(shape)")
+        }
         inputShape = shape
     }
     /// No parameters.

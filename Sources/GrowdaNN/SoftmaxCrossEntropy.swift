@@ -54,7 +54,9 @@ public struct SoftmaxCrossEntropy: Sendable {
     }
 
     /// Softmax probabilities of each row of logits, (batch, K) -> (batch, K).
-    public static func softmax(_ logits: UnsafePointer<Float>, batch: Int, classes k: Int, into p: UnsafeMutablePointer<Float>) {
+    public static func softmax(
+        _ logits: UnsafePointer<Float>, batch: Int, classes k: Int, into p: UnsafeMutablePointer<Float>
+    ) {
         for n in 0..<batch {
             let z = logits + n * k, q = p + n * k
             var zmax = z[0]

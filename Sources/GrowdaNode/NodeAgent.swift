@@ -67,7 +67,8 @@ public final class NodeAgent: @unchecked Sendable {
         self.bundle = bundle
         self.stateFolder = state
         keyring = NodeKeyring(
-            node: bundle.nodeID, nodeKey: bundle.nodeKey, modelKey: bundle.modelKey, verifyKey: bundle.aggregatorVerifyKey)
+            node: bundle.nodeID, nodeKey: bundle.nodeKey, modelKey: bundle.modelKey,
+            verifyKey: bundle.aggregatorVerifyKey)
         var logger = logger
         logger[metadataKey: "node.id"] = "\(bundle.nodeID)"
         logger[metadataKey: "node.name"] = "\(bundle.nodeName)"
@@ -114,8 +115,10 @@ public final class NodeAgent: @unchecked Sendable {
         try restoreState()
         logger.info(
             "node started",
-            metadata: ["model.version": "\(version.map(String.init) ?? "none")", "outbox": "\(outbox.count)",
-                       "endpoint": "\(bundle.endpoints.snapshots)"])
+            metadata: [
+                "model.version": "\(version.map(String.init) ?? "none")", "outbox": "\(outbox.count)",
+                "endpoint": "\(bundle.endpoints.snapshots)",
+            ])
         while !stopping {
             try pump(timeout: .zero)
             if global == nil {
@@ -162,7 +165,8 @@ public final class NodeAgent: @unchecked Sendable {
         let working = try Model(spec: global.spec)
         working.parameters.assign(global.parameters.buffer)
         working.state.assign(global.state.buffer)
-        let weights = configuration.classWeights ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
+        let weights =
+            configuration.classWeights ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
         let trainer = Trainer(
             model: working, optimizer: configuration.optimizerConfig, batchSize: configuration.batchSize,
             threads: configuration.threads, classWeights: weights, seed: configuration.seed &+ base)
@@ -173,9 +177,12 @@ public final class NodeAgent: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         var stats = Trainer.Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)
         for _ in 0..<configuration.localEpochs {
-            stats = trainer.trainEpoch(source, shouldStop: { [unowned self] in
-                (try? self.pump(timeout: .zero)) == nil || self.stopping
-            }) { [unowned self] progress in
+            stats = trainer.trainEpoch(
+                source,
+                shouldStop: { [unowned self] in
+                    (try? self.pump(timeout: .zero)) == nil || self.stopping
+                }
+            ) { [unowned self] progress in
                 self.stretch(progress.stats.seconds / Double(progress.step))
             }
             if stopping { return }  // the unfinished round is dropped; nothing was sent for it
@@ -186,7 +193,8 @@ public final class NodeAgent: @unchecked Sendable {
         ]
         if let validation, validation.count > 0 {
             let probs = Predictor(model: working, threads: configuration.threads).probabilities(validation)
-            let m = ClassificationMetrics(probabilities: probs, labels: validation.labels, classes: validation.classNames)
+            let m = ClassificationMetrics(
+                probabilities: probs, labels: validation.labels, classes: validation.classNames)
             metrics["val_accuracy"] = m.accuracy
             if let auc = m.auc { metrics["val_auc"] = auc }
         }
@@ -204,9 +212,11 @@ public final class NodeAgent: @unchecked Sendable {
         send(seq: seq)
         logger.info(
             "update sent",
-            metadata: ["update.seq": "\(seq)", "model.version": "\(base)", "samples": "\(train.count)",
-                       "train.loss": "\(String(format: "%.4f", stats.loss))",
-                       "val.accuracy": "\(metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "n/a")"])
+            metadata: [
+                "update.seq": "\(seq)", "model.version": "\(base)", "samples": "\(train.count)",
+                "train.loss": "\(String(format: "%.4f", stats.loss))",
+                "val.accuracy": "\(metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "n/a")",
+            ])
     }
 
     /// Sleeps so that a step that took `stepSeconds` appears `slowdown` times slower (stragglers).
@@ -230,15 +240,20 @@ public final class NodeAgent: @unchecked Sendable {
         let all: Dataset
         do {
             if path.hasSuffix(".csv") {
-                guard spec.inputShape.count == 2 else { throw NodeError.mismatch("the model takes images, \(path) holds signals") }
+                guard spec.inputShape.count == 2 else {
+                    throw NodeError.mismatch("the model takes images, \(path) holds signals")
+                }
                 all = try Dataset.loadCSV(path, sampleLength: spec.inputShape[1], classNames: spec.classes)
             } else {
-                guard spec.inputShape.count == 3 else { throw NodeError.mismatch("the model takes signals, \(path) holds images") }
+                guard spec.inputShape.count == 3 else {
+                    throw NodeError.mismatch("the model takes signals, \(path) holds images")
+                }
                 let (loaded, report) = try Dataset.loadFolder(
                     path, height: spec.inputShape[1], width: spec.inputShape[2], classNames: spec.classes,
                     skipUnreadable: true)
                 if report.skippedCount > 0 {
-                    logger.warning("unreadable images skipped", metadata: ["count": "\(report.skippedCount)", "path": "\(path)"])
+                    logger.warning(
+                        "unreadable images skipped", metadata: ["count": "\(report.skippedCount)", "path": "\(path)"])
                 }
                 all = loaded
             }
@@ -257,7 +272,8 @@ public final class NodeAgent: @unchecked Sendable {
             validation = all.subset(v)
         }
         data = (spec, train, validation)
-        logger.info("local data loaded", metadata: ["train": "\(train.count)", "validation": "\(validation?.count ?? 0)"])
+        logger.info(
+            "local data loaded", metadata: ["train": "\(train.count)", "validation": "\(validation?.count ?? 0)"])
         return (train, validation)
     }
 
@@ -310,7 +326,8 @@ public final class NodeAgent: @unchecked Sendable {
         let request = SnapshotRequest(node: bundle.nodeID, requestID: nextRequestID, haveVersion: version)
         nextRequestID += 1
         do {
-            try sockets.dealer.send(try WireEncoder.encode(request, nodeKey: bundle.nodeKey, limits: limits), dontWait: true)
+            try sockets.dealer.send(
+                try WireEncoder.encode(request, nodeKey: bundle.nodeKey, limits: limits), dontWait: true)
         } catch {
             logger.debug("snapshot request not sent", metadata: ["reason": "\(error)"])
         }
@@ -361,7 +378,9 @@ public final class NodeAgent: @unchecked Sendable {
             break  // an old or repeated broadcast: nothing to do
         case .failure(let reason):
             counters.add(refused: 1)
-            logger.warning("model refused", metadata: ["reject.reason": "\(reason.rawValue)", "model.version": "\(message.version)"])
+            logger.warning(
+                "model refused",
+                metadata: ["reject.reason": "\(reason.rawValue)", "model.version": "\(message.version)"])
         }
     }
 
@@ -404,7 +423,8 @@ public final class NodeAgent: @unchecked Sendable {
             node: bundle.nodeID, seq: heartbeatSeq, modelVersion: version, state: state,
             unackedCount: UInt64(unacked.count), unackedSeqs: Array(unacked.prefix(limits.maxUnackedSeqs)))
         do {
-            try sockets.push.send(try WireEncoder.encode(heartbeat, nodeKey: bundle.nodeKey, limits: limits), dontWait: true)
+            try sockets.push.send(
+                try WireEncoder.encode(heartbeat, nodeKey: bundle.nodeKey, limits: limits), dontWait: true)
         } catch {
             logger.debug("heartbeat not sent", metadata: ["reason": "\(error)"])
         }

@@ -33,7 +33,8 @@ final class NodeStateFolder {
             try FileManager.default.createDirectory(
                 atPath: path + "/outbox", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             if FileManager.default.fileExists(atPath: countersPath) {
-                counters = try JSONDecoder().decode(Counters.self, from: Data(contentsOf: URL(fileURLWithPath: countersPath)))
+                counters = try JSONDecoder().decode(
+                    Counters.self, from: Data(contentsOf: URL(fileURLWithPath: countersPath)))
             }
         } catch {
             throw NodeError.state(path: path, reason: "\(error.localizedDescription)")

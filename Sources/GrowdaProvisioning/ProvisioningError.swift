@@ -1,11 +1,11 @@
 import GrowdaCrypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Every way setting up a federation or a node can fail. No case carries key bytes; descriptions say what

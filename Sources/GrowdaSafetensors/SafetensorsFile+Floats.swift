@@ -53,9 +53,9 @@ enum FloatConversion {
         switch dtype {
         case .F32:
             #if _endian(little)
-            UnsafeMutableRawBufferPointer(destination).copyMemory(from: source)
+                UnsafeMutableRawBufferPointer(destination).copyMemory(from: source)
             #else
-            for i in 0..<count { destination[i] = Float(bitPattern: load(UInt32.self, source, i)) }
+                for i in 0..<count { destination[i] = Float(bitPattern: load(UInt32.self, source, i)) }
             #endif
         case .F64:
             for i in 0..<count { destination[i] = Float(Double(bitPattern: load(UInt64.self, source, i))) }

@@ -34,10 +34,10 @@ public struct SafetensorsWriter: Sendable {
     /// Adds an F32 tensor, copying `floats`.
     public mutating func add(name: String, shape: [Int], floats: UnsafeBufferPointer<Float>) throws {
         #if _endian(little)
-        try add(name: name, dtype: .F32, shape: shape, bytes: UnsafeRawBufferPointer(floats))
+            try add(name: name, dtype: .F32, shape: shape, bytes: UnsafeRawBufferPointer(floats))
         #else
-        let bytes = floats.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
-        try add(name: name, dtype: .F32, shape: shape, bytes: bytes)
+            let bytes = floats.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
+            try add(name: name, dtype: .F32, shape: shape, bytes: bytes)
         #endif
     }
 

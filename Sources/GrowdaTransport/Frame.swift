@@ -1,9 +1,9 @@
 import CZmq
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One part of a multipart ZeroMQ message: immutable bytes, cheap to copy and share across threads.

@@ -371,7 +371,7 @@ final class LoopWorker: @unchecked Sendable {
         do {
             try sockets[item.socket].send(item.frames, dontWait: true)
             state.count(\.sent)
-        } catch where error.kind == .contextTerminated {
+        } catch  where error.kind == .contextTerminated {
             throw error
         } catch {
             state.count(\.unsent)
@@ -383,7 +383,7 @@ final class LoopWorker: @unchecked Sendable {
             let frames: [Frame]
             do {
                 frames = try sockets[index].receive(dontWait: true)
-            } catch where error.kind == .wouldBlock {
+            } catch  where error.kind == .wouldBlock {
                 return
             }
             switch messageSink.yield(SocketLoop.Message(socket: index, frames: frames)) {
@@ -407,7 +407,7 @@ final class LoopWorker: @unchecked Sendable {
         while true {
             do {
                 _ = try socket.receive(dontWait: true)
-            } catch where error.kind == .wouldBlock {
+            } catch  where error.kind == .wouldBlock {
                 return
             }
         }

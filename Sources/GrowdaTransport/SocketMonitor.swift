@@ -43,7 +43,7 @@ public final class SocketMonitor {
     func nextIfReady() throws(ZMQError) -> MonitorEvent? {
         do {
             return MonitorEvent(frames: try pair.receive(dontWait: true))
-        } catch where error.kind == .wouldBlock {
+        } catch  where error.kind == .wouldBlock {
             return nil
         }
     }

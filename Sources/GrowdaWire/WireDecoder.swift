@@ -30,7 +30,9 @@ public enum WireDecoder {
         return result
     }
 
-    private static func decode(_ frames: [[UInt8]], keys: some KeyResolver, limits: WireLimits) throws(RejectionReason)
+    private static func decode(
+        _ frames: [[UInt8]], keys: some KeyResolver, limits: WireLimits
+    ) throws(RejectionReason)
         -> Message
     {
         var total = 0

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import GrowdaFederation
 import GrowdaNode
 import GrowdaTensor
-import GrowdaFederation
 import Logging
 import ServiceLifecycle
 
@@ -83,7 +83,9 @@ extension GrowdaNodeCommand {
             guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
             guard lr > 0 else { throw ValidationError("--lr must be positive") }
             guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
-            guard heartbeat > 0, resendAfter > 0 else { throw ValidationError("--heartbeat and --resend-after must be positive") }
+            guard heartbeat > 0, resendAfter > 0 else {
+                throw ValidationError("--heartbeat and --resend-after must be positive")
+            }
             guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }

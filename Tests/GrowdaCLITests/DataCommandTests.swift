@@ -99,11 +99,12 @@ import Testing
                 DataCommand.HospitalCounts(name: "hospital-01", classCounts: [5, 100], total: 105),
                 DataCommand.HospitalCounts(name: "hospital-02", classCounts: [12, 0], total: 12),
             ], linked: 117, copied: 0)
-        #expect(report.table() == """
-            hospital      a   bb  total
-            hospital-01   5  100    105
-            hospital-02  12    0     12
-            all          17  100    117
-            """)
+        #expect(
+            report.table() == """
+                hospital      a   bb  total
+                hospital-01   5  100    105
+                hospital-02  12    0     12
+                all          17  100    117
+                """)
     }
 }

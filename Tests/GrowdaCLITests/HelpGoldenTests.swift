@@ -32,7 +32,8 @@ import Testing
         ("simulate", SimulateCommand.self),
     ]
 
-    static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Golden")
 
     @Test(arguments: commands.map(\.name))
     func helpMatchesGolden(name: String) throws {

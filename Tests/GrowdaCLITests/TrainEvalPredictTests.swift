@@ -17,17 +17,19 @@ import Testing
         // A corrupt PNG in the training folder is skipped and reported, not fatal.
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: train + "/normal/broken.png"))
 
-        var trainCommand = try #require(try Growda.parseAsRoot([
-            "train", "--data", train, "--val", val, "--model", "small28", "--epochs", "2", "--batch", "8",
-            "--threads", "2", "--augment", "--class-weights", "auto", "--out", ckpt, "--json",
-        ]) as? TrainCommand)
+        var trainCommand = try #require(
+            try Growda.parseAsRoot([
+                "train", "--data", train, "--val", val, "--model", "small28", "--epochs", "2", "--batch", "8",
+                "--threads", "2", "--augment", "--class-weights", "auto", "--out", ckpt, "--json",
+            ]) as? TrainCommand)
         try await trainCommand.run()
 
         let model = try Model(checkpoint: ckpt)
         #expect(model.spec.classes == SyntheticXray.classNames)
         #expect(model.spec.name == "small28")
 
-        let eval = try #require(try Growda.parseAsRoot(["eval", "--model", ckpt, "--data", val, "--json"]) as? EvalCommand)
+        let eval = try #require(
+            try Growda.parseAsRoot(["eval", "--model", ckpt, "--data", val, "--json"]) as? EvalCommand)
         let (report, classes) = try eval.evaluate()
         #expect(classes == SyntheticXray.classNames)
         #expect(report.count == 12)
@@ -35,12 +37,15 @@ import Testing
         #expect(report.per_class.map(\.support) == [4, 4, 4])
         // The JSON keys the issue names.
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as! [String: Any]
-        for key in ["accuracy", "balanced_accuracy", "auc", "per_class", "confusion"] { #expect(json[key] != nil, "\(key)") }
+        for key in ["accuracy", "balanced_accuracy", "auc", "per_class", "confusion"] {
+            #expect(json[key] != nil, "\(key)")
+        }
 
         let image = val + "/viral/" + (try FileManager.default.contentsOfDirectory(atPath: val + "/viral").sorted()[0])
-        let predict = try #require(try Growda.parseAsRoot([
-            "predict", "--model", ckpt, image, dir.path("missing.png"), "--json",
-        ]) as? PredictCommand)
+        let predict = try #require(
+            try Growda.parseAsRoot([
+                "predict", "--model", ckpt, image, dir.path("missing.png"), "--json",
+            ]) as? PredictCommand)
         let output = try predict.predict()
         #expect(output.predictions.count == 2)
         let probs = try #require(output.predictions[0].probabilities)
@@ -54,19 +59,25 @@ import Testing
         }
         let base = ["train", "--data", "d", "--model", "small28", "--out", "m.safetensors"]
         #expect(message(base) == nil)
-        #expect(message(["train", "--data", "d", "--model", "resnet", "--out", "m.safetensors"])?.contains("small28") == true)
+        #expect(
+            message(["train", "--data", "d", "--model", "resnet", "--out", "m.safetensors"])?.contains("small28")
+                == true)
         #expect(message(base + ["--epochs", "0"]) == "--epochs must be at least 1")
         #expect(message(base + ["--threads", "0"]) == "--threads must be at least 1, got 0")
-        #expect(message(["train", "--data", "d", "--model", "small28", "--out", "m.ckpt"]) == "--out must end in .safetensors")
+        #expect(
+            message(["train", "--data", "d", "--model", "small28", "--out", "m.ckpt"])
+                == "--out must end in .safetensors")
         #expect(message(["eval", "--model", "m", "--data", "d", "--threshold", "2"])?.contains("--threshold") == true)
         #expect(message(["predict", "--model", "m"])?.contains("PNG") == true)
     }
 
     @Test func missingDataFolderNamesIt() async throws {
         let dir = try TemporaryDirectory()
-        var command = try #require(try Growda.parseAsRoot([
-            "train", "--data", dir.path("nowhere"), "--model", "small28", "--out", dir.path("m.safetensors"), "--json",
-        ]) as? TrainCommand)
+        var command = try #require(
+            try Growda.parseAsRoot([
+                "train", "--data", dir.path("nowhere"), "--model", "small28", "--out", dir.path("m.safetensors"),
+                "--json",
+            ]) as? TrainCommand)
         await #expect { try await command.run() } throws: { "\($0)".contains("nowhere") }
     }
 }

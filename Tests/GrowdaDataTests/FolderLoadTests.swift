@@ -115,10 +115,12 @@ import Testing
     @Test func progressReachesTheTotal() throws {
         let dir = try Self.makeTree()
         let seen = Locked<[Int]>([])
-        _ = try Dataset.loadFolder(dir.url.path, height: 6, width: 8, progress: { done, total in
-            #expect(total == 3)
-            seen.withValue { $0.append(done) }
-        })
+        _ = try Dataset.loadFolder(
+            dir.url.path, height: 6, width: 8,
+            progress: { done, total in
+                #expect(total == 3)
+                seen.withValue { $0.append(done) }
+            })
         #expect(seen.withValue { $0.last } == 3)
         #expect(seen.withValue { $0 == $0.sorted() })
     }

@@ -4,12 +4,14 @@ import Testing
 
 @Suite struct ResizeTests {
     @Test func shrinkingByTwoAveragesEachBlock() {
-        let image = GrayImage(width: 4, height: 4, pixels: [
-            0, 10, 100, 200,
-            20, 30, 50, 50,
-            255, 255, 0, 1,
-            255, 255, 2, 3,
-        ])
+        let image = GrayImage(
+            width: 4, height: 4,
+            pixels: [
+                0, 10, 100, 200,
+                20, 30, 50, 50,
+                255, 255, 0, 1,
+                255, 255, 2, 3,
+            ])
         let small = image.resized(width: 2, height: 2)
         // (0+10+20+30)/4 = 15, (100+200+50+50)/4 = 100, 255, (0+1+2+3)/4 = 1.5 → 2.
         #expect(small.pixels == [15, 100, 255, 2])
@@ -31,12 +33,13 @@ import Testing
         let image = GrayImage(width: 2, height: 2, pixels: [0, 100, 200, 40])
         let big = image.resized(width: 4, height: 4)
         // Rows: [0, 25, 75, 100] and [200, 160, 80, 40]; then columns mix them 1, ¾/¼, ¼/¾, 1.
-        #expect(big.pixels == [
-            0, 25, 75, 100,
-            50, 59, 76, 85,
-            150, 126, 79, 55,
-            200, 160, 80, 40,
-        ])
+        #expect(
+            big.pixels == [
+                0, 25, 75, 100,
+                50, 59, 76, 85,
+                150, 126, 79, 55,
+                200, 160, 80, 40,
+            ])
     }
 
     @Test func mixedShrinkAndGrow() {

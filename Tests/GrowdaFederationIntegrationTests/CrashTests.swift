@@ -78,8 +78,9 @@ import Testing
         // Node 1: every acknowledged update accepted exactly once.
         #expect(nodes[1]?.acceptedCount == acknowledged)
         // Node 2 (killed and restarted): every update it ever made (seq 1…next-1) accepted exactly once.
-        let counters = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: n2.statePath + "/node.json"))) as! [String: Any]
+        let counters =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: n2.statePath + "/node.json"))) as! [String: Any]
         let made = (counters["next_seq"] as! Int) - 1
         #expect(made >= 1)
         #expect(nodes[2]?.acceptedCount == made)

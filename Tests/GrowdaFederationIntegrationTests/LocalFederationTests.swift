@@ -51,7 +51,9 @@ import Testing
             #expect(run.wait(seconds: 30))
             #expect(run.error == nil)
             drained.append(again.statistics.acknowledged)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: fed.dir.path("nodes/\(fed.hospitals[i])/outbox")).isEmpty)
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: fed.dir.path("nodes/\(fed.hospitals[i])/outbox"))
+                    .isEmpty)
         }
         aggregator.stop()
         #expect(aggRun.wait(seconds: 30))
@@ -86,7 +88,8 @@ import Testing
         defer { push.close() }
         let model = try Model(reference: "small28", classes: SyntheticXray.classNames)
         let zero = try model.delta(from: model.parameters)
-        let update = UpdateMessage(node: bundle.nodeID, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:], delta: zero)
+        let update = UpdateMessage(
+            node: bundle.nodeID, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:], delta: zero)
         let frames = try WireEncoder.encode(update, nodeKey: bundle.nodeKey)
         try push.send(frames)
         try push.send(frames)  // a resend of the same update
@@ -94,13 +97,17 @@ import Testing
         forged[1][forged[1].count / 2] ^= 0x01  // one flipped bit in the sealed body
         try push.send(forged)
         let stranger = try SecretBoxKey.generate()
-        try push.send(try WireEncoder.encode(
-            UpdateMessage(node: 99, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:], delta: zero), nodeKey: stranger))
+        try push.send(
+            try WireEncoder.encode(
+                UpdateMessage(node: 99, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:], delta: zero),
+                nodeKey: stranger))
 
-        #expect(eventually(seconds: 20) {
-            guard let s = aggregator.status() else { return false }
-            return s.accepted == 1 && s.refused["replay"] == 1 && s.refused["bad_mac"] == 1 && s.refused["unknown_sender"] == 1
-        })
+        #expect(
+            eventually(seconds: 20) {
+                guard let s = aggregator.status() else { return false }
+                return s.accepted == 1 && s.refused["replay"] == 1 && s.refused["bad_mac"] == 1
+                    && s.refused["unknown_sender"] == 1
+            })
         let status = aggregator.status()!
         #expect(status.accepted == 1)
         #expect(status.buffer_count == 1)
@@ -109,10 +116,13 @@ import Testing
         var federation = try Federation.load(directory: fed.federation.directory)
         _ = try federation.revokeNode(name: "hospital-2")
         let revoked = try NodeBundle.read(path: fed.dir.path("bundles/hospital-2.bundle"))
-        #expect(eventually(seconds: 10) { aggregator.status()?.nodes.first { $0.id == revoked.nodeID }?.state == "revoked" })
-        try push.send(try WireEncoder.encode(
-            UpdateMessage(node: revoked.nodeID, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:], delta: zero),
-            nodeKey: revoked.nodeKey))
+        #expect(
+            eventually(seconds: 10) { aggregator.status()?.nodes.first { $0.id == revoked.nodeID }?.state == "revoked" }
+        )
+        try push.send(
+            try WireEncoder.encode(
+                UpdateMessage(node: revoked.nodeID, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:], delta: zero),
+                nodeKey: revoked.nodeKey))
         #expect(eventually(seconds: 10) { aggregator.status()?.refused["revoked_sender"] == 1 })
         #expect(aggregator.status()?.accepted == 1)
     }

@@ -2,6 +2,7 @@ import GrowdaNN
 import GrowdaTensor
 import GrowdaWire
 import Testing
+
 @testable import GrowdaFederation
 
 @Suite("Models and deltas on the wire")
@@ -36,6 +37,8 @@ struct ModelWireTests {
     @Test func loadRefusesAnotherArchitecture() throws {
         let model = try Model(spec: Self.spec)
         let other = try Model(reference: "small28", classes: ["a", "b"])
-        #expect(throws: ModelError.self) { try model.load(weights: try other.modelMessage(version: 1).weights, origin: "x") }
+        #expect(throws: ModelError.self) {
+            try model.load(weights: try other.modelMessage(version: 1).weights, origin: "x")
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GrowdaSafetensors
 import GrowdaTestKit
 import Testing
+
 @testable import GrowdaNN
 
 @Suite("Checkpoints")

@@ -1,5 +1,6 @@
-import Testing
 import GrowdaTensor
+import Testing
+
 @testable import GrowdaNN
 
 @Suite("Convolution fast path against the naive loop")
@@ -9,14 +10,17 @@ struct ConvolutionTests {
         ([4, 5, 5], 6, 1, 1, 1, 0), ([2, 1, 40], 5, 1, 5, 2, 2),
     ])
     func im2colGemmMatchesNaive(shape: [Int], filters: Int, kh: Int, kw: Int, stride: Int, pad: Int) throws {
-        let conv = try Conv2D(inputShape: shape, filters: filters, kernelH: kh, kernelW: kw, stride: stride, padding: pad)
+        let conv = try Conv2D(
+            inputShape: shape, filters: filters, kernelH: kh, kernelW: kw, stride: stride, padding: pad)
         var rng = SeededGenerator(seed: 11)
         let batch = 3
         let x = (0..<(batch * conv.inputSize)).map { _ in rng.gaussian() }
         let params = (0..<conv.parameterCount).map { _ in rng.gaussian() * 0.3 }
         var fast = [Float](repeating: 0, count: batch * conv.outputSize), slow = fast
         var state: [Float] = [0]
-        conv.forward(x, &fast, batch: batch, params: params, state: &state, cache: conv.makeCache(maxBatch: batch), mode: .inference, rng: &rng)
+        conv.forward(
+            x, &fast, batch: batch, params: params, state: &state, cache: conv.makeCache(maxBatch: batch),
+            mode: .inference, rng: &rng)
         conv.naiveForward(x, &slow, batch: batch, params: params)
         let maxDiff = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
         print("conv \(shape) f\(filters) k\(kh)x\(kw) s\(stride) p\(pad): max |diff| = \(maxDiff)")

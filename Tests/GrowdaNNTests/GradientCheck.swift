@@ -1,4 +1,5 @@
 import GrowdaTensor
+
 @testable import GrowdaNN
 
 /// Finite-difference gradient checking for one layer.
@@ -36,7 +37,8 @@ struct GradientCheck {
         func loss() -> Double {
             var y = [Float](repeating: 0, count: outCount)
             var passRng = SeededGenerator(seed: 99)  // the same dropout mask every time
-            layer.forward(x, &y, batch: batch, params: params, state: &state, cache: cache, mode: .training, rng: &passRng)
+            layer.forward(
+                x, &y, batch: batch, params: params, state: &state, cache: cache, mode: .training, rng: &passRng)
             return zip(y, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
 
@@ -68,7 +70,8 @@ struct GradientCheck {
                 params[i] = saved - epsilon; let lm = loss()
                 params[i] = saved
                 let numeric = (lp - lm) / (2 * Double(epsilon))
-                report.maxParamDiff = max(report.maxParamDiff, abs(numeric - Double(grads[i])) / max(1, abs(Double(grads[i]))))
+                report.maxParamDiff = max(
+                    report.maxParamDiff, abs(numeric - Double(grads[i])) / max(1, abs(Double(grads[i]))))
                 report.checked += 1
             }
         }

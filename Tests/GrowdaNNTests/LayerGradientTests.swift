@@ -1,5 +1,6 @@
-import Testing
 import GrowdaTensor
+import Testing
+
 @testable import GrowdaNN
 
 /// A finite-difference gradient check for every layer (see `GradientCheck`).
@@ -9,35 +10,65 @@ struct LayerGradientTests {
 
     func check(_ name: String, _ gc: GradientCheck) {
         let report = gc.run()
-        print("\(name): max |diff| inputs \(report.maxInputDiff), parameters \(report.maxParamDiff) (\(report.checked) checked)")
+        print(
+            "\(name): max |diff| inputs \(report.maxInputDiff), parameters \(report.maxParamDiff) (\(report.checked) checked)"
+        )
         #expect(report.maxInputDiff < Self.tolerance, "\(name) input gradient")
         #expect(report.maxParamDiff < Self.tolerance, "\(name) parameter gradient")
         #expect(report.checked > 0)
     }
 
     @Test func conv2dPlain() throws {
-        check("conv2d 3x3", GradientCheck(layer: try Conv2D(inputShape: [2, 6, 7], filters: 3, kernelH: 3, kernelW: 3, stride: 1, padding: 0), batch: 2))
+        check(
+            "conv2d 3x3",
+            GradientCheck(
+                layer: try Conv2D(inputShape: [2, 6, 7], filters: 3, kernelH: 3, kernelW: 3, stride: 1, padding: 0),
+                batch: 2))
     }
 
     @Test func conv2dStridePadding() throws {
-        check("conv2d s2 p1", GradientCheck(layer: try Conv2D(inputShape: [3, 7, 6], filters: 4, kernelH: 3, kernelW: 3, stride: 2, padding: 1), batch: 2))
+        check(
+            "conv2d s2 p1",
+            GradientCheck(
+                layer: try Conv2D(inputShape: [3, 7, 6], filters: 4, kernelH: 3, kernelW: 3, stride: 2, padding: 1),
+                batch: 2))
     }
 
     @Test func conv2dPointwise() throws {
-        check("conv2d 1x1", GradientCheck(layer: try Conv2D(inputShape: [3, 4, 4], filters: 2, kernelH: 1, kernelW: 1, stride: 1, padding: 0), batch: 2))
+        check(
+            "conv2d 1x1",
+            GradientCheck(
+                layer: try Conv2D(inputShape: [3, 4, 4], filters: 2, kernelH: 1, kernelW: 1, stride: 1, padding: 0),
+                batch: 2))
     }
 
     @Test func conv1d() throws {
-        check("conv1d k5 p2", GradientCheck(layer: try Conv2D(inputShape: [2, 1, 15], filters: 3, kernelH: 1, kernelW: 5, stride: 1, padding: 2), batch: 3))
+        check(
+            "conv1d k5 p2",
+            GradientCheck(
+                layer: try Conv2D(inputShape: [2, 1, 15], filters: 3, kernelH: 1, kernelW: 5, stride: 1, padding: 2),
+                batch: 3))
     }
 
     @Test func maxPool2d() throws {
-        check("maxpool 2x2", GradientCheck(layer: try MaxPool2D(inputShape: [2, 6, 6], sizeH: 2, sizeW: 2, strideH: 2, strideW: 2), batch: 2, epsilon: 1e-3))
-        check("maxpool 3x3 s2", GradientCheck(layer: try MaxPool2D(inputShape: [2, 7, 7], sizeH: 3, sizeW: 3, strideH: 2, strideW: 2), batch: 2, epsilon: 1e-3))
+        check(
+            "maxpool 2x2",
+            GradientCheck(
+                layer: try MaxPool2D(inputShape: [2, 6, 6], sizeH: 2, sizeW: 2, strideH: 2, strideW: 2), batch: 2,
+                epsilon: 1e-3))
+        check(
+            "maxpool 3x3 s2",
+            GradientCheck(
+                layer: try MaxPool2D(inputShape: [2, 7, 7], sizeH: 3, sizeW: 3, strideH: 2, strideW: 2), batch: 2,
+                epsilon: 1e-3))
     }
 
     @Test func maxPool1d() throws {
-        check("maxpool1d", GradientCheck(layer: try MaxPool2D(inputShape: [2, 1, 9], sizeH: 1, sizeW: 2, strideH: 1, strideW: 2), batch: 2, epsilon: 1e-3))
+        check(
+            "maxpool1d",
+            GradientCheck(
+                layer: try MaxPool2D(inputShape: [2, 1, 9], sizeH: 1, sizeW: 2, strideH: 1, strideW: 2), batch: 2,
+                epsilon: 1e-3))
     }
 
     @Test func dense() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GrowdaNN
 
 @Suite("Loss, optimizers and metrics on hand-computed values")
@@ -12,11 +13,14 @@ struct LossAndOptimizerTests {
         let total = loss.totalWeight(labels)
         func value() -> Double {
             var d = [Float](repeating: 0, count: 6)
-            return loss.lossAndGradient(logits: logits, labels: labels, batch: 2, classes: 3, totalWeight: total, dLogits: &d)
-                .weightedLoss / Double(total)
+            return loss.lossAndGradient(
+                logits: logits, labels: labels, batch: 2, classes: 3, totalWeight: total, dLogits: &d
+            )
+            .weightedLoss / Double(total)
         }
         var grad = [Float](repeating: 0, count: 6)
-        _ = loss.lossAndGradient(logits: logits, labels: labels, batch: 2, classes: 3, totalWeight: total, dLogits: &grad)
+        _ = loss.lossAndGradient(
+            logits: logits, labels: labels, batch: 2, classes: 3, totalWeight: total, dLogits: &grad)
         var maxDiff = 0.0
         for i in 0..<6 {
             let saved = logits[i]
@@ -65,7 +69,8 @@ struct LossAndOptimizerTests {
     /// AUC from ranks with a tie: scores 0.1(−) 0.4(+) 0.4(−) 0.8(+) → pairs (+ above −): 0.4>0.1,
     /// 0.4=0.4 (½), 0.8>0.1, 0.8>0.4 → 3.5 / 4.
     @Test func aucWithTies() {
-        #expect(ClassificationMetrics.rocAUC(scores: [0.1, 0.4, 0.4, 0.8], positive: [false, true, false, true]) == 0.875)
+        #expect(
+            ClassificationMetrics.rocAUC(scores: [0.1, 0.4, 0.4, 0.8], positive: [false, true, false, true]) == 0.875)
         #expect(ClassificationMetrics.rocAUC(scores: [0.1, 0.2], positive: [true, true]) == nil)
     }
 

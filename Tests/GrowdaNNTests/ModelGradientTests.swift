@@ -1,5 +1,6 @@
 import GrowdaTensor
 import Testing
+
 @testable import GrowdaNN
 
 /// Finite differences through a whole model (workspaces, in-place layers, loss and all), in the
@@ -9,9 +10,12 @@ struct ModelGradientTests {
     @Test func wholeModelMatchesFiniteDifferences() throws {
         let spec = ModelSpec(
             name: "check", inputShape: [1, 9, 9], classes: ["a", "b", "c"],
-            layers: [.conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .batchNorm, .relu, .maxPool2d(size: 2, stride: 2),
-                     .conv2d(filters: 4, kernel: 2), .relu, .flatten, .dropout(rate: 0.2), .dense(units: 5), .relu,
-                     .dense(units: 3)])
+            layers: [
+                .conv2d(filters: 3, kernel: 3, stride: 1, padding: 1), .batchNorm, .relu,
+                .maxPool2d(size: 2, stride: 2),
+                .conv2d(filters: 4, kernel: 2), .relu, .flatten, .dropout(rate: 0.2), .dense(units: 5), .relu,
+                .dense(units: 3),
+            ])
         let model = try Model(spec: spec, seed: 3)
         #expect(model.runsInPlace == [false, false, true, false, false, true, false, true, false, true, false])
         let batch = 4
@@ -27,7 +31,8 @@ struct ModelGradientTests {
             let logits = model.forward(ws, batch: batch, mode: .training)
             var d = [Float](repeating: 0, count: batch * 3)
             let r = loss.lossAndGradient(
-                logits: logits.baseAddress!, labels: ws.labels, batch: batch, classes: 3, totalWeight: total, dLogits: &d)
+                logits: logits.baseAddress!, labels: ws.labels, batch: batch, classes: 3, totalWeight: total,
+                dLogits: &d)
             if computeGradient {
                 ws.grads.zero()
                 model.backward(ws, batch: batch, dLogits: d)

@@ -105,13 +105,16 @@ import Testing
         try writer.add(name: "w", shape: [2], floats: [1, 2])
         let before = writer.encoded()
         #expect(safetensorsError { try writer.add(name: "x", shape: [3], floats: [1, 2]) }?.reason == .shapeMismatch)
-        #expect(safetensorsError { try writer.add(name: "x", shape: [-1, -2], floats: [1, 2]) }?.reason
-            == .shapeMismatch)
-        #expect(safetensorsError { try writer.add(name: "x", dtype: .F16, shape: [2], bytes: [0, 0, 0]) }?.reason
-            == .shapeMismatch)
+        #expect(
+            safetensorsError { try writer.add(name: "x", shape: [-1, -2], floats: [1, 2]) }?.reason
+                == .shapeMismatch)
+        #expect(
+            safetensorsError { try writer.add(name: "x", dtype: .F16, shape: [2], bytes: [0, 0, 0]) }?.reason
+                == .shapeMismatch)
         #expect(safetensorsError { try writer.add(name: "w", shape: [1], floats: [1]) }?.reason == .duplicateName)
-        #expect(safetensorsError { try writer.add(name: "__metadata__", shape: [1], floats: [1]) }?.reason
-            == .duplicateName)
+        #expect(
+            safetensorsError { try writer.add(name: "__metadata__", shape: [1], floats: [1]) }?.reason
+                == .duplicateName)
         #expect(writer.count == 1)
         #expect(writer.encoded() == before)
     }

@@ -36,8 +36,9 @@ func expectRefusal(
 ) -> SafetensorsError? {
     let error = safetensorsError(
         { _ = try SafetensorsFile(bytes: bytes, maxHeaderBytes: maxHeaderBytes) }, sourceLocation: sourceLocation)
-    #expect(error?.reason == reason, "\(error.map(String.init(describing:)) ?? "no error")",
-            sourceLocation: sourceLocation)
+    #expect(
+        error?.reason == reason, "\(error.map(String.init(describing:)) ?? "no error")",
+        sourceLocation: sourceLocation)
     return error
 }
 

@@ -1,11 +1,12 @@
-import Testing
 import GrowdaTensor
 import GrowdaTestKit
+import Testing
 
 @Suite("GEMM against the naive loop")
 struct GemmTests {
     @Test(arguments: [
-        (BLAS.Transpose.none, BLAS.Transpose.none), (.transposed, .none), (.none, .transposed), (.transposed, .transposed),
+        (BLAS.Transpose.none, BLAS.Transpose.none), (.transposed, .none), (.none, .transposed),
+        (.transposed, .transposed),
     ])
     func matchesNaive(transA: BLAS.Transpose, transB: BLAS.Transpose) {
         var rng = SeededGenerator(seed: 7)

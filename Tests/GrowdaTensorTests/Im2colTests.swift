@@ -1,5 +1,5 @@
-import Testing
 import GrowdaTensor
+import Testing
 
 @Suite("im2col / col2im")
 struct Im2colTests {
@@ -16,7 +16,8 @@ struct Im2colTests {
     /// Padding 1, stride 2 on a 1×3×3 image: the 3×3 window centred on corners sees zeros outside.
     @Test func paddingAndStride() {
         let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
-        let g = ConvGeometry(channels: 1, height: 3, width: 3, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1)
+        let g = ConvGeometry(
+            channels: 1, height: 3, width: 3, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1)
         #expect(g.outH == 2 && g.outW == 2)
         var col = [Float](repeating: -1, count: g.patchSize * g.outPixels)
         Im2col.im2col(x, g, &col)
@@ -30,7 +31,8 @@ struct Im2colTests {
     @Test(arguments: [(1, 1, 0), (2, 1, 1), (2, 2, 1), (3, 2, 0)])
     func adjoint(kernelStridePad: (Int, Int, Int)) {
         let (k, s, p) = kernelStridePad
-        let g = ConvGeometry(channels: 2, height: 7, width: 6, kernelH: k + 1, kernelW: k, strideH: s, strideW: s, padH: p, padW: p)
+        let g = ConvGeometry(
+            channels: 2, height: 7, width: 6, kernelH: k + 1, kernelW: k, strideH: s, strideW: s, padH: p, padW: p)
         var rng = SeededGenerator(seed: 5)
         let x = (0..<(2 * 7 * 6)).map { _ in rng.gaussian() }
         let c = (0..<(g.patchSize * g.outPixels)).map { _ in rng.gaussian() }

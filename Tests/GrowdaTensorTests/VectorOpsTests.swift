@@ -1,5 +1,5 @@
-import Testing
 import GrowdaTensor
+import Testing
 
 @Suite("SIMD kernels against plain loops")
 struct VectorOpsTests {

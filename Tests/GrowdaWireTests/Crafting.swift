@@ -37,7 +37,9 @@ enum Crafting {
     }
 
     /// The fixture layout's tensors as writer entries, every value `value`.
-    static func layoutTensors(value: Float = 0.01) -> [(
+    static func layoutTensors(
+        value: Float = 0.01
+    ) -> [(
         name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8]
     )] {
         Fixture.layout.shapes.map { name, shape in

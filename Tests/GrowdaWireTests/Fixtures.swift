@@ -97,7 +97,9 @@ enum Fixture {
     }
 
     /// The frames of `message`, sealed with the key its type calls for.
-    static func frames(_ message: Message, nonce: SecretBox.Nonce? = nil, limits: WireLimits = .standard) throws
+    static func frames(
+        _ message: Message, nonce: SecretBox.Nonce? = nil, limits: WireLimits = .standard
+    ) throws
         -> [[UInt8]]
     {
         switch message {
@@ -135,7 +137,9 @@ enum Fixture {
     }
 
     /// Decodes `frames` as their type's receiver would, counting refusals in `counter`.
-    static func open(_ frames: [[UInt8]], counter: RejectionCounter? = nil, limits: WireLimits = .standard)
+    static func open(
+        _ frames: [[UInt8]], counter: RejectionCounter? = nil, limits: WireLimits = .standard
+    )
         -> Result<Message, RejectionReason>
     {
         let type = frames.first.flatMap { $0.count > 5 ? MessageType(rawValue: $0[5]) : nil } ?? .update
