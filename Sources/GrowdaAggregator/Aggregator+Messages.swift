@@ -94,6 +94,8 @@ extension Aggregator {
             return
         case .recorded(let pending):
             settled[update.node] = update.seq
+            tallies[update.node, default: (0, 0, [:])].accepted += 1
+            tallies[update.node, default: (0, 0, [:])].metrics = record.metrics
             strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
             pendingKeys.append(pending.key)
             accepted += 1
@@ -114,6 +116,7 @@ extension Aggregator {
     /// it is acknowledged and not sent again (a resend could not fix it).
     func refuse(_ reason: RejectionReason, node: UInt32?, settling seq: UInt64?) {
         rejections.record(reason)
+        if let node { tallies[node, default: (0, 0, [:])].refused += 1 }
         if let node, let seq { settled[node] = max(settled[node] ?? 0, seq) }
         do {
             try store.recordRefusal(reason: reason.rawValue, node: node, settling: seq)
@@ -291,8 +294,9 @@ extension Aggregator {
             nodes.append(
                 AggregatorStatus.Node(
                     id: record.id, name: record.name, state: state, last_heard_seconds: live.map { t - $0.lastHeard },
-                    version_held: live?.versionHeld, accepted: 0, refused: 0, settled_seq: settled[record.id] ?? 0,
-                    unacked: live?.unacked ?? 0, last_metrics: [:]))
+                    version_held: live?.versionHeld, accepted: tallies[record.id]?.accepted ?? 0,
+                    refused: tallies[record.id]?.refused ?? 0, settled_seq: settled[record.id] ?? 0,
+                    unacked: live?.unacked ?? 0, last_metrics: tallies[record.id]?.metrics ?? [:]))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
         return AggregatorStatus(

@@ -56,6 +56,8 @@ public final class Aggregator: @unchecked Sendable {
     // Processor-thread state.
     var settled: [UInt32: UInt64]
     var liveness: [UInt32: Liveness] = [:]
+    /// Per node: updates accepted and refused, and the local metrics of its last accepted update.
+    var tallies: [UInt32: (accepted: Int, refused: Int, metrics: [String: Double])] = [:]
     var cachedModel: (version: UInt64, message: ModelMessage)?
     var pendingKeys: [UpdateKey] = []
     let clockStart = DispatchTime.now().uptimeNanoseconds
@@ -136,6 +138,9 @@ public final class Aggregator: @unchecked Sendable {
             throw AggregatorError.configuration("\(error)")
         }
         settled = recovery.settledSeqs
+        for record in (try? store.nodeSnapshot()) ?? [] {
+            tallies[record.id] = (record.acceptedCount, record.refusedCount, record.lastMetrics)
+        }
         // Rebuild the buffer: fold the accepted, not yet aggregated updates again, in order.
         for pending in recovery.pending {
             try store.readDelta(pending, into: scratch.buffer)

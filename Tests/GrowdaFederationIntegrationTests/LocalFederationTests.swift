@@ -111,6 +111,8 @@ import Testing
         let status = aggregator.status()!
         #expect(status.accepted == 1)
         #expect(status.buffer_count == 1)
+        let row = try #require(status.nodes.first { $0.id == bundle.nodeID })
+        #expect(row.accepted == 1 && row.refused == 1 && row.settled_seq == 1)
 
         // Revoking a node while the aggregator runs: its next update is refused as revoked.
         var federation = try Federation.load(directory: fed.federation.directory)
