@@ -32,6 +32,8 @@ extension Aggregator {
             heard(
                 heartbeat.node, state: heartbeat.state.rawValue, version: heartbeat.modelVersion,
                 unacked: heartbeat.unackedCount)
+            heartbeatBatch[heartbeat.node] = GrowdaStore.Heartbeat(
+                node: heartbeat.node, at: Date(), state: heartbeat.state.rawValue, versionHeld: heartbeat.modelVersion)
         case .success:
             refuse(.malformed, node: nil, settling: nil)
         }
@@ -138,6 +140,17 @@ extension Aggregator {
         if let version { entry.versionHeld = version }
         if let unacked { entry.unacked = unacked }
         liveness[node] = entry
+    }
+
+    /// Writes the heartbeats heard since the last call in one batch (last heard, state, version held).
+    func flushHeartbeats() {
+        guard !heartbeatBatch.isEmpty else { return }
+        do {
+            try store.recordHeartbeats(Array(heartbeatBatch.values))
+        } catch {
+            logger.warning("heartbeats not recorded", metadata: ["error": "\(error)"])
+        }
+        heartbeatBatch = [:]
     }
 
     /// Nodes heard from within the liveness window.

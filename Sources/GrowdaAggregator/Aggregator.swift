@@ -56,6 +56,8 @@ public final class Aggregator: @unchecked Sendable {
     // Processor-thread state.
     var settled: [UInt32: UInt64]
     var liveness: [UInt32: Liveness] = [:]
+    /// Heartbeats heard since the last flush to the store (written in one batch per tick).
+    var heartbeatBatch: [UInt32: GrowdaStore.Heartbeat] = [:]
     /// Per node: updates accepted and refused, and the local metrics of its last accepted update.
     var tallies: [UInt32: (accepted: Int, refused: Int, metrics: [String: Double])] = [:]
     var cachedModel: (version: UInt64, message: ModelMessage)?
@@ -257,10 +259,12 @@ public final class Aggregator: @unchecked Sendable {
             if t - lastTick >= 0.25 {
                 lastTick = t
                 reloadRegistryIfChanged()
+                flushHeartbeats()
                 try stepIfReady()
                 publishStatus()
             }
         }
+        flushHeartbeats()
         logger.info(
             "aggregator stopping", metadata: ["model.version": "\(strategy.version)", "buffer": "\(pendingKeys.count)"])
     }

@@ -68,6 +68,7 @@ import Testing
             let id = UInt32(i + 1)
             #expect(records[id]?.acceptedCount == agent.statistics.acknowledged + drained[i], "node \(id)")
             #expect(agent.statistics.acknowledged >= 1, "node \(id) contributed")
+            #expect(records[id]?.lastHeartbeatAt != nil, "node \(id) heartbeats recorded")
         }
         let history = try reader.history()
         #expect(history.map(\.version) == Array(0...UInt64(history.count - 1)))
