@@ -284,7 +284,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 + (drop.map { "; \($0.count) killed at \($0.seconds) s" } ?? ""))
 
         // 5. Watch, inject faults, stop at the limit.
-        let progress = Terminal.ProgressLine(enabled: !json)
+        let progress = Terminal.ProgressLine(enabled: !json, steps: true)
         var lateStarted = false, dropped = false
         var peakResident = 0
         var baseVersion: UInt64 = 0
