@@ -169,7 +169,7 @@ extension Aggregator {
         let summary = strategy.takeStep(weights: model.parameters.buffer, at: now)
         var evaluation: Evaluation? = nil
         if let evalSet {
-            let probs = Predictor(model: model, threads: 1).probabilities(evalSet)
+            let probs = evaluator.probabilities(evalSet)
             let m = ClassificationMetrics(probabilities: probs, labels: evalSet.labels, classes: evalSet.classNames)
             evaluation = Evaluation(accuracy: m.accuracy, auc: m.auc)
         }

@@ -42,6 +42,8 @@ public final class Aggregator: @unchecked Sendable {
     let limits: WireLimits
     let validatorLayout: TensorLayout
     let evalSet: Dataset?
+    /// Scores each new version on `evalSet` (its workspaces made once, reused every version).
+    lazy var evaluator = Predictor(model: model, threads: 1)
 
     let queue: BoundedQueue<[[UInt8]]>
     let rejections = RejectionCounter()
