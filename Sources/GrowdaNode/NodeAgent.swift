@@ -41,6 +41,8 @@ public final class NodeAgent: @unchecked Sendable {
     private var outbox: [UInt64: (frames: [[UInt8]], lastSent: UInt64)] = [:]
     private var settledSeq: UInt64 = 0
     private var openRequest: (id: UInt64, sent: UInt64)?
+    /// Requests sent and not yet answered (the newest few): a slow aggregator's late answer still counts.
+    private var outstandingRequests: [UInt64] = []
     private var lastTrainedBase: UInt64?
     private var nextRequestID: UInt64 = 1
     private var lastHeartbeat: UInt64 = 0
@@ -332,6 +334,8 @@ public final class NodeAgent: @unchecked Sendable {
             logger.debug("snapshot request not sent", metadata: ["reason": "\(error)"])
         }
         openRequest = (request.requestID, now)
+        outstandingRequests.append(request.requestID)
+        if outstandingRequests.count > 32 { outstandingRequests.removeFirst(outstandingRequests.count - 32) }
     }
 
     // MARK: Receiving
@@ -385,8 +389,10 @@ public final class NodeAgent: @unchecked Sendable {
     }
 
     private func receive(reply: SnapshotReply) {
-        guard let open = openRequest, reply.requestID == open.id else { return }  // an answer to an older question
-        openRequest = nil
+        // An answer to a question we asked (the newest or one of the few before it); anything else is ignored.
+        guard let index = outstandingRequests.firstIndex(of: reply.requestID) else { return }
+        outstandingRequests.remove(at: index)
+        if openRequest?.id == reply.requestID { openRequest = nil }
         if reply.ackedSeq > settledSeq {
             settledSeq = reply.ackedSeq
             for seq in outbox.keys where seq <= reply.ackedSeq {
