@@ -159,12 +159,12 @@ struct ChartAxis: Equatable {
         return ChartAxis(label: label, lower: lower, upper: upper, ticks: ticks, decimals: decimals)
     }
 
-    /// The round step (1, 2 or 5 times a power of ten) nearest above `raw`.
+    /// A round step (1, 2 or 5 times a power of ten) for `raw`: the next one up, but 2 up to 2.5.
     static func niceStep(_ raw: Double) -> Double {
         guard raw.isFinite, raw > 0 else { return 1 }
         let power = pow(10, log10(raw).rounded(.down))
         let fraction = raw / power
-        let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
+        let nice: Double = fraction <= 1 ? 1 : fraction <= 2.5 ? 2 : fraction <= 5 ? 5 : 10
         return nice * power
     }
 }

@@ -6,7 +6,7 @@ extension ChartDrawing {
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(width)" height="\(height)" \
-            viewBox="0 0 \(width) \(height)">
+            viewBox="0 0 \(width) \(height)" xml:space="preserve">
 
             """
         for shape in shapes {

@@ -173,10 +173,12 @@ struct ChartDrawing {
         let slot = plot.width / Double(labels.count)
         let group = min(slot * 0.7, 70 * Double(series.count))
         let barWidth = group / Double(series.count)
-        // Category labels at the normal size, on two lines where that makes them fit; the small size only
-        // when slots are too narrow for four characters.
+        // Category labels at the normal size in up to two lines; the small size in up to three only when
+        // slots are too narrow for four characters. Value labels share one size, the largest all fit at.
         let labelScale = slot - 4 >= Self.textWidth("abcd", scale: 2) ? 2 : 1
         let fitting = max(1, Int((slot - 4) / Double(BitmapFont.advance * labelScale)))
+        let widest = series.flatMap(\.values).map { Self.textWidth(String(Int($0.rounded())), scale: 1) }.max() ?? 0
+        let valueScale = 2 * widest <= barWidth + 6 ? 2 : widest <= barWidth + 6 ? 1 : 0
         for (index, label) in labels.enumerated() {
             let groupLeft = plot.left + slot * Double(index) + (slot - group) / 2
             for (s, bars) in series.enumerated() where index < bars.values.count {
@@ -186,16 +188,17 @@ struct ChartDrawing {
                 let right = (groupLeft + barWidth * Double(s + 1)).rounded() - 1
                 shapes.append(
                     .rect(x: left, y: top, width: right - left, height: plot.bottom - top, color: bars.color))
-                let text = String(Int(value.rounded()))
-                let valueScale = Self.textWidth(text, scale: 2) <= barWidth + 6 ? 2 : 1
-                if Self.textWidth(text, scale: valueScale) <= barWidth + 6 {
+                // Zeros are labelled in the first series only (a row of "0" refusals is noise).
+                if valueScale > 0 && (s == 0 || value != 0) {
                     shapes.append(
                         .text(
-                            text, at: ChartPoint(x: (left + right) / 2, y: top - 5 - 3.5 * Double(valueScale)),
+                            String(Int(value.rounded())),
+                            at: ChartPoint(x: (left + right) / 2, y: top - 5 - 3.5 * Double(valueScale)),
                             scale: valueScale, color: .text, anchor: .middle))
                 }
             }
-            for (line, text) in Self.categoryLines(label, width: fitting).enumerated() {
+            let lines = Self.categoryLines(label, width: fitting, maxLines: labelScale == 2 ? 2 : 3)
+            for (line, text) in lines.enumerated() {
                 let y = plot.bottom + 16 + Double(line * (BitmapFont.capHeight + 3) * labelScale)
                 shapes.append(
                     .text(
@@ -205,17 +208,39 @@ struct ChartDrawing {
         }
     }
 
-    /// A category label in at most two lines of `width` characters: whole if it fits, else broken after
-    /// a '-', '_', '.' or space where both parts fit, else cut with a trailing '.'.
-    static func categoryLines(_ label: String, width: Int) -> [String] {
-        if label.count <= width { return [label] }
-        let characters = Array(label)
-        let breaks = characters.indices.filter { "-_. ".contains(characters[$0]) }
-        if let cut = breaks.last(where: { $0 + 1 <= width && characters.count - $0 - 1 <= width }) {
-            let first = String(characters[...cut]).trimmingCharacters(in: .whitespaces)
-            return [first, String(characters[(cut + 1)...])]
+    /// A category label in at most `maxLines` lines of `width` characters, broken after '-', '_', '.' or a
+    /// space; a piece too long for a line, or a label too long for the lines, is cut with a trailing '.'.
+    static func categoryLines(_ label: String, width: Int, maxLines: Int) -> [String] {
+        var pieces: [String] = []
+        var piece = ""
+        for character in label {
+            piece.append(character)
+            if "-_. ".contains(character) {
+                pieces.append(piece)
+                piece = ""
+            }
         }
-        return [String(characters.prefix(max(1, width - 1))) + "."]
+        if !piece.isEmpty { pieces.append(piece) }
+        func cut(_ text: String) -> String {
+            text.count <= width ? text : String(text.prefix(max(1, width - 1))) + "."
+        }
+        var lines: [String] = []
+        var current = ""
+        for piece in pieces {
+            if current.isEmpty || current.count + piece.count <= width {
+                current += piece
+            } else {
+                lines.append(cut(current.trimmingCharacters(in: .whitespaces)))
+                current = piece
+            }
+        }
+        lines.append(cut(current.trimmingCharacters(in: .whitespaces)))
+        if lines.count > maxLines {
+            lines = Array(lines.prefix(maxLines))
+            let last = lines[maxLines - 1]
+            lines[maxLines - 1] = String(last.prefix(max(1, width - 1))) + "."
+        }
+        return lines
     }
 
     /// A message across the middle of the plot, wrapped at spaces to the plot's width, on a white band.

@@ -156,6 +156,14 @@ import Testing
         #expect(counts.lower == 0 && counts.upper == 20 && counts.ticks == [0, 5, 10, 15, 20])
     }
 
+    @Test func hospitalNamesBreakAtSeparators() {
+        #expect(ChartDrawing.categoryLines("st-marys", width: 10, maxLines: 2) == ["st-marys"])
+        #expect(ChartDrawing.categoryLines("leeds-general", width: 10, maxLines: 2) == ["leeds-", "general"])
+        #expect(ChartDrawing.categoryLines("royal-london-1", width: 7, maxLines: 3) == ["royal-", "london-", "1"])
+        #expect(ChartDrawing.categoryLines("addenbrookes", width: 10, maxLines: 2) == ["addenbroo."])
+        #expect(ChartDrawing.categoryLines("a-b-c-d", width: 2, maxLines: 2) == ["a-", "b."])
+    }
+
     @Test func everyTextCharacterHasAGlyph() {
         let text = "Growda federation report: fedbuff, 12 versions (run growda serve --eval DIR) 0.85 100% st_marys/x"
         for character in text { #expect(BitmapFont.rows(character) != BitmapFont.rows("?") || character == "?") }
