@@ -6,7 +6,7 @@ import Foundation
 /// Any PNG (1 to 16 bits, gray, gray+alpha, RGB, RGBA, palette, interlaced or not) decodes to 8-bit gray:
 /// colour becomes Rec. 709 luminance, transparency is composited onto black, and 16-bit samples are
 /// scaled to 8 bits as they are (no gamma change: 16-bit medical exports are not linear light).
-/// Writing produces 8-bit gray PNGs.
+/// Writing produces 8-bit gray PNGs from a `GrayImage` and 8-bit RGB PNGs from an `RGBImage`.
 public enum PNG {
     /// The largest image, in pixels, that `decode` accepts (268 million, e.g. 16384×16384).
     public static let maxPixels = 1 << 28
@@ -59,19 +59,59 @@ public enum PNG {
 
     /// Encodes an 8-bit gray image as PNG bytes.
     public static func encode(_ image: GrayImage, fast: Bool = false) throws(ImageError) -> [UInt8] {
+        try encode(
+            samples: image.pixels, width: image.width, height: image.height, format: UInt32(PNG_FORMAT_GRAY),
+            fast: fast)
+    }
+
+    /// Encodes an 8-bit RGB image as an 8-bit RGB PNG (no alpha, sRGB).
+    public static func encode(_ image: RGBImage, fast: Bool = false) throws(ImageError) -> [UInt8] {
+        try encode(
+            samples: image.pixels, width: image.width, height: image.height, format: UInt32(PNG_FORMAT_RGB),
+            fast: fast)
+    }
+
+    /// Encodes an 8-bit gray image and writes it to `path`, replacing any file there.
+    public static func write(_ image: GrayImage, to path: String, fast: Bool = false) throws(ImageError) {
+        try write(encoding: { () throws(ImageError) in try encode(image, fast: fast) }, to: path)
+    }
+
+    /// Encodes an 8-bit RGB image and writes it to `path`, replacing any file there.
+    public static func write(_ image: RGBImage, to path: String, fast: Bool = false) throws(ImageError) {
+        try write(encoding: { () throws(ImageError) in try encode(image, fast: fast) }, to: path)
+    }
+
+    /// Runs `encoding` and writes its bytes to `path`, naming `path` in either failure.
+    private static func write(
+        encoding: () throws(ImageError) -> [UInt8], to path: String
+    ) throws(ImageError) {
+        let bytes: [UInt8]
+        do {
+            bytes = try encoding()
+        } catch {
+            throw .writeFailed(path: path, reason: error.reason)
+        }
+        try writeFile(bytes, to: path)
+    }
+
+    /// Encodes tightly packed 8-bit samples in libpng's `format` (`PNG_FORMAT_GRAY`, `PNG_FORMAT_RGB`)
+    /// with `png_image_write_to_memory`.
+    private static func encode(
+        samples: [UInt8], width: Int, height: Int, format: UInt32, fast: Bool
+    ) throws(ImageError) -> [UInt8] {
         let control = PNGControl()
         let info = control.image
-        info.pointee.width = UInt32(image.width)
-        info.pointee.height = UInt32(image.height)
-        info.pointee.format = UInt32(PNG_FORMAT_GRAY)
+        info.pointee.width = UInt32(width)
+        info.pointee.height = UInt32(height)
+        info.pointee.format = format
         if fast { info.pointee.flags |= UInt32(PNG_IMAGE_FLAG_FAST) }
 
         // A stored (uncompressed) stream plus chunk overhead always fits; libpng says if it did not.
-        var capacity = image.pixels.count + image.height + image.pixels.count / 64 + 1024
+        var capacity = samples.count + height + samples.count / 64 + 1024
         for _ in 0..<2 {
             var output = [UInt8](repeating: 0, count: capacity)
             var size = png_alloc_size_t(capacity)
-            let ok = image.pixels.withUnsafeBytes { pixels in
+            let ok = samples.withUnsafeBytes { pixels in
                 output.withUnsafeMutableBytes { out in
                     png_image_write_to_memory(info, out.baseAddress, &size, 0, pixels.baseAddress, 0, nil)
                 }
@@ -86,17 +126,6 @@ public enum PNG {
             info.pointee.warning_or_error = 0
         }
         throw .writeFailed(path: "<memory>", reason: control.message)
-    }
-
-    /// Encodes `image` and writes it to `path`, replacing any file there.
-    public static func write(_ image: GrayImage, to path: String, fast: Bool = false) throws(ImageError) {
-        let bytes: [UInt8]
-        do {
-            bytes = try encode(image, fast: fast)
-        } catch {
-            throw .writeFailed(path: path, reason: error.reason)
-        }
-        try writeFile(bytes, to: path)
     }
 
     /// The whole content of the file at `path`, or `.unreadable` with the system's reason.

@@ -30,6 +30,7 @@ import Testing
         ("node-list", NodeCommand.List.self),
         ("serve", ServeCommand.self),
         ("simulate", SimulateCommand.self),
+        ("report", ReportCommand.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

@@ -1,0 +1,242 @@
+import ArgumentParser
+import Foundation
+import GrowdaData
+import GrowdaNN
+import GrowdaStore
+import GrowdaTestKit
+import Testing
+
+@testable import GrowdaCLI
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+@Suite struct ReportCommandTests {
+    /// A state folder made through the store: version 0, then `versions - 1` versions each folding one
+    /// update from each of two named hospitals, 30 s apart; evaluated (accuracy, AUC, no loss) when
+    /// `evaluated`, else carrying only the nodes' train_loss.
+    static func makeState(at folder: String, versions: Int, evaluated: Bool) throws {
+        let clock = StepClock(start: Date(timeIntervalSince1970: 1_767_225_600), step: 30)
+        let store = try StateStore(
+            folder: folder,
+            options: StateStore.Options(mode: "fedbuff", durability: .processCrash, now: { clock.next() }))
+        let spec = ModelSpec(
+            name: "t", inputShape: [1, 6, 6], classes: ["a", "b"], layers: [.flatten, .dense(units: 2)])
+        let model = try Model(spec: spec, seed: 1)
+        let parameters = model.parameterCount
+        try store.registerNode(1, name: "st-marys")
+        try store.registerNode(2, name: "city")
+        func evaluation(_ v: Int) -> Evaluation? {
+            evaluated ? Evaluation(accuracy: 0.5 + 0.08 * Double(v), auc: 0.6 + 0.07 * Double(v)) : nil
+        }
+        try store.commitVersion(0, model: model, folding: [], evaluation: evaluation(0))
+        for v in 1..<versions {
+            var keys: [UpdateKey] = []
+            for node: UInt32 in [1, 2] {
+                let update = AcceptedUpdate(
+                    node: node, seq: UInt64(v), baseVersion: UInt64(v - 1), staleness: 0, weight: 1, sampleCount: 50,
+                    metrics: ["train_loss": 1.0 / Double(v + Int(node))], norm: 1)
+                _ = try store.recordAcceptedUpdate(update, delta: [Float](repeating: 0.01, count: parameters))
+                keys.append(update.key)
+            }
+            try store.commitVersion(UInt64(v), model: model, folding: keys, evaluation: evaluation(v))
+        }
+        try store.close()
+    }
+
+    /// Runs `growda report` with `arguments`.
+    static func report(_ arguments: [String]) async throws {
+        let command = try #require(try Growda.parseAsRoot(["report"] + arguments) as? ReportCommand)
+        try await command.run()
+    }
+
+    @Test func svgDrawsOnePointPerVersion() async throws {
+        let dir = try TemporaryDirectory(prefix: "growda-report")
+        try Self.makeState(at: dir.path("state"), versions: 5, evaluated: true)
+        let out = dir.path("chart.svg")
+        try await Self.report(["--state", dir.path("state"), "--out", out])
+
+        let svg = try SVGSummary(contentsOf: out)
+        #expect(svg.width == "1200" && svg.height == "800")
+        // Accuracy and AUC by version and over time (five points each), and the nodes' train loss by version
+        // (four: version 0 folded no update).
+        #expect(svg.polylinePointCounts == [5, 5, 5, 5, 4])
+        #expect(svg.texts.contains("Growda federation report: fedbuff, 5 versions"))
+        #expect(svg.texts.contains("st-marys") && svg.texts.contains("city"))
+        #expect(svg.texts.contains("mean local train loss"))
+        #expect(!svg.texts.contains { $0.contains("no server-side evaluation") })
+        // One bar per hospital and the legend's swatch; nothing was refused, so no refused bars.
+        #expect(svg.rectFills.filter { $0 == ChartColor.green.hex }.count == 3)
+        #expect(!svg.rectFills.contains(ChartColor.red.hex))
+    }
+
+    @Test func pngIsTheChartSizeAndNotBlank() async throws {
+        let dir = try TemporaryDirectory(prefix: "growda-report")
+        try Self.makeState(at: dir.path("state"), versions: 4, evaluated: true)
+        let out = dir.path("chart.png")
+        try await Self.report(["--state", dir.path("state"), "--out", out])
+
+        let image = try PNG.read(contentsOf: out)
+        #expect(image.width == 1200 && image.height == 800)
+        let levels = Set(image.pixels)
+        #expect(levels.count >= 20, "only \(levels.count) gray levels")
+        let dark = image.pixels.filter { $0 < 100 }.count
+        #expect(dark > 2000, "only \(dark) dark pixels: is the text drawn?")
+    }
+
+    @Test func historyWithoutEvaluationSaysSoAndStillDrawsLossAndBars() async throws {
+        let dir = try TemporaryDirectory(prefix: "growda-report")
+        try Self.makeState(at: dir.path("state"), versions: 3, evaluated: false)
+        let out = dir.path("chart.svg")
+        try await Self.report(["--state", dir.path("state"), "--out", out])
+
+        let svg = try SVGSummary(contentsOf: out)
+        #expect(svg.polylinePointCounts == [2])
+        let note = svg.texts.joined(separator: " ")
+        #expect(note.contains("no server-side evaluation (run growda serve --eval DIR)"))
+        #expect(svg.texts.contains("st-marys"))
+        #expect(ReportCommand.summary(try StateReader(folder: dir.path("state")).history()).contains("3 versions"))
+    }
+
+    @Test func singleVersionDrawsDotsInBothFormats() async throws {
+        let dir = try TemporaryDirectory(prefix: "growda-report")
+        try Self.makeState(at: dir.path("state"), versions: 1, evaluated: true)
+        try await Self.report(["--state", dir.path("state"), "--out", dir.path("one.svg")])
+        try await Self.report(["--state", dir.path("state"), "--out", dir.path("one.png")])
+
+        let svg = try SVGSummary(contentsOf: dir.path("one.svg"))
+        #expect(svg.polylinePointCounts.isEmpty)
+        #expect(svg.circles == 4)  // accuracy and AUC, by version and over time
+        #expect(svg.texts.contains { $0.contains("no update accepted yet") })
+        #expect(try PNG.read(contentsOf: dir.path("one.png")).width == 1200)
+    }
+
+    @Test func aFederationFolderMeansItsStateFolder() throws {
+        let dir = try TemporaryDirectory(prefix: "growda-report")
+        try FileManager.default.createDirectory(atPath: dir.path("fed"), withIntermediateDirectories: true)
+        try "model.name = small28\n".write(toFile: dir.path("fed/federation.conf"), atomically: true, encoding: .utf8)
+        #expect(try ReportCommand.stateFolder(for: dir.path("fed")) == dir.path("fed/state"))
+        try FileManager.default.createDirectory(atPath: dir.path("fed/kept"), withIntermediateDirectories: true)
+        try "state.dir = kept\n".write(toFile: dir.path("fed/federation.conf"), atomically: true, encoding: .utf8)
+        #expect(try ReportCommand.stateFolder(for: dir.path("fed")) == dir.path("fed/kept"))
+        #expect(try ReportCommand.stateFolder(for: dir.path("fed/kept")) == dir.path("fed/kept"))
+    }
+
+    @Test func aFolderWithoutStateIsNamedWithWhatToGive() async throws {
+        let dir = try TemporaryDirectory(prefix: "growda-report")
+        let missing = dir.path("nowhere")
+        let missingError = await #expect(throws: CLIError.self) {
+            try await Self.report(["--state", missing, "--out", dir.path("c.svg")])
+        }
+        #expect(missingError?.description.contains(missing) == true)
+        #expect(missingError?.description.contains("give --state") == true)
+        let emptyError = await #expect(throws: CLIError.self) {
+            try await Self.report(["--state", dir.path("."), "--out", dir.path("c.svg")])
+        }
+        #expect(emptyError?.description.contains("holds no Growda state") == true)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("c.svg")))
+    }
+
+    @Test func outputMustBeSVGOrPNG() {
+        #expect(throws: (any Error).self) { try Growda.parseAsRoot(["report", "--state", "s", "--out", "c.jpg"]) }
+        #expect(ChartFormat(path: "a/B.PNG") == .png && ChartFormat(path: "c.svg") == .svg)
+    }
+
+    @Test func axesUseRoundSteps() {
+        let score = ChartAxis.fitting([0.55, 0.83], label: "", limits: 0...1)
+        #expect(score.lower == 0.5 && score.ticks.count == 5)
+        #expect(abs(score.upper - 0.9) < 1e-9)
+        #expect(score.ticks.map(score.tickLabel) == ["0.5", "0.6", "0.7", "0.8", "0.9"])
+        let versions = ChartAxis.fitting([0], label: "version", integer: true)
+        #expect(versions.lower == -1 && versions.upper == 1 && versions.ticks == [0, 1])  // centred, no -1 tick
+        let none = ChartAxis.fitting([0, 0], label: "", integer: true, includeZero: true)
+        #expect(none.lower == 0 && none.upper == 1)
+        let counts = ChartAxis.fitting([3, 17], label: "", integer: true, includeZero: true)
+        #expect(counts.lower == 0 && counts.upper == 20 && counts.ticks == [0, 5, 10, 15, 20])
+    }
+
+    @Test func hospitalNamesBreakAtSeparators() {
+        #expect(ChartDrawing.categoryLines("st-marys", width: 10, maxLines: 2) == ["st-marys"])
+        #expect(ChartDrawing.categoryLines("leeds-general", width: 10, maxLines: 2) == ["leeds-", "general"])
+        #expect(ChartDrawing.categoryLines("royal-london-1", width: 7, maxLines: 3) == ["royal-", "london-", "1"])
+        #expect(ChartDrawing.categoryLines("addenbrookes", width: 10, maxLines: 2) == ["addenbroo."])
+        #expect(ChartDrawing.categoryLines("a-b-c-d", width: 2, maxLines: 2) == ["a-", "b."])
+    }
+
+    @Test func everyTextCharacterHasAGlyph() {
+        let text = "Growda federation report: fedbuff, 12 versions (run growda serve --eval DIR) 0.85 100% st_marys/x"
+        for character in text { #expect(BitmapFont.rows(character) != BitmapFont.rows("?") || character == "?") }
+        #expect(BitmapFont.rows("g").count == 9 && BitmapFont.rows("A").count == 7)
+    }
+}
+
+/// A clock for the store that moves `step` seconds each time it is read.
+private final class StepClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    private let step: TimeInterval
+
+    init(start: Date, step: TimeInterval) {
+        current = start
+        self.step = step
+    }
+
+    /// The current time, then advances the clock.
+    func next() -> Date {
+        lock.withLock {
+            defer { current += step }
+            return current
+        }
+    }
+}
+
+/// What a test needs of an SVG file: it parses as XML, and its size, polylines, circles and texts.
+private final class SVGSummary: NSObject, XMLParserDelegate {
+    var width = "", height = ""
+    var polylinePointCounts: [Int] = []
+    var circles = 0
+    var rectFills: [String] = []
+    var texts: [String] = []
+    private var inText = false
+
+    init(contentsOf path: String) throws {
+        super.init()
+        let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: path)))
+        parser.delegate = self
+        guard parser.parse() else {
+            throw CLIError("\(path) is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "?")")
+        }
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        switch element {
+        case "svg":
+            width = attributes["width"] ?? ""
+            height = attributes["height"] ?? ""
+        case "polyline":
+            polylinePointCounts.append((attributes["points"] ?? "").split(separator: " ").count)
+        case "circle":
+            circles += 1
+        case "rect":
+            rectFills.append(attributes["fill"] ?? "")
+        case "text":
+            inText = true
+            texts.append("")
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText { texts[texts.count - 1] += string }
+    }
+
+    func parser(
+        _ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?
+    ) {
+        if element == "text" { inText = false }
+    }
+}
