@@ -53,6 +53,7 @@ extension Aggregator {
         do {
             try federation.reloadRegistry()
             keyring = try Aggregator.keyring(of: federation)
+            for node in federation.registry.nodes { try store.registerNode(node.id, name: node.name) }
             logger.info("node registry reloaded", metadata: ["nodes": "\(keyring.nodeKeys.count)"])
         } catch {
             logger.error("node registry not reloaded", metadata: ["error": "\(error)"])
