@@ -11,7 +11,7 @@ public struct Growda: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
             BenchCommand.self,
-            ServeCommand.self, SimulateCommand.self,
+            ServeCommand.self, SimulateCommand.self, StatusCommand.self, NodesCommand.self, HistoryCommand.self,
             FederationCommand.self, NodeCommand.self,
         ]
     )
