@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GrowdaCLITests",
-            dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit"],
+            dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit", "GrowdaAggregator", "GrowdaTransport"],
             exclude: ["Golden"]
         ),
     ]

@@ -37,8 +37,8 @@ enum StatusScreen {
         )
         lines += model(status.eval_history)
         lines.append("")
-        lines.append(nodeTable(status.nodes))
-        return lines.map { clip($0) }.joined(separator: "\n")
+        lines += nodeTable(status.nodes).split(separator: "\n").map(String.init)
+        return lines.map(clip).joined(separator: "\n")
     }
 
     /// `stale 3, bad_mac 1`, largest first, or `none`.
@@ -63,19 +63,22 @@ enum StatusScreen {
         return lines
     }
 
-    /// The nodes as an aligned table: name, state, last heard, version held, accepted, refused, unacked,
-    /// last local metrics.
+    /// The longest node name shown whole in the table (longer ones end in `…`).
+    static let nameWidth = 20
+
+    /// The nodes as an aligned table: name, state, seconds since last heard, version held, updates accepted
+    /// and refused, updates waiting for acknowledgement, last local metrics.
     static func nodeTable(_ nodes: [AggregatorStatus.Node]) -> String {
         guard !nodes.isEmpty else { return "no nodes registered; add one with growda node add NAME --federation DIR" }
-        let header = ["node", "state", "heard", "version", "accepted", "refused", "unacked", "last metrics"]
+        let header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
         let rows = nodes.map { node in
             [
-                node.name, node.state, node.last_heard_seconds.map { Age.text($0) + " ago" } ?? "-",
-                node.version_held.map(String.init) ?? "-", String(node.accepted), String(node.refused),
-                String(node.unacked), metrics(node.last_metrics),
+                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name, node.state,
+                node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
+                String(node.accepted), String(node.refused), String(node.unacked), metrics(node.last_metrics),
             ]
         }
-        let numeric: Set<Int> = [3, 4, 5, 6]
+        let numeric: Set<Int> = [2, 3, 4, 5, 6]
         let widths = header.indices.dropLast().map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
             let text = cells.enumerated().map { c, cell in

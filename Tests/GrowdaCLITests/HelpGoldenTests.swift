@@ -30,6 +30,9 @@ import Testing
         ("node-list", NodeCommand.List.self),
         ("serve", ServeCommand.self),
         ("simulate", SimulateCommand.self),
+        ("status", StatusCommand.self),
+        ("nodes", NodesCommand.self),
+        ("history", HistoryCommand.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
