@@ -61,12 +61,16 @@ public final class MetricsServer: Service, Sendable {
     /// Serves until cancelled or a graceful shutdown; throws when the address cannot be bound.
     public func run() async throws {
         logger.info("metrics endpoint listening", metadata: ["url": "\(url)"])
+        let server = self.server
         do {
-            try await cancelWhenGracefulShutdown { try await self.server.run() }
-        } catch is CancellationError {
-            return
+            // Stopping closes the listening socket, which ends `run` (cancellation alone may wait on the pool).
+            try await withTaskCancellationOrGracefulShutdownHandler {
+                try await server.run()
+            } onCancelOrGracefulShutdown: {
+                Task { await server.stop(timeout: 1) }
+            }
         } catch {
-            if Task.isCancelled { return }
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             throw AggregatorError.transport("metrics endpoint \(host):\(port): \(error)")
         }
     }

@@ -91,10 +91,17 @@ enum StatusScreen {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
-    /// Local metrics, compactly: `loss=0.412 acc=0.83`, names sorted.
+    /// Local metrics, compactly: `loss=0.412 acc=0.83 val_acc=0.8 …`: loss and accuracy first, then the
+    /// rest by name; a `train_` prefix is dropped and `accuracy`, `seconds` and `samples` are shortened.
     static func metrics(_ values: [String: Double]) -> String {
         guard !values.isEmpty else { return "-" }
-        return values.sorted { $0.key < $1.key }.map { "\(short($0.key))=\(number($0.value))" }.joined(separator: " ")
+        let named = values.map { (name: short($0.key), value: $0.value) }
+        let first = ["loss", "acc"]
+        let ordered = named.sorted { a, b in
+            let (ra, rb) = (first.firstIndex(of: a.name) ?? first.count, first.firstIndex(of: b.name) ?? first.count)
+            return ra != rb ? ra < rb : a.name < b.name
+        }
+        return ordered.map { "\($0.name)=\(number($0.value))" }.joined(separator: " ")
     }
 
     /// Eight-level bars (▁▂▃▄▅▆▇█) scaled between the values' minimum and maximum; the last 40 values.
@@ -111,11 +118,11 @@ enum StatusScreen {
     }
 
     private static func short(_ name: String) -> String {
-        switch name {
-        case "accuracy": "acc"
-        case "samples", "sample_count": "n"
-        default: name.count > 12 ? String(name.prefix(12)) : name
+        var name = name.hasPrefix("train_") ? String(name.dropFirst("train_".count)) : name
+        for (long, brief) in [("accuracy", "acc"), ("seconds", "s"), ("samples", "n"), ("sample_count", "n")] {
+            if name == long || name.hasSuffix("_" + long) { name = String(name.dropLast(long.count)) + brief }
         }
+        return name.count > 12 ? String(name.prefix(12)) : name
     }
 
     private static func number(_ value: Double) -> String {

@@ -132,6 +132,12 @@ import Testing
         #expect(StatusScreen.sparkline([0.5, 0.5, 0.5]) == "▄▄▄")
         #expect(StatusScreen.sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█")
         #expect(StatusScreen.sparkline([]) == "")
+        #expect(
+            StatusScreen.metrics([
+                "train_seconds": 1.889, "val_auc": 0.76, "train_accuracy": 0.65, "train_loss": 0.6258,
+            ])
+                == "loss=0.626 acc=0.65 s=1.89 val_auc=0.76")
+        #expect(StatusScreen.metrics(["val_accuracy": 0.5]) == "val_acc=0.5")
         #expect(StatusScreen.sparkline(Array(repeating: 1, count: 100)).count == 40)
     }
 
@@ -149,7 +155,7 @@ import Testing
         #expect(screen.contains("staleness p50 1.0  p95 2.0  max 3  stale refusals 3"))
         #expect(screen.contains("0.900 at v12  (v10–v12)") && screen.contains("auc       ▁"))
         #expect(screen.contains("hospital-with-a-rat…  training"))
-        #expect(screen.contains("acc=0.83 loss=0.412 n=18"))
+        #expect(screen.contains("loss=0.412 acc=0.83 n=18"))
         #expect(screen.contains("HEALTHY"))
     }
 

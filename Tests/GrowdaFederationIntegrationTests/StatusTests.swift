@@ -134,9 +134,9 @@ import Testing
         // The metrics endpoint: the version gauge, the refusals by reason; 404 elsewhere.
         let scrape = try HTTP.get(port: metricsPort, path: "/metrics")
         #expect(scrape.status == 200)
-        #expect(scrape.body.contains("growda_model_version \(aggregator.status()!.version)"))
+        #expect(scrape.body.contains("growda_model_version \(Double(aggregator.status()!.version))\n"))
         #expect(scrape.body.contains("growda_refused_total{reason=\"bad_mac\"} 2"))
-        #expect(scrape.body.contains("growda_nodes_lost 2"))
+        #expect(scrape.body.contains("growda_nodes_lost 2.0\n"))
         #expect(try HTTP.get(port: metricsPort, path: "/other").status == 404)
 
         // The aggregator stops: the status endpoint is dead (exit 2 with a message naming it), and the
