@@ -47,7 +47,7 @@ import Testing
     }
 
     /// Two nodes train, forged updates are refused; the CLI's figures are the aggregator's; stopped nodes
-    /// turn lost and `--check` says so; the metrics endpoint serves the same version; the history is on disk.
+    /// turn lost and `--check` says so; the history is on disk.
     @Test func statusNodesCheckMetricsAndHistory() throws {
         let fed = try LocalFederation(
             hospitals: 2,
@@ -58,10 +58,6 @@ import Testing
             aggregator.stop()
             aggRun.wait(seconds: 20)
         }
-        let metricsPort = try FreePorts.take(1)[0]
-        let metrics = try MetricsServer(aggregator: aggregator, port: metricsPort, logger: testLogger("metrics"))
-        let metricsTask = Task { try await metrics.run() }
-        defer { metricsTask.cancel() }
 
         var agents: [NodeAgent] = []
         var runs: [Background] = []
@@ -131,14 +127,6 @@ import Testing
         let nodeRows = try #require(JSONSerialization.jsonObject(with: Data(nodes.out.utf8)) as? [[String: Any]])
         #expect(nodeRows.compactMap { $0["name"] as? String } == ["hospital-1", "hospital-2"])
 
-        // The metrics endpoint: the version gauge, the refusals by reason; 404 elsewhere.
-        let scrape = try HTTP.get(port: metricsPort, path: "/metrics")
-        #expect(scrape.status == 200)
-        #expect(scrape.body.contains("growda_model_version \(Double(aggregator.status()!.version))\n"))
-        #expect(scrape.body.contains("growda_refused_total{reason=\"bad_mac\"} 2"))
-        #expect(scrape.body.contains("growda_nodes_lost 2.0\n"))
-        #expect(try HTTP.get(port: metricsPort, path: "/other").status == 404)
-
         // The aggregator stops: the status endpoint is dead (exit 2 with a message naming it), and the
         // history is read from the state folder alone.
         aggregator.stop()
@@ -159,6 +147,50 @@ import Testing
         let viaFederation = try Self.growda(["history", "--federation", fed.federation.directory, "--json"])
         let array = try #require(JSONSerialization.jsonObject(with: Data(viaFederation.out.utf8)) as? [Any])
         #expect(array.count == versions)
+    }
+
+    /// `growda serve --metrics-port`, as a process: the version gauge and refusals by reason over HTTP on
+    /// 127.0.0.1, 404 elsewhere, and a clean stop on SIGTERM. (A process of its own, so the endpoint's tasks
+    /// never wait for this test process's thread pool, which other tests keep busy.)
+    @Test func metricsEndpointServesTheSameFigures() throws {
+        let fed = try LocalFederation(hospitals: 1)
+        let port = try FreePorts.take(1)[0]
+        let serve = try CrashTests.launch(
+            "growda", ["serve", "--config", fed.configPath, "--metrics-port", String(port), "--log-level", "warning"],
+            log: fed.dir.path("serve.log"))
+        defer { if serve.isRunning { serve.terminate() } }
+        func scrape() -> HTTP.Response? { try? HTTP.get(port: port, path: "/metrics") }
+        #expect(eventually(seconds: 30) { scrape()?.status == 200 })
+
+        // A forged update (sealed with another key) is counted under its reason.
+        let bundle = try NodeBundle.read(path: fed.dir.path("bundles/hospital-1.bundle"))
+        let context = try ZMQContext()
+        let push = try ZMQSocket(.push, context: context)
+        try push.connect(bundle.endpoints.updates)
+        let model = try Model(reference: "small28", classes: SyntheticXray.classNames)
+        let forged = UpdateMessage(
+            node: bundle.nodeID, seq: 1, baseVersion: 0, sampleCount: 10, metrics: [:],
+            delta: try model.delta(from: model.parameters))
+        try push.send(try WireEncoder.encode(forged, nodeKey: try SecretBoxKey.generate()))
+        push.close()
+        #expect(
+            eventually(seconds: 20) {
+                scrape()?.body.contains("growda_refused_total{reason=\"bad_mac\"} 1\n") == true
+            })
+
+        let text = try #require(scrape()).body
+        let status = try Self.object(
+            try Self.growda(["status", "--federation", fed.federation.directory, "--json"]).out)
+        let version = try #require(status["version"] as? Int)
+        #expect(text.contains("# TYPE growda_model_version gauge"))
+        #expect(text.contains("growda_model_version \(Double(version))\n"))
+        #expect(text.contains("growda_refused_total{reason=\"stale\"} 0\n"))
+        #expect(text.contains("growda_nodes{state=\"never_seen\"} 1.0\n"))
+        #expect(try HTTP.get(port: port, path: "/other").status == 404)
+
+        serve.terminate()
+        serve.waitUntilExit()
+        #expect(serve.terminationStatus == 0)
     }
 }
 
