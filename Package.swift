@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
     ],
     targets: [
         // MARK: C system libraries (one Swift target imports each)
@@ -67,6 +70,9 @@ let package = Package(
                 "GrowdaTransport", "GrowdaProvisioning", "GrowdaCrypto", "GrowdaSafetensors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
             ]
         ),
 
@@ -75,7 +81,8 @@ let package = Package(
             name: "GrowdaCLI",
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
-                "GrowdaProvisioning", "GrowdaAggregator", "GrowdaAggregation", "GrowdaNode", "GrowdaStore", "GrowdaFederation",
+                "GrowdaProvisioning", "GrowdaAggregator", "GrowdaAggregation", "GrowdaNode", "GrowdaStore",
+                "GrowdaFederation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GrowdaCLITests",
-            dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit"],
+            dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit", "GrowdaAggregator", "GrowdaTransport"],
             exclude: ["Golden"]
         ),
     ]

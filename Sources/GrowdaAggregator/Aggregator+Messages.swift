@@ -94,6 +94,7 @@ extension Aggregator {
         case .duplicate(let s):
             settled[update.node] = max(settledSeq, s)
             rejections.record(.replay)
+            refusedTimes.append(now)
             return
         case .recorded(let pending):
             settled[update.node] = update.seq
@@ -119,6 +120,7 @@ extension Aggregator {
     /// it is acknowledged and not sent again (a resend could not fix it).
     func refuse(_ reason: RejectionReason, node: UInt32?, settling seq: UInt64?) {
         rejections.record(reason)
+        refusedTimes.append(now)
         if let node { tallies[node, default: (0, 0, [:])].refused += 1 }
         if let node, let seq { settled[node] = max(settled[node] ?? 0, seq) }
         do {
@@ -189,6 +191,10 @@ extension Aggregator {
         pendingKeys = []
         lastVersionAt = now
         versionTimes.append(now)
+        if let evaluation {
+            evalHistory.append(.init(version: summary.version, accuracy: evaluation.accuracy, auc: evaluation.auc))
+            if evalHistory.count > AggregatorStatus.evalHistoryLimit { evalHistory.removeFirst() }
+        }
         logger.info(
             "new version",
             metadata: [
@@ -287,6 +293,7 @@ extension Aggregator {
         let t = now
         receivedTimes.removeAll { $0 < t - 60 }
         acceptedTimes.removeAll { $0 < t - 60 }
+        refusedTimes.removeAll { $0 < t - 60 }
         let window = min(60, max(t, 1))
         let sorted = stalenessWindow.sorted()
         func percentile(_ p: Double) -> Double? {
@@ -320,12 +327,13 @@ extension Aggregator {
             queue_waiting: q.count, queue_capacity: queue.capacity,
             queue_oldest_seconds: q.oldest.map { Double(DispatchTime.now().uptimeNanoseconds - $0) / 1e9 },
             queue_dropped: q.dropped, received: received, bytes_received: bytesReceived, accepted: accepted,
+            received_last_minute: receivedTimes.count, refused_last_minute: refusedTimes.count,
             received_per_second_last_minute: Double(receivedTimes.count) / window,
             accepted_per_second_last_minute: Double(acceptedTimes.count) / window,
             refused: refused, staleness_p50: percentile(0.5), staleness_p95: percentile(0.95),
             staleness_max: sorted.last,
             versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t,
-            resident_bytes: residentBytes(), nodes: nodes)
+            resident_bytes: residentBytes(), nodes: nodes, eval_history: evalHistory)
     }
 }
 

@@ -70,6 +70,9 @@ public final class Aggregator: @unchecked Sendable {
     var stalenessWindow: [Int] = []
     var receivedTimes: [Double] = []
     var acceptedTimes: [Double] = []
+    var refusedTimes: [Double] = []
+    /// The evaluation of the last committed versions, oldest first (at most `AggregatorStatus.evalHistoryLimit`).
+    var evalHistory: [AggregatorStatus.EvalPoint] = []
     var received = 0, accepted = 0, bytesReceived = 0
     var lastRegistryReload: Double = -10
     var registryModified: Date?
@@ -142,6 +145,12 @@ public final class Aggregator: @unchecked Sendable {
             throw AggregatorError.configuration("\(error)")
         }
         settled = recovery.settledSeqs
+        let evaluated = ((try? store.history()) ?? []).compactMap { record in
+            record.evaluation.map {
+                AggregatorStatus.EvalPoint(version: record.version, accuracy: $0.accuracy, auc: $0.auc)
+            }
+        }
+        evalHistory = Array(evaluated.suffix(AggregatorStatus.evalHistoryLimit))
         for record in (try? store.nodeSnapshot()) ?? [] {
             tallies[record.id] = (record.acceptedCount, record.refusedCount, record.lastMetrics)
         }

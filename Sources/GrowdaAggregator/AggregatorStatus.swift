@@ -12,7 +12,7 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         public var id: UInt32
         /// The node's name from the registry.
         public var name: String
-        /// alive, training, idle, sending, lost or revoked.
+        /// alive, training, idle, lost, revoked or "never seen".
         public var state: String
         /// Seconds since the node was last heard from (heartbeat, update or request).
         public var last_heard_seconds: Double?
@@ -29,6 +29,26 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         /// The local metrics of its last update.
         public var last_metrics: [String: Double]
     }
+
+    /// One committed version's evaluation on the aggregator's labelled set (`growda serve --eval`).
+    public struct EvalPoint: Codable, Sendable, Equatable {
+        /// The version evaluated.
+        public var version: UInt64
+        /// Its accuracy.
+        public var accuracy: Double
+        /// Its macro one-vs-rest AUC, when every class is present in the set.
+        public var auc: Double?
+
+        /// Makes a point.
+        public init(version: UInt64, accuracy: Double, auc: Double?) {
+            self.version = version
+            self.accuracy = accuracy
+            self.auc = auc
+        }
+    }
+
+    /// How many versions `eval_history` keeps at most.
+    public static let evalHistoryLimit = 60
 
     /// async (FedBuff) or sync (FedAvg rounds).
     public var mode: String
@@ -54,6 +74,10 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var bytes_received: Int
     /// Updates accepted.
     public var accepted: Int
+    /// Messages received from nodes over the last minute.
+    public var received_last_minute: Int
+    /// Refusals (of every reason, on every socket) over the last minute.
+    public var refused_last_minute: Int
     /// Messages received per second over the last minute.
     public var received_per_second_last_minute: Double
     /// Updates accepted per second over the last minute.
@@ -74,6 +98,69 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var resident_bytes: Int
     /// One row per registered node.
     public var nodes: [Node]
+    /// The evaluation of the last versions that were evaluated (at most ``evalHistoryLimit``), oldest
+    /// first: filled by the processor as it commits versions, seeded from the state's history at start.
+    /// Empty when the aggregator runs without an evaluation set.
+    public var eval_history: [EvalPoint]
+}
+
+extension AggregatorStatus {
+    /// Every key, absent values as null (the keys are stable).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(version, forKey: .version)
+        try c.encode(seconds_since_version, forKey: .seconds_since_version)
+        try c.encode(buffer_count, forKey: .buffer_count)
+        try c.encode(buffer_target, forKey: .buffer_target)
+        try c.encode(queue_waiting, forKey: .queue_waiting)
+        try c.encode(queue_capacity, forKey: .queue_capacity)
+        try c.encode(queue_oldest_seconds, forKey: .queue_oldest_seconds)
+        try c.encode(queue_dropped, forKey: .queue_dropped)
+        try c.encode(received, forKey: .received)
+        try c.encode(bytes_received, forKey: .bytes_received)
+        try c.encode(accepted, forKey: .accepted)
+        try c.encode(received_last_minute, forKey: .received_last_minute)
+        try c.encode(refused_last_minute, forKey: .refused_last_minute)
+        try c.encode(received_per_second_last_minute, forKey: .received_per_second_last_minute)
+        try c.encode(accepted_per_second_last_minute, forKey: .accepted_per_second_last_minute)
+        try c.encode(refused, forKey: .refused)
+        try c.encode(staleness_p50, forKey: .staleness_p50)
+        try c.encode(staleness_p95, forKey: .staleness_p95)
+        try c.encode(staleness_max, forKey: .staleness_max)
+        try c.encode(versions_per_hour, forKey: .versions_per_hour)
+        try c.encode(uptime_seconds, forKey: .uptime_seconds)
+        try c.encode(resident_bytes, forKey: .resident_bytes)
+        try c.encode(nodes, forKey: .nodes)
+        try c.encode(eval_history, forKey: .eval_history)
+    }
+}
+
+extension AggregatorStatus.Node {
+    /// Every key, absent values as null.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(state, forKey: .state)
+        try c.encode(last_heard_seconds, forKey: .last_heard_seconds)
+        try c.encode(version_held, forKey: .version_held)
+        try c.encode(accepted, forKey: .accepted)
+        try c.encode(refused, forKey: .refused)
+        try c.encode(settled_seq, forKey: .settled_seq)
+        try c.encode(unacked, forKey: .unacked)
+        try c.encode(last_metrics, forKey: .last_metrics)
+    }
+}
+
+extension AggregatorStatus.EvalPoint {
+    /// Every key, a missing AUC as null.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(accuracy, forKey: .accuracy)
+        try c.encode(auc, forKey: .auc)
+    }
 }
 
 /// The resident set size of this process, from /proc/self/statm (Linux); 0 elsewhere.

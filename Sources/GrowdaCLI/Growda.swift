@@ -11,7 +11,8 @@ public struct Growda: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
             BenchCommand.self,
-            ServeCommand.self, SimulateCommand.self, ReportCommand.self,
+            ServeCommand.self, SimulateCommand.self, StatusCommand.self, NodesCommand.self, HistoryCommand.self,
+            ReportCommand.self,
             FederationCommand.self, NodeCommand.self,
         ]
     )

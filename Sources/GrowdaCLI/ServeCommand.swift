@@ -31,11 +31,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A labelled folder to evaluate each new version on (accuracy and AUC go into the history).")
     var eval: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at http://HOST:PORT/metrics (off unless given).", valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("The address the metrics endpoint binds (an IP address).", valueName: "host"))
+    var metricsHost = "127.0.0.1"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
+        if let metricsPort, !(1...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be a TCP port (1–65535), got \(metricsPort).")
+        }
+        if !MetricsServer.isIPAddress(metricsHost) {
+            throw ValidationError(
+                "--metrics-host must be an IP address such as 127.0.0.1 or 0.0.0.0, got \(metricsHost).")
+        }
     }
 
     func run() async throws {
@@ -44,9 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try Self.configuration(file: config, state: state, eval: eval)
         BLAS.setThreads(1)
         let service = try buildAggregator(configuration, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+        if let metricsPort {
+            services.append(
+                .init(
+                    service: try MetricsServer(
+                        aggregator: service.aggregator, host: metricsHost, port: metricsPort, logger: logger)))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

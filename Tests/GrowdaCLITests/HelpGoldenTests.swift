@@ -31,6 +31,9 @@ import Testing
         ("serve", ServeCommand.self),
         ("simulate", SimulateCommand.self),
         ("report", ReportCommand.self),
+        ("status", StatusCommand.self),
+        ("nodes", NodesCommand.self),
+        ("history", HistoryCommand.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

@@ -1,0 +1,144 @@
+import Foundation
+import GrowdaAggregator
+
+/// The one-screen view of `growda status` (at most ``width`` columns) and its parts.
+enum StatusScreen {
+    /// The widest line drawn.
+    static let width = 100
+
+    /// The whole screen: federation, queue, staleness, model, nodes.
+    static func render(_ status: AggregatorStatus, endpoint: String, health: HealthReport) -> String {
+        var lines: [String] = []
+        let active = status.nodes.filter { $0.state != "revoked" }
+        let alive = active.filter { HealthReport.aliveStates.contains($0.state) }.count
+        lines.append(
+            "growda \(status.mode) federation at \(endpoint)  up \(Age.text(status.uptime_seconds))  "
+                + "mem \(bytes(status.resident_bytes))  \(health.level.name.uppercased())")
+        for problem in health.problems { lines.append("  ! \(problem)") }
+        let buffer =
+            status.buffer_target > 0
+            ? "buffer \(status.buffer_count)/\(status.buffer_target)" : "round \(status.buffer_count) folded"
+        lines.append(
+            "version   \(status.version) (\(Age.text(status.seconds_since_version)) ago)  \(buffer)  "
+                + "\(fmt(status.versions_per_hour, 1)) versions/hour  nodes \(alive)/\(active.count) alive")
+        let oldest = status.queue_oldest_seconds.map { " (oldest \(Age.text($0)))" } ?? ""
+        lines.append(
+            "queue     \(status.queue_waiting)/\(status.queue_capacity) waiting\(oldest)  "
+                + "received \(rate(status.received_per_second_last_minute))/s  "
+                + "accepted \(rate(status.accepted_per_second_last_minute))/s (last minute)  "
+                + "dropped \(status.queue_dropped)")
+        lines.append(
+            "          \(status.received) received, \(status.accepted) accepted, "
+                + "\(status.refused.values.reduce(0, +)) refused in all")
+        lines.append("refused   " + refusals(status.refused))
+        lines.append(
+            "staleness p50 \(fmt(status.staleness_p50, 1))  p95 \(fmt(status.staleness_p95, 1))  "
+                + "max \(status.staleness_max.map(String.init) ?? "n/a")  stale refusals \(status.refused["stale"] ?? 0)"
+        )
+        lines += model(status.eval_history)
+        lines.append("")
+        lines += nodeTable(status.nodes).split(separator: "\n").map(String.init)
+        return lines.map(clip).joined(separator: "\n")
+    }
+
+    /// `stale 3, bad_mac 1`, largest first, or `none`.
+    static func refusals(_ refused: [String: Int]) -> String {
+        let counts = refused.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        return counts.isEmpty ? "none" : counts.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+
+    /// Accuracy and AUC sparklines over the evaluated versions, with the last value.
+    static func model(_ history: [AggregatorStatus.EvalPoint]) -> [String] {
+        guard let last = history.last, let first = history.first else {
+            return ["model     no evaluation yet (serve with --eval DIR, or eval.dir in federation.conf)"]
+        }
+        let span = "v\(first.version)–v\(last.version)"
+        var lines = [
+            "accuracy  \(sparkline(history.map(\.accuracy)))  \(fmt(last.accuracy, 3)) at v\(last.version)  (\(span))"
+        ]
+        let aucs = history.compactMap(\.auc)
+        if !aucs.isEmpty {
+            lines.append("auc       \(sparkline(aucs))  \(fmt(last.auc, 3)) at v\(last.version)")
+        }
+        return lines
+    }
+
+    /// The longest node name shown whole in the table (longer ones end in `…`).
+    static let nameWidth = 20
+
+    /// The nodes as an aligned table: name, state, seconds since last heard, version held, updates accepted
+    /// and refused, updates waiting for acknowledgement, last local metrics.
+    static func nodeTable(_ nodes: [AggregatorStatus.Node]) -> String {
+        guard !nodes.isEmpty else { return "no nodes registered; add one with growda node add NAME --federation DIR" }
+        let header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
+        let rows = nodes.map { node in
+            [
+                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name, node.state,
+                node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
+                String(node.accepted), String(node.refused), String(node.unacked), metrics(node.last_metrics),
+            ]
+        }
+        let numeric: Set<Int> = [2, 3, 4, 5, 6]
+        let widths = header.indices.dropLast().map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
+        func line(_ cells: [String]) -> String {
+            let text = cells.enumerated().map { c, cell in
+                guard c < widths.count else { return cell }
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                return numeric.contains(c) ? pad + cell : cell + pad
+            }.joined(separator: "  ")
+            return clip(text)
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// Local metrics, compactly: `loss=0.412 acc=0.83 val_acc=0.8 …`: loss and accuracy first, then the
+    /// rest by name; a `train_` prefix is dropped and `accuracy`, `seconds` and `samples` are shortened.
+    static func metrics(_ values: [String: Double]) -> String {
+        guard !values.isEmpty else { return "-" }
+        let named = values.map { (name: short($0.key), value: $0.value) }
+        let first = ["loss", "acc"]
+        let ordered = named.sorted { a, b in
+            let (ra, rb) = (first.firstIndex(of: a.name) ?? first.count, first.firstIndex(of: b.name) ?? first.count)
+            return ra != rb ? ra < rb : a.name < b.name
+        }
+        return ordered.map { "\($0.name)=\(number($0.value))" }.joined(separator: " ")
+    }
+
+    /// Eight-level bars (▁▂▃▄▅▆▇█) scaled between the values' minimum and maximum; the last 40 values.
+    static func sparkline(_ values: [Double]) -> String {
+        let bars = Array("▁▂▃▄▅▆▇█")
+        let shown = values.suffix(40).filter(\.isFinite)
+        guard let low = shown.min(), let high = shown.max() else { return "" }
+        let range = high - low
+        return String(
+            shown.map { value in
+                range > 0
+                    ? bars[min(bars.count - 1, Int((value - low) / range * Double(bars.count - 1) + 0.5))] : bars[3]
+            })
+    }
+
+    private static func short(_ name: String) -> String {
+        var name = name.hasPrefix("train_") ? String(name.dropFirst("train_".count)) : name
+        for (long, brief) in [("accuracy", "acc"), ("seconds", "s"), ("samples", "n"), ("sample_count", "n")] {
+            if name == long || name.hasSuffix("_" + long) { name = String(name.dropLast(long.count)) + brief }
+        }
+        return name.count > 12 ? String(name.prefix(12)) : name
+    }
+
+    private static func number(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e6 { return String(Int(value)) }
+        return String(format: "%.3g", value)
+    }
+
+    private static func rate(_ value: Double) -> String { fmt(value, value < 10 ? 2 : 1) }
+
+    private static func bytes(_ count: Int) -> String {
+        count >= 1 << 30
+            ? fmt(Double(count) / Double(1 << 30), 1) + " GiB" : fmt(Double(count) / Double(1 << 20), 0) + " MiB"
+    }
+
+    /// Cuts a line to ``width`` characters, marking the cut with `…`.
+    static func clip(_ line: String) -> String {
+        line.count <= width ? line : String(line.prefix(width - 1)) + "…"
+    }
+}
