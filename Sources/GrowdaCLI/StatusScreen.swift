@@ -91,12 +91,14 @@ enum StatusScreen {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
-    /// Local metrics, compactly: `loss=0.412 acc=0.83 val_acc=0.8 …`: loss and accuracy first, then the
-    /// rest by name; a `train_` prefix is dropped and `accuracy`, `seconds` and `samples` are shortened.
+    /// Local metrics, compactly: `val_acc=0.8 val_auc=0.91 loss=0.412 acc=0.83 …`: the hospital's own
+    /// validation figures first (what an operator compares), then training loss and accuracy, then the rest
+    /// by name; a `train_` prefix is dropped, `accuracy`, `seconds` and `samples` are shortened, and the
+    /// round's duration (`s`) is left out (the heard column says whether a node keeps up).
     static func metrics(_ values: [String: Double]) -> String {
-        guard !values.isEmpty else { return "-" }
-        let named = values.map { (name: short($0.key), value: $0.value) }
-        let first = ["loss", "acc"]
+        let named = values.map { (name: short($0.key), value: $0.value) }.filter { $0.name != "s" }
+        guard !named.isEmpty else { return "-" }
+        let first = ["val_acc", "val_auc", "loss", "acc"]
         let ordered = named.sorted { a, b in
             let (ra, rb) = (first.firstIndex(of: a.name) ?? first.count, first.firstIndex(of: b.name) ?? first.count)
             return ra != rb ? ra < rb : a.name < b.name

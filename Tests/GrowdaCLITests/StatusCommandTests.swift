@@ -136,7 +136,7 @@ import Testing
             StatusScreen.metrics([
                 "train_seconds": 1.889, "val_auc": 0.76, "train_accuracy": 0.65, "train_loss": 0.6258,
             ])
-                == "loss=0.626 acc=0.65 s=1.89 val_auc=0.76")
+                == "val_auc=0.76 loss=0.626 acc=0.65")
         #expect(StatusScreen.metrics(["val_accuracy": 0.5]) == "val_acc=0.5")
         #expect(StatusScreen.sparkline(Array(repeating: 1, count: 100)).count == 40)
     }
