@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire", "GrowdaTransport", "GrowdaProvisioning",
                 "GrowdaCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -91,9 +92,7 @@ let package = Package(
         .executableTarget(name: "growda", dependencies: ["GrowdaCLI"]),
         .executableTarget(
             name: "growda-node",
-            dependencies: [
-                "GrowdaNode", "GrowdaFederation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["GrowdaNode"]
         ),
 
         // MARK: Tests

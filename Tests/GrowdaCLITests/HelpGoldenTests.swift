@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GrowdaNode
 import Testing
 
 @testable import GrowdaCLI
@@ -57,5 +58,17 @@ import Testing
             1 + type.configuration.subcommands.reduce(0) { $0 + walk($1) }
         }
         #expect(walk(Growda.self) == Self.commands.count)
+    }
+
+    /// The hospital agent's executable, `growda-node`, has its own root command.
+    @Test(arguments: ["growda-node", "growda-node-run"])
+    func nodeHelpMatchesGolden(name: String) throws {
+        let type: any ParsableCommand.Type = name == "growda-node" ? GrowdaNodeCommand.self : GrowdaNodeCommand.Run.self
+        let help = GrowdaNodeCommand.helpMessage(for: type, columns: 100)
+        let file = Self.goldenFolder.appendingPathComponent("\(name).txt")
+        if ProcessInfo.processInfo.environment["GROWDA_UPDATE_GOLDEN"] == "1" {
+            try help.write(to: file, atomically: true, encoding: .utf8)
+        }
+        #expect(help == (try String(contentsOf: file, encoding: .utf8)), "help of '\(name)' changed")
     }
 }

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import GrowdaFederation
+import GrowdaNode
+import GrowdaTensor
+import Logging
+import ServiceLifecycle
+
+/// `growda-node`: the agent a hospital runs beside its image folder.
+public struct GrowdaNodeCommand: AsyncParsableCommand {
+    /// The command's name, abstract and subcommands.
+    public static let configuration = CommandConfiguration(
+        commandName: "growda-node",
+        abstract: "The Growda hospital agent: trains the shared model on local images; only sealed updates leave.",
+        subcommands: [Run.self]
+    )
+
+    /// Creates the root command (argument parsing fills it in).
+    public init() {}
+}
+
+extension GrowdaNodeCommand {
+    /// `growda-node run`.
+    public struct Run: AsyncParsableCommand {
+        /// The subcommand's name and help.
+        public static let configuration = CommandConfiguration(
+            abstract: "Join the federation: fetch the latest model, train locally, send sealed updates, repeat.",
+            discussion: """
+                Runs until SIGTERM or SIGINT. The state folder keeps the latest verified global model \
+                (model.safetensors, usable with `growda predict --model`), the update counter and every \
+                update not yet acknowledged, so a restart loses and double-counts nothing.
+                """)
+
+        @Option(help: "The node bundle made by `growda node add` (mode 0600).")
+        var bundle: String
+
+        @Option(help: "The hospital's labelled images, laid out as DIR/<class>/*.png (or a .csv of signals).")
+        var data: String
+
+        @Option(help: "Folder for the node's state (default: ./growda-node-state).")
+        var state: String = "growda-node-state"
+
+        @Option(help: "Local epochs per update.")
+        var epochs = 1
+
+        @Option(help: "Samples per optimizer step.")
+        var batch = 32
+
+        @Option(help: "Local learning rate.")
+        var lr: Float = 1e-3
+
+        @Option(help: "Local optimizer: adam or sgd.")
+        var optimizer: String = "adam"
+
+        @Flag(help: "Augment local images while training.")
+        var augment = false
+
+        @Flag(help: "Weight classes by inverse local frequency.")
+        var classWeights = false
+
+        @Option(help: "Seconds between heartbeats.")
+        var heartbeat: Double = 2
+
+        @Option(help: "Seconds before an unacknowledged update is sent again.")
+        var resendAfter: Double = 10
+
+        @Flag(help: "After each acknowledged update, wait for a newer global model (synchronous rounds).")
+        var waitForNewModel = false
+
+        @Option(help: "Straggler simulation: make each training step this many times slower.")
+        var slowdown: Double = 1
+
+        @Option(help: "Stop after this many acknowledged updates (default: run until stopped).")
+        var maxUpdates: Int?
+
+        @Option(help: "Threads for training.")
+        var threads = 1
+
+        @Option(help: "Seed for local shuffling and augmentation.")
+        var seed: UInt64 = 1
+
+        @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+        var logLevel: String = "info"
+
+        /// Creates the subcommand (argument parsing fills it in).
+        public init() {}
+
+        /// Checks the flags before anything runs.
+        public func validate() throws {
+            guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+            guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+            guard lr > 0 else { throw ValidationError("--lr must be positive") }
+            guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
+            guard heartbeat > 0, resendAfter > 0 else {
+                throw ValidationError("--heartbeat and --resend-after must be positive")
+            }
+            guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
+        }
+
+        /// Builds the node and runs it until SIGTERM or SIGINT.
+        public func run() async throws {
+            ServiceLogging.bootstrap(level: logLevel)
+            let logger = Logger(label: "growda-node")
+            var config = NodeConfiguration(bundlePath: bundle, dataPath: data, statePath: state)
+            config.localEpochs = epochs
+            config.batchSize = batch
+            config.learningRate = lr
+            config.optimizer = NodeConfiguration.OptimizerName(rawValue: optimizer)!
+            config.augment = augment
+            config.classWeights = classWeights
+            config.heartbeatInterval = .milliseconds(Int(heartbeat * 1000))
+            config.resendAfter = .milliseconds(Int(resendAfter * 1000))
+            config.waitForNewModel = waitForNewModel
+            config.slowdown = slowdown
+            config.maxUpdates = maxUpdates
+            config.threads = threads
+            config.seed = seed
+            BLAS.setThreads(1)
+            let service: NodeService
+            do {
+                service = try buildNode(config, logger: logger)
+            } catch {
+                FileHandle.standardError.write(Data("growda-node: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        }
+    }
+}
