@@ -23,6 +23,7 @@ import Testing
         ("bench-train", BenchTrain.self),
         ("bench-predict", BenchPredict.self),
         ("bench-wire", BenchWire.self),
+        ("bench-aggregate", BenchAggregate.self),
         ("federation", FederationCommand.self),
         ("federation-init", FederationCommand.Init.self),
         ("node", NodeCommand.self),
