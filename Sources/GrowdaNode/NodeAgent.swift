@@ -44,7 +44,7 @@ public final class NodeAgent: @unchecked Sendable {
     /// Requests sent and not yet answered (the newest few): a slow aggregator's late answer still counts.
     private var outstandingRequests: [UInt64] = []
     private var lastTrainedBase: UInt64?
-    private var nextRequestID: UInt64 = 1
+    private var nextRequestID = UInt64.random(in: 1...(UInt64.max / 2))  // random start, as the protocol asks
     private var lastHeartbeat: UInt64 = 0
     private var heartbeatSeq = UInt64(Date().timeIntervalSince1970 * 1000)
     private var data: (spec: ModelSpec, train: Dataset, validation: Dataset?)?
