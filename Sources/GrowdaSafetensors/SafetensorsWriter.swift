@@ -140,8 +140,9 @@ public struct SafetensorsWriter: Sendable {
 }
 
 /// Appends `text` as a JSON string: `"` and `\` escaped, control characters as short escapes or
-/// `\u00XX` (lowercase hex), everything else as raw UTF-8.
-func appendJSONString(_ text: String, to json: inout [UInt8]) {
+/// `\u00XX` (lowercase hex), everything else as raw UTF-8. Public so that code writing safetensors
+/// headers by hand (the wire, sealing in place) produces the very bytes `SafetensorsWriter` does.
+public func appendJSONString(_ text: String, to json: inout [UInt8]) {
     let hex = Array("0123456789abcdef".utf8)
     json.append(UInt8(ascii: "\""))
     for byte in text.utf8 {

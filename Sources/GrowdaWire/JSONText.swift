@@ -1,31 +1,14 @@
+import GrowdaSafetensors
+
 /// The small pieces of JSON the wire needs: string escaping for the safetensors header, and the
 /// `metrics` field, a flat object of finite numbers (`{"loss":0.31,"val_accuracy":0.9}`).
 ///
 /// The reader is strict RFC 8259 for that one shape: any whitespace, `\uXXXX` escapes with surrogate
 /// pairs (so Python's `json.dumps` output is read), no duplicate keys, no NaN or infinities.
 enum JSONText {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Appends `text` as a JSON string: `"` and `\` escaped, control characters as `\b \t \n \f \r`
-    /// or `\u00xx` (lower-case hex), everything else as raw UTF-8.
+    /// Appends `text` as a JSON string, exactly as the safetensors writer does (one escaper for both).
     static func appendString(_ text: String, to json: inout [UInt8]) {
-        json.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): json.append(contentsOf: [UInt8(ascii: "\\"), byte])
-            case 0x08: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x09: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x0A: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0C: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0D: json.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x00..<0x20:
-                json.append(contentsOf: Array("\\u00".utf8))
-                json.append(contentsOf: [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
-            default:
-                json.append(byte)
-            }
-        }
-        json.append(UInt8(ascii: "\""))
+        appendJSONString(text, to: &json)
     }
 
     /// The metrics as a compact JSON object, keys in UTF-8 byte order, numbers in Swift's shortest
