@@ -10,8 +10,9 @@ import GrowdaTensor
 /// strategy. Nothing here does I/O: time and the set of alive nodes are inputs.
 ///
 /// Folding is deterministic: the same verdicts and deltas in the same order give the same weights bit
-/// for bit, so an aggregator that persists each accepted delta before folding can replay them after
-/// a crash, on a strategy restored with ``restore(version:optimizerState:at:)``.
+/// for bit. An aggregator persists the buffer itself (``exportBuffer()``) with the updates it covers,
+/// and after a crash continues from it: ``restore(version:optimizerState:at:)``, then
+/// ``restoreBuffer(_:)``.
 ///
 /// Not thread-safe: one owner calls it (the aggregator's single state task).
 public protocol AggregationStrategy: AnyObject {
@@ -48,6 +49,13 @@ public protocol AggregationStrategy: AnyObject {
     /// (nil starts it afresh) and the round's clock opened at `now`. A state whose names or lengths do not
     /// match this strategy's optimizer is refused whole, leaving the strategy unchanged.
     func restore(version: UInt64, optimizerState: OptimizerState?, at now: Double) throws(AggregationStateError)
+
+    /// The buffer since the last step (S copied), for persisting between steps.
+    func exportBuffer() -> BufferState
+
+    /// Replaces the buffer with a persisted one, at the current version (call after `restore`). A state
+    /// of another model size or with contradictory counts is refused whole, leaving the strategy unchanged.
+    func restoreBuffer(_ state: BufferState) throws(AggregationStateError)
 }
 
 extension AggregationStrategy {

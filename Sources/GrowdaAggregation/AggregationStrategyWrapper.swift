@@ -41,4 +41,10 @@ extension AggregationStrategyWrapper {
     ) throws(AggregationStateError) {
         try inner.restore(version: version, optimizerState: optimizerState, at: now)
     }
+
+    /// The inner strategy's buffer.
+    public func exportBuffer() -> BufferState { inner.exportBuffer() }
+
+    /// Restores the inner strategy's buffer.
+    public func restoreBuffer(_ state: BufferState) throws(AggregationStateError) { try inner.restoreBuffer(state) }
 }

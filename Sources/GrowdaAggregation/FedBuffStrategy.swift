@@ -81,4 +81,10 @@ public final class FedBuffStrategy: AggregationStrategy {
         buffer.clear()
         self.version = version
     }
+
+    /// S, Z, k and the bookkeeping since the last step.
+    public func exportBuffer() -> BufferState { buffer.state }
+
+    /// Replaces the buffer with `state`.
+    public func restoreBuffer(_ state: BufferState) throws(AggregationStateError) { try buffer.restore(state) }
 }

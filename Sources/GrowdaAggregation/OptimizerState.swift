@@ -19,6 +19,8 @@ public enum AggregationStateError: Error, Sendable, Equatable, CustomStringConve
     case wrongLength(name: String, expected: Int, actual: Int)
     /// The state holds arrays no part of this strategy uses (say, Adam state given to plain FedBuff).
     case unexpectedTensors(names: [String])
+    /// A saved buffer whose counts contradict each other (k, Z, nodes, staleness, clipped).
+    case inconsistentBuffer
 
     /// A one-line explanation.
     public var description: String {
@@ -30,6 +32,8 @@ public enum AggregationStateError: Error, Sendable, Equatable, CustomStringConve
         case .unexpectedTensors(let names):
             "optimizer state holds \(names.joined(separator: ", ")), which this server optimizer does not use; "
                 + "restore with no optimizer state to start afresh"
+        case .inconsistentBuffer:
+            "the saved buffer's counts contradict each other (updates, weight, nodes, staleness)"
         }
     }
 }

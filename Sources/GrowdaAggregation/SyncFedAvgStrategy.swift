@@ -101,4 +101,10 @@ public final class SyncFedAvgStrategy: AggregationStrategy {
         self.version = version
         roundOpenedAt = now
     }
+
+    /// S, Z, k and the bookkeeping since the last step.
+    public func exportBuffer() -> BufferState { buffer.state }
+
+    /// Replaces the buffer with `state`.
+    public func restoreBuffer(_ state: BufferState) throws(AggregationStateError) { try buffer.restore(state) }
 }

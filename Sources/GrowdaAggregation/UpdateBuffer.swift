@@ -56,6 +56,32 @@ final class UpdateBuffer {
         return summary
     }
 
+    /// The whole buffer, S copied.
+    var state: BufferState {
+        BufferState(
+            sum: Array(sum.buffer), totalWeight: totalWeight, count: count, nodes: nodes.sorted(),
+            stalenessSum: stalenessSum, maxStaleness: maxStaleness, clippedCount: clippedCount)
+    }
+
+    /// Replaces the buffer with `state`; a state of another model size or with impossible counts is refused
+    /// whole, leaving the buffer unchanged.
+    func restore(_ state: BufferState) throws(AggregationStateError) {
+        guard state.sum.count == sum.count else {
+            throw .wrongLength(name: "buffer.sum", expected: sum.count, actual: state.sum.count)
+        }
+        guard state.count >= 0, state.totalWeight >= 0, state.totalWeight.isFinite,
+            (state.count == 0) == state.nodes.isEmpty, state.stalenessSum >= 0, state.maxStaleness >= 0,
+            state.clippedCount >= 0, state.clippedCount <= state.count
+        else { throw .inconsistentBuffer }
+        state.sum.withUnsafeBufferPointer { sum.buffer.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        totalWeight = state.totalWeight
+        count = state.count
+        nodes = Set(state.nodes)
+        stalenessSum = state.stalenessSum
+        maxStaleness = state.maxStaleness
+        clippedCount = state.clippedCount
+    }
+
     /// Empties the buffer.
     func clear() {
         sum.zero()

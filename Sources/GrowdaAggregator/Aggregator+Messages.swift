@@ -89,31 +89,66 @@ extension Aggregator {
             node: update.node, seq: update.seq, baseVersion: update.baseVersion, staleness: checked.staleness,
             weight: acceptance.weight, sampleCount: update.sampleCount,
             metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm)
-        // Durable first: only an update on disk may count.
-        switch try store.recordAcceptedUpdate(record, delta: UnsafeBufferPointer(scratch.buffer)) {
-        case .duplicate(let s):
-            settled[update.node] = max(settledSeq, s)
-            rejections.record(.replay)
-            refusedTimes.append(now)
-            return
-        case .recorded(let pending):
-            settled[update.node] = update.seq
-            tallies[update.node, default: (0, 0, [:])].accepted += 1
-            tallies[update.node, default: (0, 0, [:])].metrics = record.metrics
-            strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
-            pendingKeys.append(pending.key)
-            accepted += 1
-            acceptedTimes.append(now)
-            stalenessWindow.append(acceptance.staleness)
-            if stalenessWindow.count > 1000 { stalenessWindow.removeFirst(stalenessWindow.count - 1000) }
-            logger.debug(
-                "update accepted",
-                metadata: [
-                    "node.id": "\(update.node)", "update.seq": "\(update.seq)",
-                    "update.staleness": "\(acceptance.staleness)", "buffer": "\(pendingKeys.count)",
-                ])
-        }
+        // Folded now, counted once committed: it is acknowledged only after the batch's group commit.
+        strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
+        addToBatch(accepted: record)
+        settled[update.node] = update.seq
+        tallies[update.node, default: (0, 0, [:])].accepted += 1
+        tallies[update.node, default: (0, 0, [:])].metrics = record.metrics
+        accepted += 1
+        acceptedTimes.append(now)
+        stalenessWindow.append(acceptance.staleness)
+        if stalenessWindow.count > 1000 { stalenessWindow.removeFirst(stalenessWindow.count - 1000) }
+        logger.debug(
+            "update accepted",
+            metadata: [
+                "node.id": "\(update.node)", "update.seq": "\(update.seq)",
+                "update.staleness": "\(acceptance.staleness)", "buffer": "\(strategy.pending.count)",
+            ])
         try stepIfReady()
+    }
+
+    // MARK: Group commit
+
+    /// The most updates and refusals a batch gathers before it is committed.
+    static let batchLimit = 256
+    /// The longest a batch waits for its commit while the queue stays busy.
+    static let batchDelay = 0.2
+
+    func addToBatch(accepted record: AcceptedUpdate? = nil, refusal: RefusedMessage? = nil) {
+        if batchOpenedAt == nil { batchOpenedAt = now }
+        if let record { batch.accepted.append(record) }
+        if let refusal { batch.refusals.append(refusal) }
+    }
+
+    /// Commits the batch when the queue has run empty, or the batch is full or has waited `batchDelay`.
+    func commitBatchIfDue() throws {
+        guard let opened = batchOpenedAt else { return }
+        let size = batch.accepted.count + batch.refusals.count
+        if queue.status().count == 0 || size >= Self.batchLimit || now - opened >= Self.batchDelay {
+            try commitBatch()
+        }
+    }
+
+    /// Makes the batch durable in one group commit (with the buffer it leaves, when it accepted updates),
+    /// then acknowledges it.
+    func commitBatch() throws {
+        guard batchOpenedAt != nil else { return }
+        if !batch.accepted.isEmpty {
+            batch.buffer = try BufferFile.writer(strategy.exportBuffer(), version: strategy.version)
+        }
+        try store.commit(batch)
+        acknowledge(batch.accepted)
+        for refusal in batch.refusals {
+            if let node = refusal.node, let seq = refusal.settling { acknowledged[node] = max(acknowledged[node] ?? 0, seq) }
+        }
+        batch = UpdateBatch()
+        batchOpenedAt = nil
+    }
+
+    /// Raises the acknowledged seqs to those of committed updates.
+    func acknowledge(_ updates: [AcceptedUpdate]) {
+        for update in updates { acknowledged[update.node] = max(acknowledged[update.node] ?? 0, update.seq) }
     }
 
     /// Counts a refusal; when `settling`, the node's settled sequence number moves past this update so
@@ -123,11 +158,7 @@ extension Aggregator {
         refusedTimes.append(now)
         if let node { tallies[node, default: (0, 0, [:])].refused += 1 }
         if let node, let seq { settled[node] = max(settled[node] ?? 0, seq) }
-        do {
-            try store.recordRefusal(reason: reason.rawValue, node: node, settling: seq)
-        } catch {
-            logger.error("refusal not recorded", metadata: ["error": "\(error)"])
-        }
+        addToBatch(refusal: RefusedMessage(reason: reason.rawValue, node: node, settling: seq))
         logger.notice(
             "message refused",
             metadata: [
@@ -185,10 +216,13 @@ extension Aggregator {
             }
             optimizerWriter = w
         }
+        // The version folds the whole buffer: the committed pending updates and this batch's accepted ones.
         try store.commitVersion(
-            summary.version, model: model, folding: pendingKeys, evaluation: evaluation, optimizerState: optimizerWriter
-        )
-        pendingKeys = []
+            summary.version, model: model, accepting: batch.accepted, evaluation: evaluation,
+            optimizerState: optimizerWriter)
+        acknowledge(batch.accepted)
+        batch.accepted = []
+        if batch.refusals.isEmpty { batchOpenedAt = nil }
         lastVersionAt = now
         versionTimes.append(now)
         if let evaluation {
@@ -257,7 +291,7 @@ extension Aggregator {
             let content: SnapshotReply.Content =
                 request.haveVersion == t ? .upToDate(version: t) : .model(try currentModelMessage())
             let reply = SnapshotReply(
-                recipient: request.node, requestID: request.requestID, ackedSeq: settled[request.node] ?? 0,
+                recipient: request.node, requestID: request.requestID, ackedSeq: acknowledged[request.node] ?? 0,
                 content: content)
             guard let key = keyring.nodeKeys[request.node] else { return }
             let frames = try WireEncoder.encode(reply, nodeKey: key, signingKey: signingKey, limits: limits)
@@ -316,7 +350,7 @@ extension Aggregator {
                 AggregatorStatus.Node(
                     id: record.id, name: record.name, state: state, last_heard_seconds: live.map { t - $0.lastHeard },
                     version_held: live?.versionHeld, accepted: tallies[record.id]?.accepted ?? 0,
-                    refused: tallies[record.id]?.refused ?? 0, settled_seq: settled[record.id] ?? 0,
+                    refused: tallies[record.id]?.refused ?? 0, settled_seq: acknowledged[record.id] ?? 0,
                     unacked: live?.unacked ?? 0, last_metrics: tallies[record.id]?.metrics ?? [:]))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })

@@ -20,9 +20,15 @@ import Logging
 /// - the receiver owns PULL and moves each multipart message into a bounded queue (full: dropped and
 ///   counted; the node resends what was not acknowledged);
 /// - the processor owns PUB and the ROUTERs and all federation state: it decrypts and validates queued
-///   messages, records each accepted update durably *before* folding it (GrowdaStore), steps the
-///   strategy, commits and broadcasts new versions, answers snapshot requests (latest model plus the
-///   node's settled sequence number: its acknowledgement) and operators' status requests.
+///   messages, folds accepted updates, steps the strategy, commits and broadcasts new versions, answers
+///   snapshot requests (latest model plus the node's settled sequence number: its acknowledgement) and
+///   operators' status requests.
+///
+/// Group commit: accepted updates and refusals gather in a batch that is made durable at once (the
+/// buffer they leave, their rows and settled seqs: GrowdaStore's `commit`) when the queue runs empty,
+/// the batch is full or old, or a step commits a version. Acknowledgements (`ackedSeq` in snapshot
+/// replies) come only from what is committed, so a crash loses nothing a node was told was kept: the
+/// unacknowledged rest is resent.
 public final class Aggregator: @unchecked Sendable {
     /// The configuration it runs with.
     public let configuration: AggregatorConfiguration
@@ -56,14 +62,20 @@ public final class Aggregator: @unchecked Sendable {
     let statusRouter: ZMQSocket
 
     // Processor-thread state.
+    /// Each node's settled seq, counting the batch not yet committed (for replay checks).
     var settled: [UInt32: UInt64]
+    /// Each node's durably settled seq: what snapshot replies acknowledge.
+    var acknowledged: [UInt32: UInt64]
+    /// Accepted (and folded) updates and refusals since the last group commit.
+    var batch = UpdateBatch()
+    /// When the first message of `batch` was handled.
+    var batchOpenedAt: Double?
     var liveness: [UInt32: Liveness] = [:]
     /// Heartbeats heard since the last flush to the store (written in one batch per tick).
     var heartbeatBatch: [UInt32: GrowdaStore.Heartbeat] = [:]
     /// Per node: updates accepted and refused, and the local metrics of its last accepted update.
     var tallies: [UInt32: (accepted: Int, refused: Int, metrics: [String: Double])] = [:]
     var cachedModel: (version: UInt64, message: ModelMessage)?
-    var pendingKeys: [UpdateKey] = []
     let clockStart = DispatchTime.now().uptimeNanoseconds
     var lastVersionAt: Double = 0
     var versionTimes: [Double] = []
@@ -129,7 +141,7 @@ public final class Aggregator: @unchecked Sendable {
             model = try Model(spec: configuration.model, seed: configuration.modelSeed)
         }
         if recovery.version == nil {
-            try store.commitVersion(0, model: model, folding: [])
+            try store.commitVersion(0, model: model)
         }
         let version = recovery.version ?? 0
         scratch = FloatBuffer(count: model.parameterCount)
@@ -145,6 +157,7 @@ public final class Aggregator: @unchecked Sendable {
             throw AggregatorError.configuration("\(error)")
         }
         settled = recovery.settledSeqs
+        acknowledged = recovery.settledSeqs
         let evaluated = ((try? store.history()) ?? []).compactMap { record in
             record.evaluation.map {
                 AggregatorStatus.EvalPoint(version: record.version, accuracy: $0.accuracy, auc: $0.auc)
@@ -154,14 +167,18 @@ public final class Aggregator: @unchecked Sendable {
         for record in (try? store.nodeSnapshot()) ?? [] {
             tallies[record.id] = (record.acceptedCount, record.refusedCount, record.lastMetrics)
         }
-        // Rebuild the buffer: fold the accepted, not yet aggregated updates again, in order.
-        for pending in recovery.pending {
-            try store.readDelta(pending, into: scratch.buffer)
-            let u = pending.update
-            strategy.fold(
-                delta: UnsafeBufferPointer(scratch.buffer),
-                accepted: Acceptance(node: u.node, version: version, staleness: Int(u.staleness), weight: u.weight))
-            pendingKeys.append(pending.key)
+        // The buffer of accepted, not yet aggregated updates, as the last group commit left it.
+        if let path = recovery.bufferPath {
+            let state = try BufferFile.read(path, version: version)
+            guard state.count == recovery.pending.count else {
+                throw AggregatorError.state(
+                    "\(path) sums \(state.count) updates, the database lists \(recovery.pending.count) pending")
+            }
+            do {
+                try strategy.restoreBuffer(state)
+            } catch {
+                throw AggregatorError.state("\(path): \(error)")
+            }
         }
         let spec = model.spec
         evalSet = try configuration.evalPath.map {
@@ -201,7 +218,7 @@ public final class Aggregator: @unchecked Sendable {
         logger.info(
             "aggregator ready",
             metadata: [
-                "model.version": "\(version)", "buffer": "\(pendingKeys.count)", "nodes": "\(keyring.nodeKeys.count)",
+                "model.version": "\(version)", "buffer": "\(strategy.pending.count)", "nodes": "\(keyring.nodeKeys.count)",
                 "updates": "\(endpoints.updates)", "models": "\(endpoints.models)",
                 "snapshots": "\(endpoints.snapshots)", "status": "\(endpoints.status)",
             ])
@@ -266,6 +283,7 @@ public final class Aggregator: @unchecked Sendable {
                 try handle(frames)
                 handled += 1
             }
+            try commitBatchIfDue()
             let t = now
             if t - lastTick >= 0.25 {
                 lastTick = t
@@ -275,9 +293,11 @@ public final class Aggregator: @unchecked Sendable {
                 publishStatus()
             }
         }
+        try commitBatch()
         flushHeartbeats()
         logger.info(
-            "aggregator stopping", metadata: ["model.version": "\(strategy.version)", "buffer": "\(pendingKeys.count)"])
+            "aggregator stopping",
+            metadata: ["model.version": "\(strategy.version)", "buffer": "\(strategy.pending.count)"])
     }
 
     /// The receiver thread: PULL → bounded queue, until stopped.

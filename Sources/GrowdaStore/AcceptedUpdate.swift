@@ -63,31 +63,20 @@ public struct UpdateKey: Sendable, Hashable, Comparable, CustomStringConvertible
     public var description: String { "node \(node) seq \(seq)" }
 }
 
-/// An accepted update waiting in the buffer: its facts, when it arrived and where its delta is.
+/// An accepted update waiting in the buffer: its facts and when it was committed. (Its delta is in the
+/// buffer file, summed with the others.)
 public struct PendingUpdate: Sendable, Equatable {
     /// The update's facts.
     public var update: AcceptedUpdate
     /// When the store recorded it.
     public var receivedAt: Date
-    /// The delta file, relative to the state folder (`pending/17-5.safetensors`).
-    public var deltaFile: String
 
     /// Makes a pending update.
-    public init(update: AcceptedUpdate, receivedAt: Date, deltaFile: String) {
+    public init(update: AcceptedUpdate, receivedAt: Date) {
         self.update = update
         self.receivedAt = receivedAt
-        self.deltaFile = deltaFile
     }
 
     /// The update's identity.
     public var key: UpdateKey { update.key }
-}
-
-/// What recording an accepted update did.
-public enum RecordOutcome: Sendable, Equatable {
-    /// The update is durable and counted: the caller may now fold it and acknowledge it.
-    case recorded(PendingUpdate)
-    /// The node's update with this sequence number was already settled (`settledSeq` ≥ its seq): nothing
-    /// changed; the caller drops it (and may acknowledge `settledSeq` again).
-    case duplicate(settledSeq: UInt64)
 }

@@ -4,8 +4,8 @@
 /// the folder exactly as a crash at that moment would (no cleanup runs). Tests then drop the store and
 /// open the folder again to check recovery.
 enum CrashPoint: Sendable, Equatable {
-    /// Recording an update: the delta file is on disk, its row and the settled seq are not.
-    case afterDeltaFile
+    /// A group commit: the new buffer file is on disk, the batch's rows and settled seqs are not.
+    case afterBufferFile
     /// Committing a version: the checkpoint (and optimizer state) are on disk, the version row is not.
     case afterCheckpointFile
     /// Committing a version: the transaction is committed, the folded deltas and pruned checkpoints are

@@ -10,11 +10,11 @@ import GrowdaSafetensors
 
 /// How much a write must survive before the store reports it done.
 ///
-/// Measured on a shared 2-core virtual machine's ext4 disk (release build, `StoreTimingTests`): recording a
-/// 4 MiB update takes 10–30 ms with `.full`, nearly all of it the delta file's fsync, and about 2 ms with
-/// `.processCrash`; committing a 13 MB checkpoint about 35 ms and 13 ms.
+/// Measured on a shared 2-core virtual machine's ext4 disk (release build): a group commit with a 4 MiB
+/// buffer takes 10–30 ms with `.full`, nearly all of it the buffer file's fsync, and about 2 ms with
+/// `.processCrash`; committing a 13 MB checkpoint about 35 ms and 13 ms. The cost is per batch, not per update.
 public enum Durability: String, Sendable, CaseIterable {
-    /// Survives a power loss or kernel crash, as well as a kill -9: delta and checkpoint files are fsynced
+    /// Survives a power loss or kernel crash, as well as a kill -9: buffer and checkpoint files are fsynced
     /// (with their folder) before their rows are written, and every transaction that counts an update,
     /// settles a seq or commits a version waits for the disk (SQLite `synchronous = FULL` in WAL mode).
     /// Heartbeats alone are committed without waiting (a power loss may forget the last few; they only

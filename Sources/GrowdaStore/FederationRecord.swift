@@ -12,11 +12,15 @@ public struct FederationRecord: Sendable, Equatable {
     public var updatedAt: Date
     /// The server optimizer's state file of the current version (relative to the state folder), if any.
     public var optimizerStateFile: String?
+    /// The buffer file covering the pending updates (relative to the state folder), nil when none is pending.
+    public var bufferFile: String?
 
     /// Makes a federation record.
     public init(
-        currentVersion: UInt64?, mode: String, createdAt: Date, updatedAt: Date, optimizerStateFile: String?
+        currentVersion: UInt64?, mode: String, createdAt: Date, updatedAt: Date, optimizerStateFile: String?,
+        bufferFile: String? = nil
     ) {
+        self.bufferFile = bufferFile
         self.currentVersion = currentVersion
         self.mode = mode
         self.createdAt = createdAt

@@ -1,7 +1,7 @@
 /// What opening a state folder found and repaired: where the federation stands and the buffer to rebuild.
 ///
-/// The aggregator starts from `version` (loading `checkpointPath`), refolds `pending` in order (reading
-/// each delta with `StateStore.readDelta`), seeds its replay table from `settledSeqs`, and logs
+/// The aggregator starts from `version` (loading `checkpointPath`), restores its buffer from `bufferPath`
+/// (which covers exactly the updates in `pending`), seeds its replay table from `settledSeqs`, and logs
 /// `removedFiles` as information and `lostUpdates` as errors.
 public struct Recovery: Sendable, Equatable {
     /// The committed version, nil for a fresh state (commit version 0 first).
@@ -10,21 +10,26 @@ public struct Recovery: Sendable, Equatable {
     public var checkpointPath: String?
     /// The absolute path of the server optimizer's state for that version, if one was committed.
     public var optimizerStatePath: String?
+    /// The absolute path of the buffer file holding the sum of the pending updates' deltas, nil when
+    /// none is pending.
+    public var bufferPath: String?
     /// The accepted updates not yet folded into a version, in the order they were accepted.
     public var pending: [PendingUpdate]
     /// Each node's settled sequence number (nodes with none settled are left out).
     public var settledSeqs: [UInt32: UInt64]
     /// Files removed because nothing committed refers to them, with why.
     public var removedFiles: [RemovedFile]
-    /// Pending updates whose delta file was missing: they were dropped from the buffer and are lost.
+    /// Pending updates whose buffer file was missing: they were dropped from the buffer and are lost.
     /// The store's write order makes this impossible unless the folder was altered; report it as an error.
     public var lostUpdates: [UpdateKey]
 
     /// Makes a recovery report.
     public init(
-        version: UInt64?, checkpointPath: String?, optimizerStatePath: String?, pending: [PendingUpdate],
-        settledSeqs: [UInt32: UInt64], removedFiles: [RemovedFile], lostUpdates: [UpdateKey]
+        version: UInt64?, checkpointPath: String?, optimizerStatePath: String?, bufferPath: String? = nil,
+        pending: [PendingUpdate], settledSeqs: [UInt32: UInt64], removedFiles: [RemovedFile],
+        lostUpdates: [UpdateKey]
     ) {
+        self.bufferPath = bufferPath
         self.version = version
         self.checkpointPath = checkpointPath
         self.optimizerStatePath = optimizerStatePath
@@ -39,8 +44,9 @@ public struct Recovery: Sendable, Equatable {
 public struct RemovedFile: Sendable, Equatable {
     /// Why a file was left over.
     public enum Reason: String, Sendable, Equatable {
-        /// A delta no pending row refers to: written before a crash that came before its row (the update
-        /// never counted and its node will resend it), or already folded into a committed version.
+        /// A buffer file the federation row does not name: written before a crash that came before its
+        /// group commit (none of that batch counted; its nodes resend it), or replaced by a later commit or
+        /// folded into a version; or a per-update delta file of an older Growda.
         case unreferencedDelta = "unreferenced_delta"
         /// A checkpoint or optimizer state newer than the committed version: written before a crash that
         /// came before the version's commit.

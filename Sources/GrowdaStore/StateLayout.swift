@@ -5,7 +5,8 @@
 /// STATE/LOCK                                           flock held by the owning aggregator; holds its pid
 /// STATE/models/v000000042.safetensors                  the checkpoint of version 42
 /// STATE/models/v000000042.optimizer.safetensors        the server optimizer's state after version 42
-/// STATE/pending/17-5.safetensors                       update 5 of node 17, accepted, not yet folded
+/// STATE/pending/buffer-v000000042-7.safetensors        the 7th buffer of version 42: the sum of the deltas
+///                                                      of the pending updates (written by each group commit)
 /// ```
 /// Version numbers are zero-padded to nine digits (more when they need it), so a plain listing
 /// sorts them. Paths stored in the database are relative to the folder (`models/…`, `pending/…`).
@@ -32,9 +33,24 @@ struct StateLayout: Sendable {
         "models/v\(padded(version)).optimizer.safetensors"
     }
 
-    /// `pending/17-5.safetensors`.
-    static func deltaName(node: UInt32, seq: UInt64) -> String {
-        "pending/\(node)-\(seq).safetensors"
+    /// `pending/buffer-v000000042-7.safetensors`: buffer `generation` of `version`.
+    static func bufferName(version: UInt64, generation: UInt64) -> String {
+        "pending/buffer-v\(padded(version))-\(generation).safetensors"
+    }
+
+    /// The last component of a folder-relative name (`pending/x.safetensors` → `x.safetensors`).
+    static func fileName(_ relative: String) -> String {
+        relative.split(separator: "/").last.map(String.init) ?? relative
+    }
+
+    /// The version and generation a buffer file name holds, or nil.
+    static func parseBufferFile(_ name: String) -> (version: UInt64, generation: UInt64)? {
+        guard name.hasPrefix("buffer-v"), name.hasSuffix(".safetensors") else { return nil }
+        let parts = name.dropFirst("buffer-v".count).dropLast(".safetensors".count).split(separator: "-")
+        guard parts.count == 2, parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
+            let version = UInt64(parts[0]), let generation = UInt64(parts[1])
+        else { return nil }
+        return (version, generation)
     }
 
     /// What a file name in `models/` is: a checkpoint or optimizer state and its version, or nil.
@@ -47,7 +63,7 @@ struct StateLayout: Sendable {
         return (version, isOptimizerState)
     }
 
-    /// Whether a file name in `pending/` is a delta file (`<node>-<seq>.safetensors`).
+    /// Whether a file name in `pending/` is a per-update delta file of an older Growda (`<node>-<seq>.safetensors`).
     static func isDeltaFile(_ name: String) -> Bool {
         guard name.hasSuffix(".safetensors") else { return false }
         let parts = name.dropLast(".safetensors".count).split(separator: "-", omittingEmptySubsequences: false)

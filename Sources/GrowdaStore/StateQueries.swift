@@ -8,7 +8,8 @@ enum StateQueries {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM federation WHERE id = 1") else { return nil }
         return FederationRecord(
             currentVersion: row["current_version"], mode: row["mode"], createdAt: row["created_at"],
-            updatedAt: row["updated_at"], optimizerStateFile: row["optimizer_state_file"])
+            updatedAt: row["updated_at"], optimizerStateFile: row["optimizer_state_file"],
+            bufferFile: row["buffer_file"])
     }
 
     static func history(_ db: Database) throws -> [VersionRecord] {
@@ -59,7 +60,7 @@ enum StateQueries {
             node: row["node_id"], seq: row["seq"], baseVersion: row["base_version"], staleness: row["staleness"],
             weight: row["weight"], sampleCount: row["sample_count"], metrics: try JSONColumn.metrics(row["metrics"]),
             norm: row["norm"])
-        return PendingUpdate(update: update, receivedAt: row["received_at"], deltaFile: row["file"])
+        return PendingUpdate(update: update, receivedAt: row["received_at"])
     }
 
     private static func versionRecord(_ row: Row) throws -> VersionRecord {

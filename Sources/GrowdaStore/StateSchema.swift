@@ -13,6 +13,8 @@ import GRDB
 ///   created_at          DATETIME
 ///   updated_at          DATETIME        last version commit or mode change
 ///   optimizer_state_file TEXT NULL      server optimizer state of the current version
+///   buffer_file         TEXT NULL       the buffer (S and its counts) covering every pending row; NULL when
+///                                       none is pending (v2)
 ///
 /// nodes               one row per node ever heard of
 ///   id                  INTEGER PK      provisioning id (1 … 2³²−2)
@@ -27,7 +29,8 @@ import GRDB
 ///   last_update_at      DATETIME NULL   last accepted update
 ///   last_metrics        TEXT            JSON object: local metrics of the last accepted update
 ///
-/// pending_updates     the current buffer: accepted, not yet folded into a version
+/// pending_updates     the current buffer: accepted, not yet folded into a version (their deltas are
+///                     summed in federation.buffer_file, not kept one by one)
 ///   node_id, seq        INTEGER         PRIMARY KEY (node_id, seq); node_id → nodes.id
 ///   base_version        INTEGER
 ///   staleness           INTEGER         t − τ on receipt
@@ -35,9 +38,8 @@ import GRDB
 ///   sample_count        INTEGER
 ///   metrics             TEXT            JSON object
 ///   norm                REAL            L2 norm of the delta
-///   file                TEXT UNIQUE     pending/<node>-<seq>.safetensors
 ///   received_at         DATETIME
-///   (rowid order is acceptance order: recovery replays in it)
+///   (rowid order is acceptance order. v1 also had `file`, one delta file per update; v2 dropped it.)
 ///
 /// versions            the history, one row per committed version
 ///   version             INTEGER PK
@@ -119,6 +121,24 @@ enum StateSchema {
                 t.primaryKey(["reason", "node_id"])
                 t.column("count", .integer).notNull()
                 t.column("last_at", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v2: group commit, one buffer file instead of a delta file per update") { db in
+            let legacy = try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_updates") ?? 0
+            guard legacy == 0 else { throw StoreError.legacyPending(count: legacy) }
+            try db.alter(table: "federation") { t in t.add(column: "buffer_file", .text) }
+            try db.drop(table: "pending_updates")
+            try db.create(table: "pending_updates") { t in
+                t.column("node_id", .integer).notNull().references("nodes")
+                t.column("seq", .integer).notNull()
+                t.primaryKey(["node_id", "seq"])
+                t.column("base_version", .integer).notNull()
+                t.column("staleness", .integer).notNull()
+                t.column("weight", .double).notNull()
+                t.column("sample_count", .integer).notNull()
+                t.column("metrics", .text).notNull()
+                t.column("norm", .double).notNull()
+                t.column("received_at", .datetime).notNull()
             }
         }
         return migrator

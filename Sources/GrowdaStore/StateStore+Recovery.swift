@@ -4,10 +4,12 @@ import GRDB
 extension StateStore {
     /// Brings the folder back to what the database says, after any crash:
     /// - the current version's checkpoint must exist (else `StoreError.missingCheckpoint`: nothing is removed);
-    /// - a pending row whose delta file is missing is dropped and reported as lost;
-    /// - files in `models/` and `pending/` that no row refers to are removed: deltas written before their row
-    ///   committed or left after their version committed, checkpoints newer than the committed version or
-    ///   released by pruning, and temporary files of interrupted atomic writes. Other files are left alone.
+    /// - pending rows whose buffer file is missing are dropped and reported as lost (the store's write order
+    ///   makes this impossible unless the folder was altered);
+    /// - files in `models/` and `pending/` that no row refers to are removed: buffer files written before
+    ///   their group commit or left after the next one, checkpoints newer than the committed version or
+    ///   released by pruning, per-update delta files of an older Growda, and temporary files of interrupted
+    ///   atomic writes. Other files are left alone.
     static func recover(pool: DatabasePool, layout: StateLayout) throws -> Recovery {
         try pool.write { db in
             let federation = try StateQueries.federation(db)
@@ -21,23 +23,23 @@ extension StateStore {
                 checkpointPath = layout.path(file)
             }
 
-            var pending: [PendingUpdate] = []
+            var pending = try StateQueries.pending(db)
             var lost: [UpdateKey] = []
-            for update in try StateQueries.pending(db) {
-                if FileManager.default.fileExists(atPath: layout.path(update.deltaFile)) {
-                    pending.append(update)
-                } else {
-                    lost.append(update.key)
-                    try db.execute(
-                        sql: "DELETE FROM pending_updates WHERE node_id = ? AND seq = ?",
-                        arguments: [update.key.node, update.key.seq])
-                }
+            var bufferFile = federation?.bufferFile
+            if let file = bufferFile, !FileManager.default.fileExists(atPath: layout.path(file)) { bufferFile = nil }
+            if bufferFile == nil, !pending.isEmpty {
+                lost = pending.map(\.key)
+                pending = []
+                try db.execute(sql: "DELETE FROM pending_updates")
+            }
+            if bufferFile != federation?.bufferFile {
+                try db.execute(sql: "UPDATE federation SET buffer_file = ? WHERE id = 1", arguments: [bufferFile])
             }
 
             var referenced = Set(
                 try String.fetchAll(db, sql: "SELECT checkpoint FROM versions WHERE checkpoint IS NOT NULL"))
             if let file = federation?.optimizerStateFile { referenced.insert(file) }
-            referenced.formUnion(pending.map(\.deltaFile))
+            if let bufferFile { referenced.insert(bufferFile) }
 
             var removed: [RemovedFile] = []
             for name in try FileManager.default.contentsOfDirectory(atPath: layout.modelsFolder) {
@@ -53,7 +55,9 @@ extension StateStore {
                 let file = "pending/\(name)"
                 if StateLayout.isTemporaryFile(name) {
                     removed.append(RemovedFile(file: file, reason: .temporary))
-                } else if StateLayout.isDeltaFile(name), !referenced.contains(file) {
+                } else if StateLayout.isDeltaFile(name) || StateLayout.parseBufferFile(name) != nil,
+                    !referenced.contains(file)
+                {
                     removed.append(RemovedFile(file: file, reason: .unreferencedDelta))
                 }
             }
@@ -62,7 +66,8 @@ extension StateStore {
 
             return Recovery(
                 version: version, checkpointPath: checkpointPath,
-                optimizerStatePath: federation?.optimizerStateFile.map(layout.path), pending: pending,
+                optimizerStatePath: federation?.optimizerStateFile.map(layout.path),
+                bufferPath: bufferFile.map(layout.path), pending: pending,
                 settledSeqs: try StateQueries.settledSeqs(db), removedFiles: removed, lostUpdates: lost)
         }
     }

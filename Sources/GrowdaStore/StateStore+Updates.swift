@@ -1,116 +1,163 @@
 import Foundation
 import GRDB
+import GrowdaSafetensors
+
+/// What one group commit makes durable at once: the updates accepted and the messages refused since the
+/// last commit, and the buffer they leave.
+public struct UpdateBatch: Sendable {
+    /// Updates accepted (and already folded by the caller), in acceptance order.
+    public var accepted: [AcceptedUpdate]
+    /// Refusals to count.
+    public var refusals: [RefusedMessage]
+    /// The buffer after folding `accepted`: S and its counts over every pending update, these included, as
+    /// the caller encodes it. Required when `accepted` is not empty; nil keeps the current buffer file.
+    public var buffer: SafetensorsWriter?
+
+    /// Makes a batch.
+    public init(accepted: [AcceptedUpdate] = [], refusals: [RefusedMessage] = [], buffer: SafetensorsWriter? = nil) {
+        self.accepted = accepted
+        self.refusals = refusals
+        self.buffer = buffer
+    }
+
+    /// Whether there is nothing to commit.
+    public var isEmpty: Bool { accepted.isEmpty && refusals.isEmpty && buffer == nil }
+}
+
+/// A refused message, to count: see `StateStore.recordRefusal(reason:node:settling:)`.
+public struct RefusedMessage: Sendable, Equatable {
+    /// The stable reason name (`bad_mac`, `stale`, …).
+    public var reason: String
+    /// The node, only when the message was authenticated as that node's.
+    public var node: UInt32?
+    /// The update seq this refusal settles for good, if it does.
+    public var settling: UInt64?
+
+    /// Makes a refusal.
+    public init(reason: String, node: UInt32? = nil, settling: UInt64? = nil) {
+        self.reason = reason
+        self.node = node
+        self.settling = settling
+    }
+}
 
 extension StateStore {
-    /// Makes an accepted update durable and counts it: the delta file first (written atomically; fsynced
-    /// under `.full` durability), then one transaction that inserts its pending row and raises its node's
-    /// settled seq and counters. Only after this returns `.recorded` may the caller fold the update and acknowledge it.
+    /// A group commit: makes a batch of accepted updates, refusals and the buffer they leave durable at once,
+    /// with one buffer-file write and one transaction however many updates the batch holds.
     ///
-    /// Idempotent on (node, seq): an update whose seq is at or below the node's settled seq returns
-    /// `.duplicate` and changes nothing. The settled seq is a watermark, so settling seq 7 also settles
-    /// any lower seq of that node not yet seen.
-    public func recordAcceptedUpdate(
-        _ update: AcceptedUpdate, delta: UnsafeBufferPointer<Float>
-    ) throws -> RecordOutcome {
-        try recordAcceptedUpdate(update, delta: delta, crashingAt: nil)
+    /// Order: the buffer file is written atomically and durably first (fsynced under `.full`), under a new
+    /// name; then one transaction inserts the pending rows, raises each node's settled seq and counters,
+    /// counts the refusals and points the federation row at the new buffer file; then the previous buffer
+    /// file is deleted. A crash before the commit leaves the old buffer and rows in force and an unreferenced
+    /// file (removed at open): none of the batch counted, and since none of it was acknowledged the nodes
+    /// resend it. Only after this returns may the caller acknowledge the batch's updates.
+    ///
+    /// An accepted update whose seq is at or below its node's settled seq is refused with
+    /// `StoreError.alreadySettled` and nothing is committed: the caller must drop duplicates before folding.
+    public func commit(_ batch: UpdateBatch) throws {
+        try commit(batch, crashingAt: nil)
     }
 
-    /// Records an accepted update as `recordAcceptedUpdate(_:delta:)` does, from an array.
-    public func recordAcceptedUpdate(_ update: AcceptedUpdate, delta: [Float]) throws -> RecordOutcome {
-        try delta.withUnsafeBufferPointer { try recordAcceptedUpdate(update, delta: $0, crashingAt: nil) }
-    }
-
-    /// The recording sequence, stopping at `crash` (tests only) as a kill -9 there would.
-    func recordAcceptedUpdate(
-        _ update: AcceptedUpdate, delta: UnsafeBufferPointer<Float>, crashingAt crash: CrashPoint?
-    ) throws -> RecordOutcome {
-        for (field, value) in [
-            ("seq", update.seq), ("base_version", update.baseVersion),
-            ("staleness", update.staleness), ("sample_count", update.sampleCount),
-        ] {
-            try StateStore.checkStorable(value, field)
+    /// The group commit, stopping at `crash` (tests only) as a kill -9 there would.
+    func commit(_ batch: UpdateBatch, crashingAt crash: CrashPoint?) throws {
+        guard !batch.isEmpty else { return }
+        guard batch.accepted.isEmpty || batch.buffer != nil else {
+            throw StoreError.missingBuffer(updates: batch.accepted.count)
         }
-        for (field, value) in [("weight", update.weight), ("norm", update.norm)] where !value.isFinite {
-            throw StoreError.invalidValue(field: field, reason: "\(value) is not finite")
-        }
-        guard update.seq > 0 else { throw StoreError.invalidValue(field: "seq", reason: "sequence numbers start at 1") }
-        let metrics = try JSONColumn.encode(metrics: update.metrics, field: "metric")
-        let file = StateLayout.deltaName(node: update.node, seq: update.seq)
+        let rows = try batch.accepted.map { try PendingRow($0) }
+        for refusal in batch.refusals { try StateStore.checkRefusal(refusal) }
         let now = options.now()
-        return try pool.writeWithoutTransaction { db in
-            let settled =
-                try UInt64.fetchOne(db, sql: "SELECT settled_seq FROM nodes WHERE id = ?", arguments: [update.node])
-                ?? 0
-            if update.seq <= settled { return .duplicate(settledSeq: settled) }
-
-            try DeltaFile.write(update, delta: delta, to: layout.path(file), durability: options.durability)
-            if crash == .afterDeltaFile { throw SimulatedCrash(point: .afterDeltaFile) }
+        try pool.writeWithoutTransaction { db in
+            let federation = try StateQueries.federation(db)
+            let previousBuffer = federation?.bufferFile
+            var newBuffer: String?
+            if let buffer = batch.buffer {
+                let generation = previousBuffer.flatMap { StateLayout.parseBufferFile(StateLayout.fileName($0)) }
+                let name = StateLayout.bufferName(
+                    version: federation?.currentVersion ?? 0, generation: (generation?.generation ?? 0) + 1)
+                try options.durability.write(buffer.encoded(), to: layout.path(name))
+                newBuffer = name
+            }
+            if crash == .afterBufferFile { throw SimulatedCrash(point: .afterBufferFile) }
             do {
                 try db.inTransaction {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO nodes (id, first_seen_at, settled_seq, accepted_count, last_update_at,
-                                last_metrics)
-                            VALUES (?, ?, ?, 1, ?, ?)
-                            ON CONFLICT(id) DO UPDATE SET settled_seq = excluded.settled_seq,
-                                accepted_count = accepted_count + 1, last_update_at = excluded.last_update_at,
-                                last_metrics = excluded.last_metrics
-                            """,
-                        arguments: [update.node, now, update.seq, now, metrics])
-                    try db.execute(
-                        sql: """
-                            INSERT INTO pending_updates (node_id, seq, base_version, staleness, weight, sample_count,
-                                metrics, norm, file, received_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            update.node, update.seq, update.baseVersion, update.staleness, update.weight,
-                            update.sampleCount, metrics, update.norm, file, now,
-                        ])
+                    for row in rows { try insertPending(row, db, at: now) }
+                    for refusal in batch.refusals {
+                        try countRefusal(db, reason: refusal.reason, node: refusal.node, settling: refusal.settling, at: now)
+                    }
+                    if let newBuffer {
+                        try db.execute(sql: "UPDATE federation SET buffer_file = ? WHERE id = 1", arguments: [newBuffer])
+                    }
                     return .commit
                 }
             } catch {
-                try? FileManager.default.removeItem(atPath: layout.path(file))  // Never counted: not needed.
+                if let newBuffer { try? FileManager.default.removeItem(atPath: layout.path(newBuffer)) }
                 throw error
             }
-            return .recorded(PendingUpdate(update: update, receivedAt: now, deltaFile: file))
+            if let previousBuffer, newBuffer != nil {
+                try? FileManager.default.removeItem(atPath: layout.path(previousBuffer))  // Leftovers are removed at open.
+            }
+        }
+    }
+
+    /// An accepted update's row values, checked.
+    struct PendingRow {
+        let update: AcceptedUpdate
+        let metrics: String
+
+        init(_ update: AcceptedUpdate) throws {
+            for (field, value) in [
+                ("seq", update.seq), ("base_version", update.baseVersion),
+                ("staleness", update.staleness), ("sample_count", update.sampleCount),
+            ] {
+                try StateStore.checkStorable(value, field)
+            }
+            for (field, value) in [("weight", update.weight), ("norm", update.norm)] where !value.isFinite {
+                throw StoreError.invalidValue(field: field, reason: "\(value) is not finite")
+            }
+            guard update.seq > 0 else {
+                throw StoreError.invalidValue(field: "seq", reason: "sequence numbers start at 1")
+            }
+            self.update = update
+            metrics = try JSONColumn.encode(metrics: update.metrics, field: "metric")
         }
     }
 
-    /// Reads back the delta of a pending update (for rebuilding the buffer after a restart).
-    public func readDelta(_ pending: PendingUpdate) throws -> [Float] {
-        try DeltaFile.read(layout.path(pending.deltaFile), key: pending.key)
-    }
-
-    /// Reads the delta of a pending update into `destination`, whose count must match the delta's.
-    public func readDelta(_ pending: PendingUpdate, into destination: UnsafeMutableBufferPointer<Float>) throws {
-        try DeltaFile.read(layout.path(pending.deltaFile), key: pending.key, into: destination)
-    }
-
-    /// Takes pending updates out of the buffer without folding them (e.g. a restarted aggregator whose
-    /// staleness bound is now lower), counting each as refused under `reason` for its node. Their seqs stay
-    /// settled: the nodes do not resend them. Rows go in one transaction, then their delta files.
-    public func discardPending(_ keys: [UpdateKey], reason: String) throws {
-        let now = options.now()
-        try pool.writeWithoutTransaction { db in
-            var files: [String] = []
-            try db.inTransaction {
-                for key in keys {
-                    guard let pending = try StateQueries.pending(db, key) else {
-                        throw StoreError.notPending(node: key.node, seq: key.seq)
-                    }
-                    files.append(pending.deltaFile)
-                    try db.execute(
-                        sql: "DELETE FROM pending_updates WHERE node_id = ? AND seq = ?",
-                        arguments: [key.node, key.seq])
-                    try countRefusal(db, reason: reason, node: key.node, settling: nil, at: now)
-                }
-                return .commit
-            }
-            for file in files {
-                try? FileManager.default.removeItem(atPath: layout.path(file))  // Leftovers are removed at open.
-            }
+    /// Counts an accepted update against its node (settled seq, accepted count, last metrics), refusing one
+    /// already settled; with `pending`, also inserts its pending row.
+    func insertPending(_ row: PendingRow, _ db: Database, at now: Date, pending: Bool = true) throws {
+        let update = row.update
+        let settled =
+            try UInt64.fetchOne(db, sql: "SELECT settled_seq FROM nodes WHERE id = ?", arguments: [update.node]) ?? 0
+        guard update.seq > settled else {
+            throw StoreError.alreadySettled(node: update.node, seq: update.seq, settledSeq: settled)
         }
+        try db.execute(
+            sql: """
+                INSERT INTO nodes (id, first_seen_at, settled_seq, accepted_count, last_update_at, last_metrics)
+                VALUES (?, ?, ?, 1, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET settled_seq = excluded.settled_seq,
+                    accepted_count = accepted_count + 1, last_update_at = excluded.last_update_at,
+                    last_metrics = excluded.last_metrics
+                """,
+            arguments: [update.node, now, update.seq, now, row.metrics])
+        guard pending else { return }
+        try db.execute(
+            sql: """
+                INSERT INTO pending_updates (node_id, seq, base_version, staleness, weight, sample_count,
+                    metrics, norm, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                update.node, update.seq, update.baseVersion, update.staleness, update.weight, update.sampleCount,
+                row.metrics, update.norm, now,
+            ])
+    }
+
+    /// Reads the buffer file the pending updates are summed in (nil when none is pending).
+    public func bufferFile() throws -> SafetensorsFile? {
+        guard let file = try federation().bufferFile else { return nil }
+        return try SafetensorsFile(contentsOf: layout.path(file))
     }
 
     /// Counts a refusal under `reason` (a stable name such as `bad_mac`), against `node` when the
@@ -119,18 +166,20 @@ extension StateStore {
     /// rises to it, so the node stops resending. Never pass a node id that was not authenticated: the
     /// per-node counts would grow with whatever ids an attacker writes.
     public func recordRefusal(reason: String, node: UInt32? = nil, settling seq: UInt64? = nil) throws {
-        if let seq {
-            guard node != nil else {
-                throw StoreError.invalidValue(field: "settling", reason: "a refusal can settle a seq only for a node")
-            }
-            try StateStore.checkStorable(seq, "settling")
+        try commit(UpdateBatch(refusals: [RefusedMessage(reason: reason, node: node, settling: seq)]))
+    }
+
+    /// Throws unless `refusal` can be stored: a settled seq needs a node, and must fit in 63 bits.
+    static func checkRefusal(_ refusal: RefusedMessage) throws {
+        guard let seq = refusal.settling else { return }
+        guard refusal.node != nil else {
+            throw StoreError.invalidValue(field: "settling", reason: "a refusal can settle a seq only for a node")
         }
-        let now = options.now()
-        try pool.write { db in try countRefusal(db, reason: reason, node: node, settling: seq, at: now) }
+        try StateStore.checkStorable(seq, "settling")
     }
 
     /// Counts one refusal by reason (and node), raising the node's settled seq to `seq` when given.
-    private func countRefusal(
+    func countRefusal(
         _ db: Database, reason: String, node: UInt32?, settling seq: UInt64?, at now: Date
     )
         throws

@@ -4,61 +4,67 @@ import GrowdaNN
 import GrowdaSafetensors
 
 extension StateStore {
-    /// Commits `version` with `model`'s weights: see `commitVersion(_:checkpoint:folding:evaluation:optimizerState:)`.
+    /// Commits `version` with `model`'s weights: see `commitVersion(_:checkpoint:accepting:evaluation:optimizerState:)`.
     /// The checkpoint carries the fact `growda.version` and loads back with `Model(checkpoint:)`.
     @discardableResult
     public func commitVersion(
-        _ version: UInt64, model: Model, folding folded: [UpdateKey], evaluation: Evaluation? = nil,
+        _ version: UInt64, model: Model, accepting accepted: [AcceptedUpdate] = [], evaluation: Evaluation? = nil,
         optimizerState: SafetensorsWriter? = nil
     ) throws -> VersionRecord {
         try commitVersion(
             version, checkpoint: try model.checkpointWriter(facts: ["growda.version": String(version)]),
-            folding: folded, evaluation: evaluation, optimizerState: optimizerState)
+            accepting: accepted, evaluation: evaluation, optimizerState: optimizerState)
     }
 
-    /// Commits a new global model version.
+    /// Commits a new global model version, made from the whole buffer.
     ///
-    /// Versions start at 0 (the initial model, usually folding nothing) and grow by one. `folded` names
-    /// the pending updates that went into it; the history row's summary (weights, staleness, nodes, mean
-    /// local metrics) is computed from their rows. Order: the checkpoint (and `optimizerState`, the server
-    /// optimizer's tensors after this step) are written atomically and durably first; then one transaction
-    /// inserts the version row, makes it current, deletes the folded pending rows and releases the
-    /// checkpoints that fall out of the kept window; then those delta and checkpoint files are deleted.
+    /// Versions start at 0 (the initial model, usually folding nothing) and grow by one. A version folds
+    /// every pending update and `accepted`: updates accepted since the last group commit, which this
+    /// commit counts for their nodes as `commit(_:)` would (so a step need not write a buffer file first).
+    /// The history row's summary (weights, staleness, nodes, mean local metrics) is computed from them.
+    /// Order: the checkpoint (and `optimizerState`, the server optimizer's tensors after this step) are
+    /// written atomically and durably first; then one transaction counts `accepted`, inserts the version
+    /// row, makes it current, deletes the pending rows, clears the buffer file and releases the checkpoints
+    /// that fall out of the kept window; then the buffer and released files are deleted.
     @discardableResult
     public func commitVersion(
-        _ version: UInt64, checkpoint: SafetensorsWriter, folding folded: [UpdateKey], evaluation: Evaluation? = nil,
-        optimizerState: SafetensorsWriter? = nil
+        _ version: UInt64, checkpoint: SafetensorsWriter, accepting accepted: [AcceptedUpdate] = [],
+        evaluation: Evaluation? = nil, optimizerState: SafetensorsWriter? = nil
     ) throws -> VersionRecord {
         try commitVersion(
-            version, checkpoint: checkpoint, folding: folded, evaluation: evaluation, optimizerState: optimizerState,
-            crashingAt: nil)
+            version, checkpoint: checkpoint, accepting: accepted, evaluation: evaluation,
+            optimizerState: optimizerState, crashingAt: nil)
     }
 
     /// The commit sequence, stopping at `crash` (tests only) as a kill -9 there would.
     func commitVersion(
-        _ version: UInt64, checkpoint: SafetensorsWriter, folding folded: [UpdateKey], evaluation: Evaluation?,
-        optimizerState: SafetensorsWriter?, crashingAt crash: CrashPoint?
+        _ version: UInt64, checkpoint: SafetensorsWriter, accepting accepted: [AcceptedUpdate],
+        evaluation: Evaluation?, optimizerState: SafetensorsWriter?, crashingAt crash: CrashPoint?
     ) throws -> VersionRecord {
         try StateStore.checkStorable(version, "version")
         try evaluation?.validate()
         var seen = Set<UpdateKey>()
-        for key in folded where !seen.insert(key).inserted {
-            throw StoreError.foldedTwice(node: key.node, seq: key.seq)
+        for update in accepted where !seen.insert(update.key).inserted {
+            throw StoreError.foldedTwice(node: update.node, seq: update.seq)
         }
+        let rows = try accepted.map { try PendingRow($0) }
         let now = options.now()
         let keep = UInt64(options.keepCheckpoints)
         return try pool.writeWithoutTransaction { db in
             let current = try StateQueries.federation(db)?.currentVersion
             let expected = current.map { $0 + 1 } ?? 0
             guard version == expected else { throw StoreError.versionOutOfOrder(expected: expected, got: version) }
-            let updates = try folded.map { key in
-                guard let pending = try StateQueries.pending(db, key) else {
-                    throw StoreError.notPending(node: key.node, seq: key.seq)
-                }
-                return pending
+            let pending = try StateQueries.pending(db)
+            for update in pending where seen.contains(update.key) {
+                throw StoreError.foldedTwice(node: update.key.node, seq: update.key.seq)
             }
+            let settled = try StateQueries.settledSeqs(db)
+            for update in accepted where update.seq <= settled[update.node] ?? 0 {
+                throw StoreError.alreadySettled(node: update.node, seq: update.seq, settledSeq: settled[update.node]!)
+            }
+            let bufferFile = try StateQueries.federation(db)?.bufferFile
             let record = VersionRecord(
-                folding: updates.map(\.update), version: version, createdAt: now,
+                folding: pending.map(\.update) + accepted, version: version, createdAt: now,
                 checkpoint: StateLayout.checkpointName(version: version), evaluation: evaluation)
             let previousOptimizerFile = try StateQueries.federation(db)?.optimizerStateFile
             let optimizerFile = optimizerState.map { _ in StateLayout.optimizerStateName(version: version) }
@@ -72,18 +78,16 @@ extension StateStore {
 
             var released: [String] = []
             try db.inTransaction {
+                for row in rows { try insertPending(row, db, at: now, pending: false) }
                 try insert(record, db)
                 try db.execute(
                     sql: """
-                        UPDATE federation SET current_version = ?, updated_at = ?, optimizer_state_file = ?
+                        UPDATE federation SET current_version = ?, updated_at = ?, optimizer_state_file = ?,
+                            buffer_file = NULL
                         WHERE id = 1
                         """,
                     arguments: [version, now, optimizerFile])
-                for key in folded {
-                    try db.execute(
-                        sql: "DELETE FROM pending_updates WHERE node_id = ? AND seq = ?",
-                        arguments: [key.node, key.seq])
-                }
+                try db.execute(sql: "DELETE FROM pending_updates")
                 let prunedBelow = version >= keep ? version - keep + 1 : 0
                 let window = "checkpoint IS NOT NULL AND version > 0 AND version < ?"
                 released = try String.fetchAll(
@@ -96,7 +100,8 @@ extension StateStore {
             if let previousOptimizerFile, previousOptimizerFile != optimizerFile {
                 released.append(previousOptimizerFile)
             }
-            for file in updates.map(\.deltaFile) + released {
+            if let bufferFile { released.append(bufferFile) }
+            for file in released {
                 try? FileManager.default.removeItem(atPath: layout.path(file))  // Leftovers are removed at open.
             }
             return record

@@ -3,23 +3,29 @@ import GRDB
 import GrowdaSafetensors
 
 /// The aggregator's durable state: one state folder, owned by one process, holding the SQLite database
-/// (its schema is documented in `StateSchema.swift`), the global model checkpoints and the deltas of
-/// accepted-but-unfolded updates (the folder's layout is in `StateLayout.swift`). Other processes read it
-/// with `StateReader`.
+/// (its schema is documented in `StateSchema.swift`), the global model checkpoints and the buffer of
+/// accepted-but-unfolded updates: their rows, and one file holding the weighted sum of their deltas (the
+/// folder's layout is in `StateLayout.swift`). Other processes read it with `StateReader`.
+///
+/// Writes are group commits: the aggregator folds a batch of accepted updates in memory, then `commit`s
+/// the batch, its refusals and the resulting buffer at once (one buffer file and one transaction, so one
+/// or two fsyncs per batch rather than per update), and only then acknowledges them. A step commits a
+/// version from the whole buffer with `commitVersion`.
 ///
 /// Crash rules (each write is ordered so that a kill -9 at any point leaves a state that opening repairs):
-/// - Recording an accepted update writes its delta file atomically and durably first, then in one
-///   transaction inserts its pending row and raises its node's settled seq. A crash before the commit
-///   leaves an unreferenced file, removed at open; the update never counted and its node resends it.
+/// - A group commit writes the new buffer file atomically and durably first, then in one transaction
+///   inserts the batch's pending rows, raises settled seqs, counts refusals and names the new buffer file;
+///   then deletes the old one. A crash before the commit leaves an unreferenced file, removed at open;
+///   nothing of the batch counted and, since nothing of it was acknowledged, its nodes resend it.
 /// - Committing a version writes its checkpoint first, then in one transaction inserts the version row,
-///   sets the current version, deletes the folded pending rows and releases pruned checkpoints; then
-///   deletes those files. A crash before the commit leaves an uncommitted checkpoint (removed at open,
-///   the version unchanged, the pending rows replayed); a crash after it leaves files removed at open.
+///   sets the current version, deletes the pending rows, clears the buffer file and releases pruned
+///   checkpoints; then deletes those files. A crash before the commit leaves an uncommitted checkpoint
+///   (removed at open; the version, buffer and rows unchanged); a crash after it leaves files removed at open.
 /// - Opening takes the folder's `LOCK`, migrates, removes every file nothing committed refers to, and
 ///   reports where the federation stands in `recovery`.
 ///
-/// Every method blocks on file and database I/O (under `.full` durability an fsync or two: 10–30 ms to
-/// record a 4 MiB update here); writes are serialized, reads run concurrently with them. The store is safe
+/// Every method blocks on file and database I/O (under `.full` durability an fsync or two per call);
+/// writes are serialized, reads run concurrently with them. The store is safe
 /// to share between tasks; call it from a thread that may block, not from a hot cooperative task.
 public final class StateStore: Sendable {
     /// How the store runs.

@@ -13,19 +13,21 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case schemaTooOld(path: String)
     /// A version was committed out of order: versions start at 0 and grow by one.
     case versionOutOfOrder(expected: UInt64, got: UInt64)
-    /// An update named in a commit is not in the pending buffer.
-    case notPending(node: UInt32, seq: UInt64)
     /// No version with this number was committed.
     case unknownVersion(UInt64)
-    /// The same update was named twice in one commit.
+    /// The same update would be folded twice into one version.
     case foldedTwice(node: UInt32, seq: UInt64)
     /// A value the store cannot hold: an integer above SQLite's signed 64-bit range, a non-finite number,
     /// or a setting outside its range.
     case invalidValue(field: String, reason: String)
     /// The checkpoint of the committed version is missing: the state folder was altered by hand.
     case missingCheckpoint(version: UInt64, path: String)
-    /// A delta file does not hold the update its pending row describes.
-    case corruptDelta(path: String, reason: String)
+    /// A commit counted an update its node had already settled (the caller must drop those before folding).
+    case alreadySettled(node: UInt32, seq: UInt64, settledSeq: UInt64)
+    /// Updates were committed as pending without the buffer file that holds their deltas.
+    case missingBuffer(updates: Int)
+    /// The state folder holds pending updates in the one-file-per-update form of an older Growda.
+    case legacyPending(count: Int)
 
     /// One line for an operator: what failed and what to do next.
     public var description: String {
@@ -42,19 +44,23 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) uses an older schema: open it once with the aggregator (which migrates it), then retry"
         case .versionOutOfOrder(let expected, let got):
             return "version \(got) cannot be committed: the next version is \(expected)"
-        case .notPending(let node, let seq):
-            return "update \(seq) of node \(node) is not in the pending buffer, so it cannot be folded"
         case .unknownVersion(let version):
             return "version \(version) was never committed"
         case .foldedTwice(let node, let seq):
-            return "update \(seq) of node \(node) is named twice in one commit"
+            return "update \(seq) of node \(node) would be folded twice into one version"
         case .invalidValue(let field, let reason):
             return "\(field): \(reason)"
         case .missingCheckpoint(let version, let path):
             return "the checkpoint of committed version \(version) is missing (\(path)): the state folder was "
                 + "altered; restore it from a backup"
-        case .corruptDelta(let path, let reason):
-            return "\(path): \(reason)"
+        case .alreadySettled(let node, let seq, let settled):
+            return "update \(seq) of node \(node) was already settled (settled seq \(settled)); it cannot count again"
+        case .missingBuffer(let updates):
+            return "\(updates) updates were committed as pending without a buffer file holding their deltas"
+        case .legacyPending(let count):
+            return "the state folder holds \(count) pending updates in the form of an older Growda (one file per "
+                + "update): run that older build until they fold into a version (`growda status` shows an empty "
+                + "buffer), stop it, then start this one"
         }
     }
 }

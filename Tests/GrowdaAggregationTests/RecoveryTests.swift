@@ -56,8 +56,9 @@ struct RecoveryTests {
         for name in sa.tensors.keys { #expect(bits(sa.tensors[name]!) == bits(sb.tensors[name]!)) }
     }
 
-    /// A checkpoint after some steps (version, weights, optimizer state) plus a replay of the updates
-    /// accepted since, on a fresh strategy, continues exactly as the original did.
+    /// A checkpoint after some steps (version, weights, optimizer state) plus the buffer exported after the
+    /// updates accepted since (what the aggregator's group commit persists), restored on a fresh strategy,
+    /// continues exactly as the original did.
     @Test func restoreFromExportedStateContinuesIdentically() throws {
         let updates = Self.updates(count: 30, size: 19, seed: 5)
         let start = [Float](repeating: -0.25, count: 19)
@@ -71,7 +72,6 @@ struct RecoveryTests {
             index += 1
         }
         let checkpoint = (version: original.version, weights: w, state: original.exportOptimizerState())
-        // The aggregator persists each accepted delta before folding it; those are what a restart replays.
         var pending: [Update] = []
         while original.pending.count < 2 {
             let u = updates[index]
@@ -82,15 +82,18 @@ struct RecoveryTests {
             if verdict.acceptance != nil { pending.append(u) }
         }
         #expect(pending.count == 2 && original.version == checkpoint.version)
+        let buffer = original.exportBuffer()
+        #expect(buffer.count == 2 && buffer.nodes == Set(pending.map(\.node)).sorted())
         let finalOriginal = Self.run(original, updates[index...], weights: w)
 
         let restored = try Self.config.makeStrategy(parameterCount: 19, openedAt: 0)
         try restored.restore(version: checkpoint.version, optimizerState: checkpoint.state, at: 0)
         #expect(restored.version == checkpoint.version)
         #expect(restored.exportOptimizerState() == checkpoint.state)
-        let replayed = Self.run(restored, pending[...], weights: checkpoint.weights)
-        #expect(restored.pending.count == 2)
-        let finalRestored = Self.run(restored, updates[index...], weights: replayed)
+        try restored.restoreBuffer(buffer)
+        #expect(restored.pending == PendingStatus(count: 2, totalWeight: buffer.totalWeight, nodes: buffer.nodes))
+        #expect(restored.exportBuffer() == buffer)
+        let finalRestored = Self.run(restored, updates[index...], weights: checkpoint.weights)
         #expect(restored.version == original.version)
         #expect(bits(finalRestored) == bits(finalOriginal))
         #expect(restored.exportOptimizerState() == original.exportOptimizerState())
@@ -118,6 +121,32 @@ struct RecoveryTests {
         #expect(throws: AggregationStateError.unexpectedTensors(names: ["server.momentum"])) {
             try plain.restore(version: 1, optimizerState: OptimizerState(["server.momentum": [1, 2]]), at: 0)
         }
+    }
+
+    /// A buffer of another size, or whose counts contradict each other, is refused whole.
+    @Test func restoreBufferRefusesMismatchedState() throws {
+        let strategy = ServerMomentum(
+            wrapping: FedBuffStrategy(parameterCount: 2, bufferSize: 5, maxStaleness: 1), beta: 0.5)
+        offer(strategy, node: 4, base: 0, samples: 3, delta: [1, 2])
+        let good = strategy.exportBuffer()
+        #expect(good == BufferState(sum: [3, 6], totalWeight: 3, count: 1, nodes: [4], stalenessSum: 0, maxStaleness: 0, clippedCount: 0))
+        var wrongSize = good
+        wrongSize.sum = [1, 2, 3]
+        #expect(throws: AggregationStateError.wrongLength(name: "buffer.sum", expected: 2, actual: 3)) {
+            try strategy.restoreBuffer(wrongSize)
+        }
+        var noNodes = good
+        noNodes.nodes = []
+        var negative = good
+        negative.totalWeight = -1
+        var clipped = good
+        clipped.clippedCount = 2
+        for bad in [noNodes, negative, clipped] {
+            #expect(throws: AggregationStateError.inconsistentBuffer) { try strategy.restoreBuffer(bad) }
+        }
+        #expect(strategy.exportBuffer() == good)
+        try strategy.restoreBuffer(BufferState(sum: [0, 0], totalWeight: 0, count: 0, nodes: [], stalenessSum: 0, maxStaleness: 0, clippedCount: 0))
+        #expect(strategy.pending.count == 0)
     }
 
     /// Restoring empties the buffer, sets the version, and with no state starts the optimizer afresh.

@@ -30,17 +30,14 @@ import Testing
         func evaluation(_ v: Int) -> Evaluation? {
             evaluated ? Evaluation(accuracy: 0.5 + 0.08 * Double(v), auc: 0.6 + 0.07 * Double(v)) : nil
         }
-        try store.commitVersion(0, model: model, folding: [], evaluation: evaluation(0))
+        try store.commitVersion(0, model: model, evaluation: evaluation(0))
         for v in 1..<versions {
-            var keys: [UpdateKey] = []
-            for node: UInt32 in [1, 2] {
-                let update = AcceptedUpdate(
+            let updates = [UInt32(1), 2].map { node in
+                AcceptedUpdate(
                     node: node, seq: UInt64(v), baseVersion: UInt64(v - 1), staleness: 0, weight: 1, sampleCount: 50,
                     metrics: ["train_loss": 1.0 / Double(v + Int(node))], norm: 1)
-                _ = try store.recordAcceptedUpdate(update, delta: [Float](repeating: 0.01, count: parameters))
-                keys.append(update.key)
             }
-            try store.commitVersion(UInt64(v), model: model, folding: keys, evaluation: evaluation(v))
+            try store.commitVersion(UInt64(v), model: model, accepting: updates, evaluation: evaluation(v))
         }
         try store.close()
     }

@@ -8,13 +8,14 @@ import Testing
         let folder = try StateFolder()
         let store = try folder.open()
         let model = try StoreFixtures.tinyModel()
-        try store.commitVersion(0, model: model, folding: [])
+        try store.commitVersion(0, model: model)
 
         let reader = try StateReader(folder: folder.path)
         #expect(try reader.history().map(\.version) == [0])
-        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 5, seq: 1), delta: [1, 2])
+        try StoreFixtures.record(store, StoreFixtures.update(node: 5, seq: 1))
+        #expect(try reader.pendingUpdates().map(\.key) == [UpdateKey(node: 5, seq: 1)])
         try store.recordRefusal(reason: "stale", node: 5, settling: 2)
-        try store.commitVersion(1, model: model, folding: [UpdateKey(node: 5, seq: 1)])
+        try store.commitVersion(1, model: model)
         try store.recordHeartbeat(Heartbeat(node: 5, at: StoreFixtures.epoch, state: "idle", versionHeld: 1))
 
         #expect(try reader.history() == store.history())

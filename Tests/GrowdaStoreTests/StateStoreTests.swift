@@ -15,7 +15,11 @@ import Testing
         }
         #expect(tables == ["federation", "grdb_migrations", "nodes", "pending_updates", "refusals", "versions"])
         let migrations = try store.pool.read { try StateSchema.migrator.appliedIdentifiers($0) }
-        #expect(migrations == ["v1: federation, nodes, pending updates, versions, refusals"])
+        #expect(
+            migrations == [
+                "v1: federation, nodes, pending updates, versions, refusals",
+                "v2: group commit, one buffer file instead of a delta file per update",
+            ])
         let journal = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
         let synchronous = try store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
@@ -43,56 +47,72 @@ import Testing
         let store = try StateStore(folder: folder.path, options: options)
         #expect(try store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
         let model = try StoreFixtures.tinyModel(seed: 3)
-        try store.commitVersion(0, model: model, folding: [])
-        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 2, seq: 1), delta: [1, 2, 3])
+        try store.commitVersion(0, model: model)
+        try StoreFixtures.record(store, StoreFixtures.update(node: 2, seq: 1), buffer: [1, 2, 3])
         try store.close()
 
         let reopened = try StateStore(folder: folder.path, options: options)
-        let pending = try #require(reopened.recovery.pending.first)
-        #expect(try reopened.readDelta(pending) == [1, 2, 3])
+        #expect(reopened.recovery.pending.map(\.key) == [UpdateKey(node: 2, seq: 1)])
+        #expect(try StoreFixtures.bufferValues(reopened) == [1, 2, 3])
         let loaded = try Model(checkpoint: try #require(reopened.recovery.checkpointPath))
         #expect(Array(loaded.parameters.buffer) == Array(model.parameters.buffer))
-        #expect(try folder.files(in: "pending") == ["2-1.safetensors"])
+        #expect(try folder.files(in: "pending") == ["buffer-v000000000-1.safetensors"])
     }
 
-    @Test func anAcceptedUpdateIsOnDiskAndSettledBeforeItCounts() throws {
+    @Test func aGroupCommitMakesTheBatchAndItsBufferDurableAtOnce() throws {
         let folder = try StateFolder()
         let store = try folder.open()
-        let update = StoreFixtures.update(node: 7, seq: 3, staleness: 1, weight: 70.7, metrics: ["loss": 0.25])
-        let delta = StoreFixtures.delta(node: 7, seq: 3)
+        let a = StoreFixtures.update(node: 7, seq: 3, staleness: 1, weight: 70.7, metrics: ["loss": 0.25])
+        let b = StoreFixtures.update(node: 8, seq: 1)
+        try store.commit(
+            UpdateBatch(
+                accepted: [a, b], refusals: [RefusedMessage(reason: "stale", node: 8, settling: 2)],
+                buffer: try StoreFixtures.buffer([1, 2, 3])))
 
-        let outcome = try store.recordAcceptedUpdate(update, delta: delta)
-
-        let pending = PendingUpdate(
-            update: update, receivedAt: StoreFixtures.epoch, deltaFile: "pending/7-3.safetensors")
-        #expect(outcome == .recorded(pending))
-        #expect(try store.pendingUpdates() == [pending])
-        #expect(folder.exists("pending/7-3.safetensors"))
-        #expect(try store.readDelta(pending) == delta)
-        #expect(try store.settledSeqs() == [7: 3])
+        #expect(
+            try store.pendingUpdates() == [
+                PendingUpdate(update: a, receivedAt: StoreFixtures.epoch),
+                PendingUpdate(update: b, receivedAt: StoreFixtures.epoch),
+            ])
+        #expect(try store.federation().bufferFile == "pending/buffer-v000000000-1.safetensors")
+        #expect(try StoreFixtures.bufferValues(store) == [1, 2, 3])
+        #expect(try store.settledSeqs() == [7: 3, 8: 2])
         let node = try #require(try store.nodeSnapshot().first)
         #expect(node.id == 7 && node.settledSeq == 3 && node.acceptedCount == 1 && node.refusedCount == 0)
         #expect(node.lastMetrics == ["loss": 0.25])
         #expect(node.lastUpdateAt == StoreFixtures.epoch)
+        #expect(try store.refusals().totalsByReason == ["stale": 1])
+
+        // The next commit replaces the buffer file; a commit of refusals alone keeps it.
+        try StoreFixtures.record(store, StoreFixtures.update(node: 7, seq: 4), buffer: [4, 5, 6])
+        try store.recordRefusal(reason: "bad_mac")
+        #expect(try folder.files(in: "pending") == ["buffer-v000000000-2.safetensors"])
+        #expect(try StoreFixtures.bufferValues(store) == [4, 5, 6])
+        #expect(try store.pendingUpdates().count == 3)
     }
 
-    @Test func aDuplicateSeqChangesNothing() throws {
+    @Test func anUpdateAlreadySettledFailsTheWholeBatch() throws {
         let folder = try StateFolder()
         let store = try folder.open()
-        let first = StoreFixtures.update(node: 2, seq: 5)
-        let original = StoreFixtures.delta(node: 2, seq: 5)
-        _ = try store.recordAcceptedUpdate(first, delta: original)
-
-        let again = try store.recordAcceptedUpdate(first, delta: [Float](repeating: -1, count: 10))
-        let older = try store.recordAcceptedUpdate(StoreFixtures.update(node: 2, seq: 4), delta: original)
-
-        #expect(again == .duplicate(settledSeq: 5))
-        #expect(older == .duplicate(settledSeq: 5))
-        let pending = try store.pendingUpdates()
-        #expect(pending.map(\.key) == [UpdateKey(node: 2, seq: 5)])
-        #expect(try store.readDelta(pending[0]) == original)
+        try StoreFixtures.record(store, StoreFixtures.update(node: 2, seq: 5), buffer: [1])
+        for batch in [
+            [StoreFixtures.update(node: 3, seq: 1), StoreFixtures.update(node: 2, seq: 5)],
+            [StoreFixtures.update(node: 2, seq: 4)],
+            [StoreFixtures.update(node: 2, seq: 6), StoreFixtures.update(node: 2, seq: 6)],
+        ] {
+            #expect(throws: StoreError.self) {
+                try store.commit(UpdateBatch(accepted: batch, buffer: try StoreFixtures.buffer([-1])))
+            }
+        }
+        #expect(
+            throws: StoreError.alreadySettled(node: 2, seq: 5, settledSeq: 5),
+            performing: {
+                try StoreFixtures.record(store, StoreFixtures.update(node: 2, seq: 5), buffer: [-1])
+            })
+        #expect(try store.pendingUpdates().map(\.key) == [UpdateKey(node: 2, seq: 5)])
+        #expect(try StoreFixtures.bufferValues(store) == [1])
         #expect(try store.nodeSnapshot().map(\.acceptedCount) == [1])
-        #expect(try folder.files(in: "pending") == ["2-5.safetensors"])
+        #expect(try folder.files(in: "pending") == ["buffer-v000000000-1.safetensors"])
     }
 
     @Test func invalidUpdatesAreRefusedBeforeAnythingIsWritten() throws {
@@ -101,12 +121,15 @@ import Testing
         var update = StoreFixtures.update(node: 1, seq: 1)
         update.metrics = ["loss": .nan]
         #expect(throws: StoreError.invalidValue(field: "metric 'loss'", reason: "nan is not finite")) {
-            try store.recordAcceptedUpdate(update, delta: [1])
+            try StoreFixtures.record(store, update)
         }
         update = StoreFixtures.update(node: 1, seq: UInt64(Int64.max) + 1)
-        #expect(throws: StoreError.self) { try store.recordAcceptedUpdate(update, delta: [1]) }
+        #expect(throws: StoreError.self) { try StoreFixtures.record(store, update) }
         update = StoreFixtures.update(node: 1, seq: 0)
-        #expect(throws: StoreError.self) { try store.recordAcceptedUpdate(update, delta: [1]) }
+        #expect(throws: StoreError.self) { try StoreFixtures.record(store, update) }
+        #expect(throws: StoreError.missingBuffer(updates: 1)) {
+            try store.commit(UpdateBatch(accepted: [StoreFixtures.update(node: 1, seq: 1)]))
+        }
         #expect(try folder.files(in: "pending").isEmpty)
         #expect(try store.nodeSnapshot().isEmpty)
     }
@@ -115,53 +138,61 @@ import Testing
         let folder = try StateFolder()
         let store = try folder.open()
         let initial = try StoreFixtures.tinyModel(seed: 1)
-        let v0 = try store.commitVersion(0, model: initial, folding: [])
+        let v0 = try store.commitVersion(0, model: initial)
         #expect(v0.updatesFolded == 0 && v0.meanStaleness == nil && v0.maxStaleness == nil)
         #expect(v0.checkpoint == "models/v000000000.safetensors")
 
         let a = StoreFixtures.update(node: 4, seq: 1, staleness: 0, weight: 100, metrics: ["loss": 0.5, "acc": 0.8])
         let b = StoreFixtures.update(node: 9, seq: 1, staleness: 2, weight: 50, metrics: ["loss": 0.3])
         let c = StoreFixtures.update(node: 4, seq: 2, staleness: 1, weight: 25, metrics: ["loss": 0.1])
-        for update in [a, b, c] {
-            _ = try store.recordAcceptedUpdate(update, delta: StoreFixtures.delta(node: update.node, seq: update.seq))
-        }
+        try StoreFixtures.record(store, a, b)
         let next = try StoreFixtures.tinyModel(seed: 2)
-        let v1 = try store.commitVersion(
-            1, model: next, folding: [a.key, b.key], evaluation: Evaluation(accuracy: 0.75))
+        // c was accepted after the last group commit: the version counts it itself.
+        let v1 = try store.commitVersion(1, model: next, accepting: [c], evaluation: Evaluation(accuracy: 0.75))
 
         #expect(
             v1
                 == VersionRecord(
-                    version: 1, createdAt: StoreFixtures.epoch, updatesFolded: 2, totalWeight: 150, meanStaleness: 1,
-                    maxStaleness: 2, contributingNodes: [4, 9], checkpoint: "models/v000000001.safetensors",
-                    evaluation: Evaluation(accuracy: 0.75), trainMetrics: ["loss": 0.4, "acc": 0.8]))
+                    version: 1, createdAt: StoreFixtures.epoch, updatesFolded: 3, totalWeight: 175,
+                    meanStaleness: 1, maxStaleness: 2, contributingNodes: [4, 9],
+                    checkpoint: "models/v000000001.safetensors", evaluation: Evaluation(accuracy: 0.75),
+                    trainMetrics: ["loss": 0.3, "acc": 0.8]))
         #expect(try store.history() == [v0, v1])
         #expect(try store.currentVersion() == 1)
-        #expect(try store.pendingUpdates().map(\.key) == [c.key])
-        #expect(try folder.files(in: "pending") == ["4-2.safetensors"])
+        #expect(try store.pendingUpdates().isEmpty)
+        #expect(try store.federation().bufferFile == nil)
+        #expect(try store.settledSeqs() == [4: 2, 9: 1])
+        #expect(try store.nodeSnapshot().map(\.acceptedCount) == [2, 1])
+        #expect(try folder.files(in: "pending").isEmpty)
         let loaded = try Model(checkpoint: try #require(try store.currentCheckpointPath()))
         #expect(Array(loaded.parameters.buffer) == Array(next.parameters.buffer))
         #expect(Array(loaded.parameters.buffer) != Array(initial.parameters.buffer))
     }
 
-    @Test func versionsStartAtZeroAndGrowByOneAndFoldOnlyPendingUpdates() throws {
+    @Test func versionsStartAtZeroAndGrowByOneAndFoldEachUpdateOnce() throws {
         let folder = try StateFolder()
         let store = try folder.open()
         let model = try StoreFixtures.tinyModel()
         #expect(throws: StoreError.versionOutOfOrder(expected: 0, got: 1)) {
-            try store.commitVersion(1, model: model, folding: [])
+            try store.commitVersion(1, model: model)
         }
-        try store.commitVersion(0, model: model, folding: [])
+        try store.commitVersion(0, model: model)
         #expect(throws: StoreError.versionOutOfOrder(expected: 1, got: 0)) {
-            try store.commitVersion(0, model: model, folding: [])
+            try store.commitVersion(0, model: model)
         }
-        #expect(throws: StoreError.notPending(node: 3, seq: 1)) {
-            try store.commitVersion(1, model: model, folding: [UpdateKey(node: 3, seq: 1)])
-        }
-        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 3, seq: 1), delta: [1, 2])
-        let key = UpdateKey(node: 3, seq: 1)
+        let update = StoreFixtures.update(node: 3, seq: 1)
+        try StoreFixtures.record(store, update)
+        let key = update.key
         #expect(throws: StoreError.foldedTwice(node: 3, seq: 1)) {
-            try store.commitVersion(1, model: model, folding: [key, key])
+            try store.commitVersion(1, model: model, accepting: [update])
+        }
+        let other = StoreFixtures.update(node: 4, seq: 1)
+        #expect(throws: StoreError.foldedTwice(node: 4, seq: 1)) {
+            try store.commitVersion(1, model: model, accepting: [other, other])
+        }
+        try store.recordRefusal(reason: "stale", node: 5, settling: 3)
+        #expect(throws: StoreError.alreadySettled(node: 5, seq: 2, settledSeq: 3)) {
+            try store.commitVersion(1, model: model, accepting: [StoreFixtures.update(node: 5, seq: 2)])
         }
         #expect(try folder.files(in: "models") == ["v000000000.safetensors"])
         #expect(try store.currentVersion() == 0)
@@ -173,7 +204,7 @@ import Testing
         let store = try folder.open(keep: 2)
         let model = try StoreFixtures.tinyModel()
         for version in 0...5 as ClosedRange<UInt64> {
-            try store.commitVersion(version, model: model, folding: [])
+            try store.commitVersion(version, model: model)
         }
         #expect(
             try folder.files(in: "models") == [
@@ -195,8 +226,8 @@ import Testing
         let model = try StoreFixtures.tinyModel()
         var momentum = SafetensorsWriter()
         try momentum.add(name: "momentum", shape: [2], floats: [0.5, -0.5])
-        try store.commitVersion(0, model: model, folding: [], optimizerState: momentum)
-        try store.commitVersion(1, model: model, folding: [], optimizerState: momentum)
+        try store.commitVersion(0, model: model, optimizerState: momentum)
+        try store.commitVersion(1, model: model, optimizerState: momentum)
         #expect(try store.federation().optimizerStateFile == "models/v000000001.optimizer.safetensors")
         #expect(
             try folder.files(in: "models") == [
@@ -211,7 +242,7 @@ import Testing
     @Test func evaluationsAreRecordedWithOrAfterTheirVersion() throws {
         let folder = try StateFolder()
         let store = try folder.open()
-        try store.commitVersion(0, model: try StoreFixtures.tinyModel(), folding: [])
+        try store.commitVersion(0, model: try StoreFixtures.tinyModel())
         #expect(try store.history()[0].evaluation == nil)
         try store.recordEvaluation(Evaluation(accuracy: 0.9, auc: 0.95, loss: 0.2), version: 0)
         #expect(try store.history()[0].evaluation == Evaluation(accuracy: 0.9, auc: 0.95, loss: 0.2))
@@ -236,28 +267,12 @@ import Testing
         #expect(refusals.totalsByReason == ["bad_mac": 2, "norm_too_large": 1, "stale": 1])
         #expect(try store.settledSeqs() == [5: 8])
         #expect(try store.nodeSnapshot().map(\.refusedCount) == [2])
-        #expect(
-            try store.recordAcceptedUpdate(StoreFixtures.update(node: 5, seq: 8), delta: [1])
-                == .duplicate(settledSeq: 8))
+        #expect(throws: StoreError.alreadySettled(node: 5, seq: 8, settledSeq: 8)) {
+            try StoreFixtures.record(store, StoreFixtures.update(node: 5, seq: 8))
+        }
         try store.recordRefusal(reason: "stale", node: 5, settling: 2)
         #expect(try store.settledSeqs() == [5: 8])
         #expect(throws: StoreError.self) { try store.recordRefusal(reason: "replay", settling: 3) }
-    }
-
-    @Test func discardedPendingUpdatesLeaveTheBufferAsRefusalsAndStaySettled() throws {
-        let folder = try StateFolder()
-        let store = try folder.open()
-        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 1, seq: 1), delta: [1])
-        _ = try store.recordAcceptedUpdate(StoreFixtures.update(node: 2, seq: 4), delta: [2])
-        try store.discardPending([UpdateKey(node: 1, seq: 1)], reason: "stale")
-        #expect(try store.pendingUpdates().map(\.key) == [UpdateKey(node: 2, seq: 4)])
-        #expect(try folder.files(in: "pending") == ["2-4.safetensors"])
-        #expect(try store.refusals().map { [$0.reason, "\($0.node ?? 0)", "\($0.count)"] } == [["stale", "1", "1"]])
-        #expect(try store.settledSeqs() == [1: 1, 2: 4])
-        #expect(throws: StoreError.notPending(node: 1, seq: 1)) {
-            try store.discardPending([UpdateKey(node: 2, seq: 4), UpdateKey(node: 1, seq: 1)], reason: "stale")
-        }
-        #expect(try store.pendingUpdates().map(\.key) == [UpdateKey(node: 2, seq: 4)])
     }
 
     @Test func heartbeatsUpdateLivenessAndRegisterUnknownNodes() throws {

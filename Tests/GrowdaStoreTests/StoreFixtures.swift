@@ -1,5 +1,6 @@
 import Foundation
 import GrowdaNN
+import GrowdaSafetensors
 import GrowdaTestKit
 
 @testable import GrowdaStore
@@ -33,6 +34,23 @@ enum StoreFixtures {
     /// A delta whose values name its update, so mix-ups show.
     static func delta(node: UInt32, seq: UInt64, count: Int = 10) -> [Float] {
         (0..<count).map { Float(node) * 100 + Float(seq) + Float($0) / 100 }
+    }
+
+    /// A buffer file's content as the aggregator would hand it over (the store treats it as opaque).
+    static func buffer(_ values: [Float], tag: String = "") throws -> SafetensorsWriter {
+        var writer = SafetensorsWriter(metadata: ["tag": tag])
+        try writer.add(name: "sum", shape: [values.count], floats: values)
+        return writer
+    }
+
+    /// Group-commits `updates` with a buffer of `values`.
+    static func record(_ store: StateStore, _ updates: AcceptedUpdate..., buffer values: [Float] = [1, 2]) throws {
+        try store.commit(UpdateBatch(accepted: updates, buffer: try buffer(values)))
+    }
+
+    /// The values of the store's current buffer file, nil when it has none.
+    static func bufferValues(_ store: StateStore) throws -> [Float]? {
+        try store.bufferFile()?.floats("sum")
     }
 
     static func fileExists(_ store: StateStore, _ file: String) -> Bool {

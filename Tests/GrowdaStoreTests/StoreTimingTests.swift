@@ -4,7 +4,7 @@ import Testing
 
 @testable import GrowdaStore
 
-/// Full-size round trips (4 MB updates, a 13 MB xray128-sized checkpoint) that also print how long each
+/// Full-size round trips (4 MB buffers, a 13 MB xray128-sized checkpoint) that also print how long each
 /// durable step takes. Off by default (they write ~100 MB); run them in release with
 /// `GROWDA_STORE_TIMING=1 swift test -c release -Xswiftc -enable-testing --filter StoreTimingTests`.
 /// Nothing asserts a time: the numbers are printed for the reader.
@@ -19,32 +19,23 @@ struct StoreTimingTests {
         let options = StateStore.Options(durability: durability)
         let store = try StateStore(folder: folder.path, options: options)
         let checkpoint = try Self.checkpoint(fill: 0.5)
-        try store.commitVersion(0, checkpoint: checkpoint, folding: [], evaluation: nil, optimizerState: nil)
+        try store.commitVersion(0, checkpoint: checkpoint, evaluation: nil, optimizerState: nil)
 
-        var recordTimes: [Double] = []
+        // Group commits of 1 to 20 updates, each with a 4 MiB buffer: the cost is per commit.
+        var commitBatchTimes: [Int: Double] = [:]
+        var seq: UInt64 = 0
         var keys: [UpdateKey] = []
-        for seq in 1...20 as ClosedRange<UInt64> {
-            let delta = [Float](repeating: Float(seq), count: Self.updateFloats)
-            let update = StoreFixtures.update(node: UInt32(seq % 4 + 1), seq: seq)
+        for size in [1, 5, 20] {
+            let updates = (0..<size).map { _ in
+                seq += 1
+                return StoreFixtures.update(node: UInt32(seq % 4 + 1), seq: seq)
+            }
+            var buffer = SafetensorsWriter(metadata: ["format": "timing"])
+            try buffer.add(name: "sum", shape: [Self.updateFloats], floats: [Float](repeating: Float(seq), count: Self.updateFloats))
             let start = ContinuousClock.now
-            let outcome = try store.recordAcceptedUpdate(update, delta: delta)
-            recordTimes.append(Self.milliseconds(ContinuousClock.now - start))
-            guard case .recorded = outcome else { throw StoreError.notPending(node: update.node, seq: seq) }
-            keys.append(update.key)
-        }
-        // The parts of a `.full` record: encoding, then AtomicFile's write and fsync.
-        var encodeTimes: [Double] = []
-        var fileTimes: [Double] = []
-        let delta = [Float](repeating: 1, count: Self.updateFloats)
-        for index in 0..<10 {
-            let start = ContinuousClock.now
-            var writer = SafetensorsWriter(metadata: ["format": DeltaFile.format])
-            try writer.add(name: DeltaFile.tensorName, shape: [delta.count], floats: delta)
-            let bytes = writer.encoded()
-            let encoded = ContinuousClock.now
-            try AtomicFile.write(bytes, to: "\(folder.path)/pending/scratch-\(index)")
-            encodeTimes.append(Self.milliseconds(encoded - start))
-            fileTimes.append(Self.milliseconds(ContinuousClock.now - encoded))
+            try store.commit(UpdateBatch(accepted: updates, buffer: buffer))
+            commitBatchTimes[size] = Self.milliseconds(ContinuousClock.now - start)
+            keys += updates.map(\.key)
         }
 
         let reopenStart = ContinuousClock.now
@@ -52,16 +43,13 @@ struct StoreTimingTests {
         let reopened = try StateStore(folder: folder.path, options: options)
         let reopenTime = Self.milliseconds(ContinuousClock.now - reopenStart)
         #expect(reopened.recovery.pending.map(\.key) == keys)
-        let last = try #require(reopened.recovery.pending.last)
-        #expect(try reopened.readDelta(last) == [Float](repeating: 20, count: Self.updateFloats))
+        #expect(try reopened.bufferFile()?.floats("sum") == [Float](repeating: Float(seq), count: Self.updateFloats))
 
         var commitTimes: [Double] = []
         for version in 1...5 as ClosedRange<UInt64> {
             let writer = try Self.checkpoint(fill: Float(version))
-            let folded = version == 1 ? keys : []
             let start = ContinuousClock.now
-            try reopened.commitVersion(
-                version, checkpoint: writer, folding: folded, evaluation: nil, optimizerState: nil)
+            try reopened.commitVersion(version, checkpoint: writer, evaluation: nil, optimizerState: nil)
             commitTimes.append(Self.milliseconds(ContinuousClock.now - start))
         }
         let current = try SafetensorsFile(contentsOf: try #require(try reopened.currentCheckpointPath()))
@@ -79,12 +67,12 @@ struct StoreTimingTests {
         let batchTime = Self.milliseconds(ContinuousClock.now - batchStart)
 
         let label = "store timing (\(durability)):"
-        print("\(label) record a 4 MiB update (file + transaction) \(Self.summary(recordTimes))")
-        print("\(label) commit a 13.2 MB version (the first folds 20 updates) \(Self.summary(commitTimes))")
+        print(
+            "\(label) group commit with a 4 MiB buffer: "
+                + [1, 5, 20].map { "\($0) updates \(commitBatchTimes[$0]!) ms" }.joined(separator: ", "))
+        print("\(label) commit a 13.2 MB version (the first folds 26 updates) \(Self.summary(commitTimes))")
         print("\(label) one heartbeat \(Self.summary(heartbeatTimes)); 50 in one batch \(batchTime) ms")
-        print("\(label) close + reopen with 20 pending updates \(reopenTime) ms")
-        print("store timing (any): encode a 4 MiB delta \(Self.summary(encodeTimes))")
-        print("store timing (any): AtomicFile write + fsync of it \(Self.summary(fileTimes))")
+        print("\(label) close + reopen with 26 pending updates \(reopenTime) ms")
     }
 
     static func checkpoint(fill: Float) throws -> SafetensorsWriter {

@@ -1,0 +1,46 @@
+import GrowdaAggregation
+import GrowdaSafetensors
+
+/// The on-disk form of the aggregator's buffer (`BufferState`), which the store keeps as the pending
+/// updates' buffer file: a safetensors file with one F32 tensor `buffer.sum` (S, `parameterCount`
+/// values) and, in `__metadata__`, `format` = `growda-buffer`, the version it folds towards, `count` (k),
+/// `total_weight` (Z, shortest round-tripping decimal), `nodes` (comma-separated ids), `staleness_sum`,
+/// `max_staleness` and `clipped`. Any safetensors tool can read it.
+enum BufferFile {
+    static let format = "growda-buffer"
+    static let sumName = "buffer.sum"
+
+    /// Encodes `state`, the buffer of the version after `version`.
+    static func writer(_ state: BufferState, version: UInt64) throws -> SafetensorsWriter {
+        var writer = SafetensorsWriter(metadata: [
+            "format": format, "version": String(version), "count": String(state.count),
+            "total_weight": String(state.totalWeight), "nodes": state.nodes.map(String.init).joined(separator: ","),
+            "staleness_sum": String(state.stalenessSum), "max_staleness": String(state.maxStaleness),
+            "clipped": String(state.clippedCount),
+        ])
+        try writer.add(name: sumName, shape: [state.sum.count], floats: state.sum)
+        return writer
+    }
+
+    /// Decodes a buffer file of version `version`'s buffer, or throws `AggregatorError.state` naming `path`.
+    static func read(_ path: String, version: UInt64) throws -> BufferState {
+        func fail(_ reason: String) -> AggregatorError { .state("\(path): \(reason)") }
+        let file = try SafetensorsFile(contentsOf: path)
+        let m = file.metadata
+        guard m["format"] == format else { throw fail("not a Growda buffer file (format is not '\(format)')") }
+        guard m["version"] == String(version) else {
+            throw fail("it holds the buffer of version \(m["version"] ?? "?"), the state is at \(version)")
+        }
+        guard let count = m["count"].flatMap({ Int($0) }), let weight = m["total_weight"].flatMap({ Double($0) }),
+            let stalenessSum = m["staleness_sum"].flatMap({ Int($0) }),
+            let maxStaleness = m["max_staleness"].flatMap({ Int($0) }), let clipped = m["clipped"].flatMap({ Int($0) })
+        else { throw fail("its metadata lacks a count, weight or staleness field") }
+        let nodes = try (m["nodes"] ?? "").split(separator: ",").map { text in
+            guard let id = NodeID(text) else { throw fail("node id '\(text)' is not a number") }
+            return id
+        }
+        return BufferState(
+            sum: try file.floats(sumName), totalWeight: weight, count: count, nodes: nodes,
+            stalenessSum: stalenessSum, maxStaleness: maxStaleness, clippedCount: clipped)
+    }
+}
