@@ -91,7 +91,7 @@ extension Aggregator {
             metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm)
         // Folded now, counted once committed: it is acknowledged only after the batch's group commit.
         strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
-        addToBatch(accepted: record)
+        batch.accepted.append(record)
         settled[update.node] = update.seq
         tallies[update.node, default: (0, 0, [:])].accepted += 1
         tallies[update.node, default: (0, 0, [:])].metrics = record.metrics
@@ -110,45 +110,42 @@ extension Aggregator {
 
     // MARK: Group commit
 
-    /// The most updates and refusals a batch gathers before it is committed.
-    static let batchLimit = 256
-    /// The longest a batch waits for its commit while the queue stays busy.
-    static let batchDelay = 0.2
-
-    func addToBatch(accepted record: AcceptedUpdate? = nil, refusal: RefusedMessage? = nil) {
-        if batchOpenedAt == nil { batchOpenedAt = now }
-        if let record { batch.accepted.append(record) }
-        if let refusal { batch.refusals.append(refusal) }
-    }
-
-    /// Commits the batch when the queue has run empty, or the batch is full or has waited `batchDelay`.
+    /// Hands the batch to the committer when it has finished the previous write (so batches grow with the
+    /// load instead of the processor waiting for the disk).
     func commitBatchIfDue() throws {
-        guard let opened = batchOpenedAt else { return }
-        let size = batch.accepted.count + batch.refusals.count
-        if queue.status().count == 0 || size >= Self.batchLimit || now - opened >= Self.batchDelay {
-            try commitBatch()
-        }
+        if !batch.isEmpty, committer.isIdle { commitBatch() }
     }
 
-    /// Makes the batch durable in one group commit (with the buffer it leaves, when it accepted updates),
-    /// then acknowledges it.
-    func commitBatch() throws {
-        guard batchOpenedAt != nil else { return }
-        if !batch.accepted.isEmpty {
-            batch.buffer = try BufferFile.writer(strategy.exportBuffer(), version: strategy.version)
-        }
-        try store.commit(batch)
-        acknowledge(batch.accepted)
+    /// Hands the batch over for one group commit: its accepted updates and refusals, and the buffer they
+    /// leave (S copied now; encoded and written on the committer's thread). Acknowledged once written.
+    func commitBatch() {
+        guard !batch.isEmpty else { return }
+        var acks = Self.settledSeqs(of: batch.accepted)
         for refusal in batch.refusals {
-            if let node = refusal.node, let seq = refusal.settling { acknowledged[node] = max(acknowledged[node] ?? 0, seq) }
+            if let node = refusal.node, let seq = refusal.settling { acks[node] = max(acks[node] ?? 0, seq) }
+        }
+        let buffer = batch.accepted.isEmpty ? nil : strategy.exportBuffer()
+        let version = strategy.version
+        let handed = batch
+        let store = store
+        committer.submit(acks: acks) {
+            var batch = handed
+            batch.buffer = try buffer.map { try BufferFile.writer($0, version: version) }
+            try store.commit(batch)
         }
         batch = UpdateBatch()
-        batchOpenedAt = nil
     }
 
-    /// Raises the acknowledged seqs to those of committed updates.
-    func acknowledge(_ updates: [AcceptedUpdate]) {
-        for update in updates { acknowledged[update.node] = max(acknowledged[update.node] ?? 0, update.seq) }
+    /// Each node's highest seq among `updates`.
+    static func settledSeqs(of updates: [AcceptedUpdate]) -> [UInt32: UInt64] {
+        var seqs: [UInt32: UInt64] = [:]
+        for update in updates { seqs[update.node] = max(seqs[update.node] ?? 0, update.seq) }
+        return seqs
+    }
+
+    /// Raises the acknowledged seqs to those the committer has finished writing; rethrows a failed write.
+    func collectAcknowledgements() throws {
+        for (node, seq) in try committer.collect() { acknowledged[node] = max(acknowledged[node] ?? 0, seq) }
     }
 
     /// Counts a refusal; when `settling`, the node's settled sequence number moves past this update so
@@ -158,7 +155,7 @@ extension Aggregator {
         refusedTimes.append(now)
         if let node { tallies[node, default: (0, 0, [:])].refused += 1 }
         if let node, let seq { settled[node] = max(settled[node] ?? 0, seq) }
-        addToBatch(refusal: RefusedMessage(reason: reason.rawValue, node: node, settling: seq))
+        batch.refusals.append(RefusedMessage(reason: reason.rawValue, node: node, settling: seq))
         logger.notice(
             "message refused",
             metadata: [
@@ -179,10 +176,14 @@ extension Aggregator {
     /// Writes the heartbeats heard since the last call in one batch (last heard, state, version held).
     func flushHeartbeats() {
         guard !heartbeatBatch.isEmpty else { return }
-        do {
-            try store.recordHeartbeats(Array(heartbeatBatch.values))
-        } catch {
-            logger.warning("heartbeats not recorded", metadata: ["error": "\(error)"])
+        let heartbeats = Array(heartbeatBatch.values)
+        let (store, logger) = (store, logger)
+        committer.submit {
+            do {
+                try store.recordHeartbeats(heartbeats)
+            } catch {
+                logger.warning("heartbeats not recorded", metadata: ["error": "\(error)"])  // liveness only: go on
+            }
         }
         heartbeatBatch = [:]
     }
@@ -216,13 +217,18 @@ extension Aggregator {
             }
             optimizerWriter = w
         }
-        // The version folds the whole buffer: the committed pending updates and this batch's accepted ones.
-        try store.commitVersion(
-            summary.version, model: model, accepting: batch.accepted, evaluation: evaluation,
-            optimizerState: optimizerWriter)
-        acknowledge(batch.accepted)
+        // The version folds the whole buffer: the pending updates already handed over and this batch's
+        // accepted ones. Written after every earlier write, on the committer's thread.
+        let checkpoint = try model.checkpointWriter(facts: ["growda.version": String(summary.version)])
+        let accepted = batch.accepted
+        let store = store
+        let (version, evaluated, optimizer) = (summary.version, evaluation, optimizerWriter)
+        committer.submit(acks: Self.settledSeqs(of: accepted)) {
+            try store.commitVersion(
+                version, checkpoint: checkpoint, accepting: accepted, evaluation: evaluated,
+                optimizerState: optimizer)
+        }
         batch.accepted = []
-        if batch.refusals.isEmpty { batchOpenedAt = nil }
         lastVersionAt = now
         versionTimes.append(now)
         if let evaluation {

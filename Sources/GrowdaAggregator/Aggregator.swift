@@ -13,6 +13,10 @@ import GrowdaTransport
 import GrowdaWire
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The aggregator: receives sealed updates, checks them, folds them into the buffered FedAvg (or
 /// synchronous FedAvg) strategy, and publishes each new global version.
 ///
@@ -25,10 +29,12 @@ import Logging
 ///   operators' status requests.
 ///
 /// Group commit: accepted updates and refusals gather in a batch that is made durable at once (the
-/// buffer they leave, their rows and settled seqs: GrowdaStore's `commit`) when the queue runs empty,
-/// the batch is full or old, or a step commits a version. Acknowledgements (`ackedSeq` in snapshot
-/// replies) come only from what is committed, so a crash loses nothing a node was told was kept: the
-/// unacknowledged rest is resent.
+/// buffer they leave, their rows and settled seqs: GrowdaStore's `commit`). The writes run on a third
+/// thread (`Committer`), in order; a new batch is handed over whenever the previous write has finished, so
+/// batches grow with the load and the processor never waits for the disk. A step commits a version
+/// (with the updates accepted since the last batch) through the same thread. Acknowledgements (`ackedSeq`
+/// in snapshot replies) come only from finished writes, so a crash loses nothing a node was told was
+/// kept: the unacknowledged rest is resent.
 public final class Aggregator: @unchecked Sendable {
     /// The configuration it runs with.
     public let configuration: AggregatorConfiguration
@@ -66,10 +72,10 @@ public final class Aggregator: @unchecked Sendable {
     var settled: [UInt32: UInt64]
     /// Each node's durably settled seq: what snapshot replies acknowledge.
     var acknowledged: [UInt32: UInt64]
-    /// Accepted (and folded) updates and refusals since the last group commit.
+    /// Accepted (and folded) updates and refusals not yet handed to the committer.
     var batch = UpdateBatch()
-    /// When the first message of `batch` was handled.
-    var batchOpenedAt: Double?
+    /// Runs the store's writes off the processing thread, in order.
+    let committer = Committer()
     var liveness: [UInt32: Liveness] = [:]
     /// Heartbeats heard since the last flush to the store (written in one batch per tick).
     var heartbeatBatch: [UInt32: GrowdaStore.Heartbeat] = [:]
@@ -250,6 +256,7 @@ public final class Aggregator: @unchecked Sendable {
     /// Runs the receiver thread and the processing loop (on the calling thread) until `stop()`.
     public func run() throws {
         guard let pull = pullSocket else { return }
+        Self.reuseFreedBuffers()
         pullSocket = nil
         let receiverDone = DispatchSemaphore(value: 0)
         let handOver = UncheckedSendable(pull)  // the PULL socket moves to the receiver thread for good
@@ -275,6 +282,7 @@ public final class Aggregator: @unchecked Sendable {
         _ = poller.add(statusRouter)
         var lastTick = 0.0
         while !isStopping {
+            try collectAcknowledgements()
             let ready = try poller.poll(timeout: .milliseconds(5))
             if ready[0].contains(.readable) { drainRouter(router, admin: false) }
             if ready[1].contains(.readable) { drainRouter(statusRouter, admin: true) }
@@ -293,8 +301,10 @@ public final class Aggregator: @unchecked Sendable {
                 publishStatus()
             }
         }
-        try commitBatch()
+        commitBatch()
         flushHeartbeats()
+        committer.waitUntilIdle()
+        try collectAcknowledgements()
         logger.info(
             "aggregator stopping",
             metadata: ["model.version": "\(strategy.version)", "buffer": "\(strategy.pending.count)"])
@@ -315,6 +325,25 @@ public final class Aggregator: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+extension Aggregator {
+    /// Every update is a fresh buffer of model size (ZeroMQ's message, its copy, the plaintext, the
+    /// tensors). glibc serves blocks that large with mmap and unmaps them when freed, so each new one is
+    /// page-faulted and zeroed by the kernel: for 13 MB updates that took more time than decrypting them.
+    /// Raising the mmap threshold to its maximum (32 MiB) and the trim threshold keeps freed blocks in the
+    /// heap for the next update. Resident memory then stays at the high-water mark of the buffers in use.
+    static func reuseFreedBuffers() {
+        #if canImport(Glibc)
+            // mallopt is declared in <malloc.h>, which the Glibc module does not bring in: look it up.
+            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            let (mmapThreshold, trimThreshold): (Int32, Int32) = (-3, -1)  // M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+            _ = mallopt(mmapThreshold, 32 << 20)
+            _ = mallopt(trimThreshold, 256 << 20)
+        #endif
     }
 }
 
