@@ -12,16 +12,19 @@ import GrowdaWire
 extension Aggregator {
     // MARK: Updates and heartbeats (from the queue)
 
-    /// Decrypts, checks and acts on one message from PULL; every refusal is counted by reason.
-    func handle(_ frames: [[UInt8]]) throws {
+    /// Checks and acts on one message from PULL (opened by the receiver); every refusal is counted by reason.
+    func handle(_ message: Received) throws {
         received += 1
-        bytesReceived += frames.reduce(0) { $0 + $1.count }
+        bytesReceived += message.bytes
         receivedTimes.append(now)
-        var result = WireDecoder.open(frames, keys: keyring, limits: limits)
-        if case .failure(.unknownSender) = result, now - lastRegistryReload > 1 {
+        var result = message.opened
+        if case .failure(.unknownSender) = result, let frames = message.frames, now - lastRegistryReload > 1 {
             // A node added since start: read the registry again (at most once a second) and retry.
             reloadRegistry()
             result = WireDecoder.open(frames, keys: keyring, limits: limits)
+        }
+        if case .success(let opened) = result, let node = opened.nodeSender, keyring.revoked.contains(node) {
+            result = .failure(.revokedSender)  // revoked after the receiver opened it
         }
         switch result {
         case .failure(let reason):
@@ -53,6 +56,7 @@ extension Aggregator {
         do {
             try federation.reloadRegistry()
             keyring = try Aggregator.keyring(of: federation)
+            receiverKeyring.value = keyring
             for node in federation.registry.nodes { try store.registerNode(node.id, name: node.name) }
             logger.info("node registry reloaded", metadata: ["nodes": "\(keyring.nodeKeys.count)"])
         } catch {
@@ -399,5 +403,16 @@ extension AggregationConfig {
     var bufferTarget: Int {
         if case .async(let k, _) = mode { return k }
         return 0
+    }
+}
+
+extension Message {
+    /// The node that sent an update or heartbeat (nil for other messages).
+    var nodeSender: UInt32? {
+        switch self {
+        case .update(let update): update.node
+        case .heartbeat(let heartbeat): heartbeat.node
+        default: nil
+        }
     }
 }

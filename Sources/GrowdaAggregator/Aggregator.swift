@@ -21,8 +21,10 @@ import Logging
 /// synchronous FedAvg) strategy, and publishes each new global version.
 ///
 /// Two threads, each owning its sockets (ZeroMQ sockets are not thread-safe):
-/// - the receiver owns PULL and moves each multipart message into a bounded queue (full: dropped and
-///   counted; the node resends what was not acknowledged);
+/// - the receiver owns PULL; it opens each multipart message (authenticates, decrypts and parses it, with
+///   a copy of the keyring the processor publishes) and moves the result into a bounded queue (full:
+///   dropped and counted; the node resends what was not acknowledged). Opening there puts decryption,
+///   the costliest step, on a second core;
 /// - the processor owns PUB and the ROUTERs and all federation state: it decrypts and validates queued
 ///   messages, folds accepted updates, steps the strategy, commits and broadcasts new versions, answers
 ///   snapshot requests (latest model plus the node's settled sequence number: its acknowledgement) and
@@ -57,7 +59,9 @@ public final class Aggregator: @unchecked Sendable {
     /// Scores each new version on `evalSet` (its workspaces made once, reused every version).
     lazy var evaluator = Predictor(model: model, threads: 1)
 
-    let queue: BoundedQueue<[[UInt8]]>
+    let queue: BoundedQueue<Received>
+    /// The keyring the receiver opens messages with: the processor's, published on each registry reload.
+    let receiverKeyring: LockedValue<AggregatorKeyring>
     let rejections = RejectionCounter()
     let stopFlag = NSLock()
     var stopped = false
@@ -97,6 +101,17 @@ public final class Aggregator: @unchecked Sendable {
     let statusLock = NSLock()
     var publishedStatus: AggregatorStatus?
 
+    /// A message from PULL as the receiver opened it.
+    struct Received {
+        /// Its size on the wire.
+        let bytes: Int
+        /// The opened message, or why it was refused.
+        let opened: Result<Message, RejectionReason>
+        /// The frames, kept only when the sender was unknown: the processor opens them again after
+        /// reloading the registry (a node added since the last reload).
+        let frames: [[UInt8]]?
+    }
+
     /// What the processor knows of a node from its heartbeats and requests.
     struct Liveness {
         var lastHeard: Double
@@ -117,6 +132,7 @@ public final class Aggregator: @unchecked Sendable {
             signingKey = try federation.signingKey()
             modelKey = try federation.modelKey()
             keyring = try Aggregator.keyring(of: federation)
+            receiverKeyring = LockedValue(keyring)
         } catch let error as AggregatorError {
             throw error
         } catch {
@@ -318,9 +334,13 @@ public final class Aggregator: @unchecked Sendable {
             guard let ready = try? poller.poll(timeout: .milliseconds(100)), ready[0].contains(.readable) else {
                 continue
             }
-            while let frames = try? pull.receive(dontWait: true) {
-                let bytes = frames.reduce(0) { $0 + $1.count }
-                if !queue.push(frames.map(\.bytes), size: bytes, now: DispatchTime.now().uptimeNanoseconds) {
+            while let message = try? pull.receive(dontWait: true) {
+                let bytes = message.reduce(0) { $0 + $1.count }
+                let frames = message.map(\.bytes)
+                let opened = WireDecoder.open(frames, keys: receiverKeyring.value, limits: limits)
+                let unknown = if case .failure(.unknownSender) = opened { true } else { false }
+                let item = Received(bytes: bytes, opened: opened, frames: unknown ? frames : nil)
+                if !queue.push(item, size: bytes, now: DispatchTime.now().uptimeNanoseconds) {
                     logger.warning("queue full: message dropped", metadata: ["bytes": "\(bytes)"])
                 }
             }
@@ -354,5 +374,19 @@ enum SafetensorsFileLoader {
         var tensors: [String: [Float]] = [:]
         for info in file.tensors { tensors[info.name] = try file.floats(info.name) }
         return OptimizerState(tensors)
+    }
+}
+
+/// A value shared between threads behind a lock.
+final class LockedValue<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    /// The current value (a copy).
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }
