@@ -102,6 +102,7 @@ let package = Package(
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaStoreTests", dependencies: ["GrowdaStore", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaAggregatorTests", dependencies: ["GrowdaAggregator"]),
         .testTarget(
             name: "GrowdaFederationIntegrationTests",
             dependencies: ["GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit"]

@@ -1,0 +1,250 @@
+import Dispatch
+import Foundation
+import GrowdaTransport
+
+extension BenchAggregate {
+    /// The simulated nodes of `bench aggregate`. Each has its own PUSH socket, so its own tcp connection
+    /// to the aggregator, as a `growda-node` has; a few driver threads share the senders, each thread
+    /// making, using and closing only its own senders' sockets (ZeroMQ sockets are not thread-safe).
+    ///
+    /// A sender sends its updates in order (seq 1…n), at most `window` of them unacknowledged at once.
+    /// Acknowledgements come from the aggregator's status (each node's `settled_seq`, fed in with
+    /// `acknowledge`). An update not acknowledged `resendAfter` seconds after it was sent is sent again,
+    /// the wait doubling at each resend of that update (up to 8×): the aggregator drops what its full
+    /// queue cannot take, and only a resend brings it back.
+    final class SimulatedSenders: @unchecked Sendable {
+        /// One simulated node: its id and its sealed updates (seq i + 1 at index i), as frames that
+        /// libzmq sends without copying (the senders stand for other machines: their copies would not
+        /// take this machine's cores from the aggregator).
+        struct Sender {
+            var node: UInt32
+            var updates: [[Frame]]
+        }
+
+        /// What the senders did.
+        struct Counters {
+            /// Updates sent for the first time.
+            var sent = 0
+            /// Updates sent again because no acknowledgement came in time.
+            var resent = 0
+            /// Sends refused by the sender's own full ZeroMQ queue (tried again shortly; not counted as sent).
+            var blocked = 0
+        }
+
+        private let senders: [Sender]
+        private let endpoint: String
+        private let window: Int
+        private let resendAfter: UInt64
+        private let lock = NSLock()
+        private var settled: [UInt64]
+        private var indexOfNode: [UInt32: Int]
+        private var counters = Counters()
+        private var failure: Error?
+        private var stopping = false
+        private let ready = DispatchSemaphore(value: 0)
+        private let gate = DispatchSemaphore(value: 0)
+        private let finished = DispatchSemaphore(value: 0)
+        private var threadCount = 0
+
+        /// Senders that will connect to `endpoint` and keep up to `window` updates each unacknowledged.
+        init(_ senders: [Sender], endpoint: String, window: Int, resendAfter seconds: Double) {
+            self.senders = senders
+            self.endpoint = endpoint
+            self.window = max(1, window)
+            self.resendAfter = UInt64(seconds * 1e9)
+            settled = Array(repeating: 0, count: senders.count)
+            indexOfNode = Dictionary(uniqueKeysWithValues: senders.enumerated().map { ($0.element.node, $0.offset) })
+        }
+
+        /// Starts `threads` driver threads; returns once every sender's socket is connected (ZeroMQ
+        /// completes the tcp handshake in the background: call `go` a moment later).
+        func start(threads: Int) throws {
+            threadCount = max(1, min(threads, senders.count))
+            for t in 0..<threadCount {
+                let mine = Array(stride(from: t, to: senders.count, by: threadCount))
+                let thread = Thread { [self] in
+                    drive(mine)
+                    finished.signal()
+                }
+                thread.name = "bench-senders-\(t)"
+                thread.start()
+            }
+            for _ in 0..<threadCount { ready.wait() }
+            if let failure = lock.withLock({ failure }) {
+                stop()
+                throw failure
+            }
+        }
+
+        /// Lets every sender send its first updates.
+        func go() {
+            for _ in 0..<threadCount { gate.signal() }
+        }
+
+        /// Takes in the aggregator's acknowledgements: the settled sequence number of each node.
+        func acknowledge(_ settledByNode: [UInt32: UInt64]) {
+            lock.withLock {
+                for (node, seq) in settledByNode {
+                    if let i = indexOfNode[node] { settled[i] = max(settled[i], seq) }
+                }
+            }
+        }
+
+        /// Whether every sender's last update is acknowledged.
+        var allSettled: Bool {
+            lock.withLock { zip(settled, senders).allSatisfy { $0 >= UInt64($1.updates.count) } }
+        }
+
+        /// Senders whose last update is acknowledged.
+        var settledSenders: Int {
+            lock.withLock { zip(settled, senders).filter { $0 >= UInt64($1.updates.count) }.count }
+        }
+
+        /// The counts so far, and the first error a driver thread met.
+        var state: (counters: Counters, failure: Error?) { lock.withLock { (counters, failure) } }
+
+        /// Stops the driver threads and waits for them (their sockets closed).
+        func stop() {
+            let first = lock.withLock {
+                let first = !stopping
+                stopping = true
+                return first
+            }
+            guard first else { return }
+            go()  // in case they still wait at the gate
+            for _ in 0..<threadCount { finished.wait() }
+        }
+
+        /// One driver thread: makes and connects its senders' sockets, then sends, resends and polls
+        /// the acknowledgements (about every millisecond) until stopped.
+        private func drive(_ mine: [Int]) {
+            var context: ZMQContext?
+            var sockets: [ZMQSocket] = []
+            defer {
+                for socket in sockets { socket.close() }
+                context?.shutdown()
+            }
+            do {
+                let ctx = try ZMQContext()
+                context = ctx
+                var configuration = SocketConfiguration()
+                configuration.sendHighWaterMark = 4  // as growda-node
+                configuration.linger = .zero  // at the end everything is acknowledged
+                for _ in mine {
+                    let socket = try ZMQSocket(.push, context: ctx, configuration: configuration)
+                    sockets.append(socket)
+                    try socket.connect(endpoint)
+                }
+            } catch {
+                lock.withLock {
+                    failure = failure ?? error
+                    stopping = true
+                }
+            }
+            ready.signal()
+            gate.wait()
+            // Per sender, per update: when it was last sent (0: never) and how often it was resent.
+            var lastSent = mine.map { Array(repeating: UInt64(0), count: senders[$0].updates.count) }
+            var resends = mine.map { Array(repeating: 0, count: senders[$0].updates.count) }
+            while true {
+                let (acked, stop) = lock.withLock { (mine.map { settled[$0] }, stopping) }
+                if stop { return }
+                var local = Counters()
+                for (k, i) in mine.enumerated() {
+                    let count = senders[i].updates.count
+                    let first = Int(min(acked[k], UInt64(count)))  // updates 0..<first are acknowledged
+                    for j in first..<min(count, first + window) {
+                        let now = DispatchTime.now().uptimeNanoseconds
+                        let resend = lastSent[k][j] > 0
+                        if resend && now - lastSent[k][j] < resendAfter << min(resends[k][j], 3) { continue }
+                        do {
+                            try sockets[k].send(senders[i].updates[j], dontWait: true)
+                        } catch  where error.kind == .wouldBlock {
+                            local.blocked += 1
+                            continue
+                        } catch {
+                            lock.withLock {
+                                failure = failure ?? error
+                                stopping = true
+                            }
+                            return
+                        }
+                        lastSent[k][j] = now
+                        if resend {
+                            resends[k][j] += 1
+                            local.resent += 1
+                        } else {
+                            local.sent += 1
+                        }
+                    }
+                }
+                lock.withLock {
+                    counters.sent += local.sent
+                    counters.resent += local.resent
+                    counters.blocked += local.blocked
+                }
+                Thread.sleep(forTimeInterval: 0.001)
+            }
+        }
+    }
+
+    /// Samples a process's resident memory (VmRSS) on its own thread, keeping the highest seen.
+    final class MemorySampler: @unchecked Sendable {
+        private let pid: Int32
+        private let interval: Double
+        private let lock = NSLock()
+        private var peak = 0
+        private var samples = 0
+        private var stopping = false
+        private let finished = DispatchSemaphore(value: 0)
+
+        /// A sampler of `pid` every `interval` seconds; `start` starts it.
+        init(pid: Int32, interval: Double) {
+            self.pid = pid
+            self.interval = interval
+        }
+
+        /// Starts sampling.
+        func start() {
+            let thread = Thread { [self] in
+                while !lock.withLock({ stopping }) {
+                    let rss = BenchAggregate.memory(of: pid).rss
+                    lock.withLock {
+                        peak = max(peak, rss)
+                        samples += 1
+                    }
+                    Thread.sleep(forTimeInterval: interval)
+                }
+                finished.signal()
+            }
+            thread.name = "bench-memory"
+            thread.start()
+        }
+
+        /// The highest VmRSS seen so far, in bytes, and the number of samples.
+        var observed: (peak: Int, samples: Int) { lock.withLock { (peak, samples) } }
+
+        /// Stops sampling (once started; later calls return at once); returns the highest VmRSS seen, in
+        /// bytes, and the number of samples.
+        @discardableResult
+        func stop() -> (peak: Int, samples: Int) {
+            let first = lock.withLock {
+                defer { stopping = true }
+                return !stopping
+            }
+            if first { finished.wait() }
+            return observed
+        }
+    }
+
+    /// VmRSS and VmHWM (the kernel's own peak of VmRSS) of a process, in bytes (Linux /proc; 0 elsewhere).
+    static func memory(of pid: Int32) -> (rss: Int, hwm: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+        func field(_ name: String) -> Int {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return 0 }
+            return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0)
+                * 1024
+        }
+        return (field("VmRSS"), field("VmHWM"))
+    }
+}
