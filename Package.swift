@@ -103,6 +103,10 @@ let package = Package(
         .testTarget(name: "GrowdaStoreTests", dependencies: ["GrowdaStore", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
         .testTarget(
+            name: "GrowdaNodeTests",
+            dependencies: ["GrowdaNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
             name: "GrowdaFederationIntegrationTests",
             dependencies: ["GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit"]
         ),
