@@ -104,6 +104,10 @@ let package = Package(
         .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaAggregatorTests", dependencies: ["GrowdaAggregator"]),
         .testTarget(
+            name: "GrowdaNodeTests",
+            dependencies: ["GrowdaNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
             name: "GrowdaFederationIntegrationTests",
             dependencies: ["GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit"]
         ),

@@ -78,7 +78,11 @@ HAVE_TC=1
 command -v tc >/dev/null || HAVE_TC=0
 command -v flock >/dev/null || die "flock (util-linux) is missing"
 { exec 9>/run/growda-netns-test.lock; } 2>/dev/null || skip "cannot write /run/growda-netns-test.lock (not really root here?)"
-flock -n 9 || die "another netns-test run holds /run/growda-netns-test.lock"
+# Runs share the namespace names and addresses, so they take turns (two CI runs on one machine wait).
+if ! flock -n 9; then
+    echo "netns-test: another run holds /run/growda-netns-test.lock; waiting up to 900 s for it" >&2
+    flock -w 900 9 || die "another netns-test run still holds /run/growda-netns-test.lock after 900 s"
+fi
 
 NS_NET=growda-net NS_AGG=growda-agg
 hname() { printf 'h%02d' "$1"; }

@@ -28,7 +28,9 @@ extension GrowdaNodeCommand {
             discussion: """
                 Runs until SIGTERM or SIGINT. The state folder keeps the latest verified global model \
                 (model.safetensors, usable with `growda predict --model`), the update counter and every \
-                update not yet acknowledged, so a restart loses and double-counts nothing.
+                update not yet acknowledged, so a restart loses and double-counts nothing. An update \
+                not acknowledged in time is sent again after --resend-after seconds, then after twice \
+                as long each time up to --resend-max, so a slow link is not flooded with copies.
                 """)
 
         @Option(help: "The node bundle made by `growda node add` (mode 0600).")
@@ -61,8 +63,15 @@ extension GrowdaNodeCommand {
         @Option(help: "Seconds between heartbeats.")
         var heartbeat: Double = 2
 
-        @Option(help: "Seconds before an unacknowledged update is sent again.")
+        @Option(
+            help: """
+                Seconds before an unacknowledged update is sent again; each resend doubles the wait, \
+                up to --resend-max, and every wait is ±20% at random.
+                """)
         var resendAfter: Double = 10
+
+        @Option(help: "Longest wait in seconds between resends of one update (default: 8 × --resend-after).")
+        var resendMax: Double?
 
         @Flag(help: "After each acknowledged update, wait for a newer global model (synchronous rounds).")
         var waitForNewModel = false
@@ -94,6 +103,9 @@ extension GrowdaNodeCommand {
             guard heartbeat > 0, resendAfter > 0 else {
                 throw ValidationError("--heartbeat and --resend-after must be positive")
             }
+            if let resendMax, resendMax < resendAfter {
+                throw ValidationError("--resend-max must be at least --resend-after (\(resendAfter))")
+            }
             guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
@@ -112,6 +124,7 @@ extension GrowdaNodeCommand {
             config.classWeights = classWeights
             config.heartbeatInterval = .milliseconds(Int(heartbeat * 1000))
             config.resendAfter = .milliseconds(Int(resendAfter * 1000))
+            config.resendMaximum = resendMax.map { .milliseconds(Int($0 * 1000)) }
             config.waitForNewModel = waitForNewModel
             config.slowdown = slowdown
             config.maxUpdates = maxUpdates

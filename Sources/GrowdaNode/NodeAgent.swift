@@ -19,8 +19,14 @@ import Logging
 ///    between steps (heartbeats, broadcasts: a newer model is kept for the next round);
 /// 3. seal the delta as update `seq`, write it to the outbox, send it;
 /// 4. until the aggregator acknowledges `seq` (snapshot replies carry its settled sequence number),
-///    ask every `pollInterval` and resend after `resendAfter`; only then train again. So every
-///    update counts exactly once, across restarts, network cuts and aggregator crashes.
+///    ask every `pollInterval` and resend it with backoff; only then train again. So every update
+///    counts exactly once, across restarts, network cuts and aggregator crashes.
+///
+/// Resends back off (`ResendSchedule`): the first comes `resendAfter` after the send, each next one
+/// twice as long after the previous, up to `resendMaximum` (8 × `resendAfter` by default), every wait
+/// ±20% at random so that many nodes cut off together do not resend in lockstep. The wait returns to
+/// `resendAfter` for a new update and when acknowledgements progress. On a slow link an update can
+/// take longer than `resendAfter` to drain; backing off lets it arrive instead of queueing copies.
 public final class NodeAgent: @unchecked Sendable {
     /// The configuration it runs with.
     public let configuration: NodeConfiguration
@@ -38,7 +44,8 @@ public final class NodeAgent: @unchecked Sendable {
     private var version: UInt64?
     private var pendingModel: ModelMessage?
     private var training = false
-    private var outbox: [UInt64: (frames: [[UInt8]], lastSent: UInt64)] = [:]
+    private var outbox: [UInt64: (frames: [[UInt8]], timer: ResendTimer)] = [:]
+    private let resendSchedule: ResendSchedule
     private var settledSeq: UInt64 = 0
     private var openRequest: (id: UInt64, sent: UInt64)?
     /// Requests sent and not yet answered (the newest few): a slow aggregator's late answer still counts.
@@ -78,6 +85,7 @@ public final class NodeAgent: @unchecked Sendable {
         var limits = WireLimits.standard
         limits.maxMessageBytes = configuration.maxMessageBytes
         self.limits = limits
+        resendSchedule = configuration.resendSchedule
     }
 
     /// What the agent has done so far (safe to read from any thread).
@@ -153,7 +161,7 @@ public final class NodeAgent: @unchecked Sendable {
                 global = model
                 version = v
             }
-            for (seq, frames) in try stateFolder.outbox() { outbox[seq] = (frames, 0) }
+            for (seq, frames) in try stateFolder.outbox() { outbox[seq] = (frames, ResendTimer()) }
         } catch {
             throw NodeError.state(path: stateFolder.path, reason: "\(error)")
         }
@@ -209,7 +217,7 @@ public final class NodeAgent: @unchecked Sendable {
         var c = stateFolder.counters
         c.next_seq = seq + 1
         try stateFolder.save(c)
-        outbox[seq] = (frames, 0)
+        outbox[seq] = (frames, ResendTimer())
         lastTrainedBase = base
         send(seq: seq)
         logger.info(
@@ -297,28 +305,34 @@ public final class NodeAgent: @unchecked Sendable {
     private func awaitAcknowledgement() throws {
         let now = DispatchTime.now().uptimeNanoseconds
         requestSnapshotIfDue()
-        let resendNanos = UInt64(configuration.resendAfter.seconds * 1e9)
-        for seq in outbox.keys.sorted() where now - outbox[seq]!.lastSent >= resendNanos {
-            if outbox[seq]!.lastSent > 0 {
-                counters.add(resent: 1)
-                logger.info("update resent", metadata: ["update.seq": "\(seq)"])
-            }
+        for seq in outbox.keys.sorted() where outbox[seq]!.timer.isDue(now: now) {
+            let again = outbox[seq]!.timer.lastSent != nil
             send(seq: seq)
+            if again, let timer = outbox[seq]?.timer {
+                counters.add(resent: 1)
+                logger.info(
+                    "update resent",
+                    metadata: [
+                        "update.seq": "\(seq)", "resend.count": "\(timer.resends)",
+                        "resend.next_seconds": "\(String(format: "%.1f", Double((timer.due ?? now) - now) / 1e9))",
+                    ])
+            }
         }
         try pump(timeout: .milliseconds(100))
     }
 
+    /// Sends an outbox entry and sets its next resend time. A send that fails (aggregator unreachable,
+    /// queue full) counts as a try all the same: the entry stays in the outbox and the wait still grows.
     private func send(seq: UInt64) {
         guard let entry = outbox[seq], let sockets else { return }
         do {
             try sockets.push.send(entry.frames, dontWait: true)
-            outbox[seq]!.lastSent = DispatchTime.now().uptimeNanoseconds
-            if entry.lastSent == 0 { counters.add(sent: 1) }
+            if entry.timer.lastSent == nil { counters.add(sent: 1) }
         } catch {
-            // Not sent now (aggregator unreachable, queue full): it stays in the outbox and is retried.
-            outbox[seq]!.lastSent = DispatchTime.now().uptimeNanoseconds
             logger.debug("update queued for later", metadata: ["update.seq": "\(seq)", "reason": "\(error)"])
         }
+        outbox[seq]!.timer.sent(
+            at: DispatchTime.now().uptimeNanoseconds, schedule: resendSchedule, unit: Double.random(in: 0..<1))
     }
 
     private func requestSnapshotIfDue() {
@@ -400,6 +414,10 @@ public final class NodeAgent: @unchecked Sendable {
                 stateFolder.remove(seq: seq)
                 counters.add(acknowledged: 1)
                 logger.info("update acknowledged", metadata: ["update.seq": "\(seq)"])
+            }
+            // Progress: the aggregator is taking updates again, so what remains waits `resendAfter` anew.
+            for seq in outbox.keys {
+                outbox[seq]!.timer.restart(schedule: resendSchedule, unit: Double.random(in: 0..<1))
             }
         }
         if let model = reply.model { receive(model: model) }

@@ -32,8 +32,12 @@ public struct NodeConfiguration: Sendable {
 
     /// How often to send a heartbeat.
     public var heartbeatInterval: Duration = .seconds(2)
-    /// How long an update may stay unacknowledged before it is sent again.
+    /// How long an update may stay unacknowledged before it is sent again the first time; each resend
+    /// doubles the wait, up to `resendMaximum`, and every wait gets ±20% jitter (see `ResendSchedule`).
+    /// The wait returns to this for a new update and when acknowledgements progress.
     public var resendAfter: Duration = .seconds(10)
+    /// The longest wait between resends of one update, before jitter (nil: 8 × `resendAfter`).
+    public var resendMaximum: Duration?
     /// How often to ask for acknowledgements (and the latest model) while updates wait.
     public var pollInterval: Duration = .milliseconds(500)
     /// After an acknowledged update, wait for a newer global model before training again
@@ -54,6 +58,13 @@ public struct NodeConfiguration: Sendable {
         self.bundlePath = bundlePath
         self.dataPath = dataPath
         self.statePath = statePath
+    }
+
+    /// The resend backoff these timers make: `resendAfter` (at least 1 ms) doubling up to `resendMaximum`
+    /// (taken as `resendAfter` when smaller).
+    var resendSchedule: ResendSchedule {
+        let base = max(resendAfter, .milliseconds(1))
+        return ResendSchedule(base: base, maximum: resendMaximum.map { max($0, base) })
     }
 
     /// The optimizer as the trainer takes it.
