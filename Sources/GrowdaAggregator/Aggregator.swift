@@ -125,6 +125,7 @@ public final class Aggregator: @unchecked Sendable {
 
     /// Opens the state (recovering after a crash), loads keys and registry, binds every socket.
     public init(configuration: AggregatorConfiguration, logger: Logger) throws {
+        Self.reuseFreedBuffers()  // before ZeroMQ's I/O thread and the receiver exist
         self.configuration = configuration
         self.logger = logger
         do {
@@ -272,7 +273,6 @@ public final class Aggregator: @unchecked Sendable {
     /// Runs the receiver thread and the processing loop (on the calling thread) until `stop()`.
     public func run() throws {
         guard let pull = pullSocket else { return }
-        Self.reuseFreedBuffers()
         pullSocket = nil
         let receiverDone = DispatchSemaphore(value: 0)
         let handOver = UncheckedSendable(pull)  // the PULL socket moves to the receiver thread for good
@@ -336,10 +336,19 @@ public final class Aggregator: @unchecked Sendable {
             }
             while let message = try? pull.receive(dontWait: true) {
                 let bytes = message.reduce(0) { $0 + $1.count }
-                let frames = message.map(\.bytes)
-                let opened = WireDecoder.open(frames, keys: receiverKeyring.value, limits: limits)
+                let opened: Result<Message, RejectionReason>
+                if message.count == 2 || message.count == 3, bytes <= limits.maxMessageBytes {
+                    // Opened straight from ZeroMQ's memory: the ciphertext is never copied.
+                    opened = message[1].withUnsafeBytes { body in
+                        WireDecoder.open(
+                            header: message[0].bytes, body: body, signature: message.count == 3 ? message[2].bytes : nil,
+                            keys: receiverKeyring.value, limits: limits)
+                    }
+                } else {
+                    opened = WireDecoder.open(message.map(\.bytes), keys: receiverKeyring.value, limits: limits)
+                }
                 let unknown = if case .failure(.unknownSender) = opened { true } else { false }
-                let item = Received(bytes: bytes, opened: opened, frames: unknown ? frames : nil)
+                let item = Received(bytes: bytes, opened: opened, frames: unknown ? message.map(\.bytes) : nil)
                 if !queue.push(item, size: bytes, now: DispatchTime.now().uptimeNanoseconds) {
                     logger.warning("queue full: message dropped", metadata: ["bytes": "\(bytes)"])
                 }
@@ -352,17 +361,20 @@ extension Aggregator {
     /// Every update is a fresh buffer of model size (ZeroMQ's message, its copy, the plaintext, the
     /// tensors). glibc serves blocks that large with mmap and unmaps them when freed, so each new one is
     /// page-faulted and zeroed by the kernel: for 13 MB updates that took more time than decrypting them.
-    /// Raising the mmap threshold to its maximum (32 MiB) and the trim threshold keeps freed blocks in the
-    /// heap for the next update. Resident memory then stays at the high-water mark of the buffers in use.
+    /// Raising the mmap threshold to its maximum (32 MiB) and the trim threshold, and keeping one arena
+    /// (a thread's arena is made of 64 MiB heaps that are unmapped as soon as they empty, so buffers made
+    /// by the receiver and freed by the processor came back as fresh pages), keeps freed blocks in the heap
+    /// for the next update. Resident memory then stays at the high-water mark of the buffers in use.
     static func reuseFreedBuffers() {
         #if canImport(Glibc)
             // mallopt is declared in <malloc.h>, which the Glibc module does not bring in: look it up.
             typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
             guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
             let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-            let (mmapThreshold, trimThreshold): (Int32, Int32) = (-3, -1)  // M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+            let (mmapThreshold, trimThreshold, arenaMax): (Int32, Int32, Int32) = (-3, -1, -8)  // M_MMAP_THRESHOLD, …
             _ = mallopt(mmapThreshold, 32 << 20)
-            _ = mallopt(trimThreshold, 256 << 20)
+            _ = mallopt(trimThreshold, 2 << 30)
+            _ = mallopt(arenaMax, 1)
         #endif
     }
 }

@@ -13,12 +13,18 @@ extension BenchAggregate {
     /// the wait doubling at each resend of that update (up to 8×): the aggregator drops what its full
     /// queue cannot take, and only a resend brings it back.
     final class SimulatedSenders: @unchecked Sendable {
-        /// One simulated node: its id and its sealed updates (seq i + 1 at index i), as frames that
-        /// libzmq sends without copying (the senders stand for other machines: their copies would not
-        /// take this machine's cores from the aggregator).
+        /// One simulated node: its id and its sealed updates (seq `firstSeq` + i at index i), as frames
+        /// that libzmq sends without copying (the senders stand for other machines: their copies would
+        /// not take this machine's cores from the aggregator).
         struct Sender {
             var node: UInt32
             var updates: [[Frame]]
+            var firstSeq: UInt64 = 1
+
+            /// How many of the updates a settled seq acknowledges.
+            func acknowledged(by settled: UInt64) -> Int {
+                Int(min(settled >= firstSeq ? settled - firstSeq + 1 : 0, UInt64(updates.count)))
+            }
         }
 
         /// What the senders did.
@@ -92,12 +98,12 @@ extension BenchAggregate {
 
         /// Whether every sender's last update is acknowledged.
         var allSettled: Bool {
-            lock.withLock { zip(settled, senders).allSatisfy { $0 >= UInt64($1.updates.count) } }
+            lock.withLock { zip(settled, senders).allSatisfy { $1.acknowledged(by: $0) == $1.updates.count } }
         }
 
         /// Senders whose last update is acknowledged.
         var settledSenders: Int {
-            lock.withLock { zip(settled, senders).filter { $0 >= UInt64($1.updates.count) }.count }
+            lock.withLock { zip(settled, senders).filter { $1.acknowledged(by: $0) == $1.updates.count }.count }
         }
 
         /// The counts so far, and the first error a driver thread met.
@@ -152,7 +158,7 @@ extension BenchAggregate {
                 var local = Counters()
                 for (k, i) in mine.enumerated() {
                     let count = senders[i].updates.count
-                    let first = Int(min(acked[k], UInt64(count)))  // updates 0..<first are acknowledged
+                    let first = senders[i].acknowledged(by: acked[k])  // updates 0..<first are acknowledged
                     for j in first..<min(count, first + window) {
                         let now = DispatchTime.now().uptimeNanoseconds
                         let resend = lastSent[k][j] > 0

@@ -15,13 +15,16 @@ import GrowdaWire
 struct BenchAggregate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate",
-        abstract: "The aggregator's ingest rate (wire → decrypt → checks → durable record → fold) and memory.",
+        abstract: "The aggregator's ingest rate (wire → decrypt → checks → fold → group commit) and memory.",
         discussion: """
             For each model and sender count, starts `growda serve` as a separate process on a throw-away \
-            federation with its default settings (queue limits, durability: every update is fsynced before \
-            it counts), and simulates --senders nodes over tcp on 127.0.0.1, each with its own ZeroMQ \
-            connection, sending --per-sender pre-sealed updates of the model's size (seq 1…n, at most \
-            --in-flight unacknowledged). What the aggregator's full queue drops is resent, as a node does: \
+            federation with its default settings (queue limits, durability: every update is on disk, \
+            fsynced in a group commit, before it is acknowledged) except FedBuff's K = 10 and no staleness \
+            bound, and simulates --senders nodes over tcp on 127.0.0.1, each with its own ZeroMQ \
+            connection. Each sender first sends one update, untimed, to warm the aggregator up (a \
+            long-running one has update-sized buffers in its heap; a cold one has the kernel zero fresh \
+            pages); then --per-sender pre-sealed updates of the model's size, timed (at most --in-flight \
+            unacknowledged). What the aggregator's full queue drops is resent, as a node does: \
             a sender watches its node's settled sequence number in the aggregator's status and resends an \
             update not acknowledged after --resend-after seconds. The rate is updates accepted over the \
             time from the first send until all are acknowledged, drops and resend waits included. Beside \
@@ -205,7 +208,7 @@ struct BenchAggregate: AsyncParsableCommand {
         var fleet: [SimulatedSenders.Sender] = []
         for i in 1...count {
             let added = try federation.addNode(name: "sender-\(i)", bundlePath: root + "/bundles/\(i).bundle")
-            let updates = try (1...perSender).map { seq in
+            let updates = try (1...perSender + 1).map { seq in
                 let frames = try WireEncoder.encode(
                     UpdateMessage(
                         node: added.record.id, seq: UInt64(seq), baseVersion: 0, sampleCount: 100, metrics: [:],
@@ -219,6 +222,7 @@ struct BenchAggregate: AsyncParsableCommand {
         }
         let bytes = fleet[0].updates[0][1].count
         let total = count * perSender
+        let endpoint = try federation.config.nodeEndpoints().updates
         let rawRate = try Self.rawOpenRate(bytes: bytes)
 
         // The aggregator, as its own process.
@@ -242,56 +246,74 @@ struct BenchAggregate: AsyncParsableCommand {
             Thread.sleep(forTimeInterval: 0.1)
         }
 
-        let senders = SimulatedSenders(
-            fleet, endpoint: try federation.config.nodeEndpoints().updates,
-            window: inFlight == 0 ? perSender : inFlight, resendAfter: resendAfter)
-        try senders.start(threads: 4)
-        defer { senders.stop() }
-        Thread.sleep(forTimeInterval: 0.3)  // let every tcp connection complete
+        // Warm-up, not timed: every sender's first update. A long-running aggregator's heap already holds
+        // update-sized buffers; a cold one spends its first burst having the kernel zero fresh pages.
         let idle = Self.memory(of: server.processIdentifier).rss
+        let warmUp = SimulatedSenders(
+            fleet.map { .init(node: $0.node, updates: [$0.updates[0]]) }, endpoint: endpoint, window: 1,
+            resendAfter: resendAfter)
+        _ = try run(warmUp, server: server, client: client, label: "\(modelName), \(count) senders, warm-up", total: count)
+
+        let senders = SimulatedSenders(
+            fleet.map { .init(node: $0.node, updates: Array($0.updates.dropFirst()), firstSeq: 2) },
+            endpoint: endpoint, window: inFlight == 0 ? perSender : inFlight, resendAfter: resendAfter)
         let sampler = MemorySampler(pid: server.processIdentifier, interval: Self.memoryInterval)
         sampler.start()
         defer { sampler.stop() }
-        let progress = Terminal.ProgressLine()
-        defer { progress.finish() }
-
-        let start = DispatchTime.now().uptimeNanoseconds
-        senders.go()
-        var status: AggregatorStatus?
-        let deadline = Date().addingTimeInterval(600)
-        while !senders.allSettled {
-            guard Date() < deadline else {
-                throw CLIError(
-                    "bench aggregate: after 600 s only \(status?.accepted ?? 0) of \(total) updates were accepted "
-                        + "(\(modelName), \(count) senders); is the aggregator overloaded? try fewer --senders")
-            }
-            if let failure = senders.state.failure { throw CLIError("bench aggregate: a sender failed: \(failure)") }
-            guard server.isRunning else { throw CLIError("bench aggregate: the aggregator exited during the run") }
-            Thread.sleep(forTimeInterval: Self.statusInterval)
-            guard let s = try? client.fetch() else { continue }
-            status = s
-            senders.acknowledge(Dictionary(s.nodes.map { ($0.id, $0.settled_seq) }, uniquingKeysWith: max))
-            let c = senders.state.counters
-            progress.update(
-                fraction: Double(s.accepted) / Double(total),
-                "\(modelName), \(count) senders: \(s.accepted)/\(total) accepted, \(s.queue_dropped) dropped, "
-                    + "\(c.resent) resent")
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let before = try client.fetch()
+        let seconds = try run(
+            senders, server: server, client: client, label: "\(modelName), \(count) senders", total: total)
         senders.stop()
         let sampled = sampler.stop()
         let (rss, hwm) = Self.memory(of: server.processIdentifier)
         let final = try client.fetch()  // all settled; a resend still on the wire may yet count as a replay
         let counters = senders.state.counters
-        let rate = Double(final.accepted) / seconds
+        let accepted = final.accepted - before.accepted
+        let rate = Double(accepted) / seconds
         return Row(
             model: modelName, update_bytes: bytes, senders: count, per_sender: perSender, updates: total,
-            accepted: final.accepted, settled_unaccepted: total - final.accepted, seconds: seconds,
+            accepted: accepted, settled_unaccepted: total - accepted, seconds: seconds,
             updates_per_s: rate, raw_open_per_s: rawRate, fraction_of_raw_open: rate / rawRate,
-            queue_dropped: final.queue_dropped, resent: counters.resent, replays_refused: final.refused["replay"] ?? 0,
+            queue_dropped: final.queue_dropped - before.queue_dropped, resent: counters.resent,
+            replays_refused: (final.refused["replay"] ?? 0) - (before.refused["replay"] ?? 0),
             queue_capacity: final.queue_capacity, aggregator_rss_bytes: rss, aggregator_peak_rss_bytes: hwm,
             aggregator_idle_rss_bytes: idle, aggregator_sampled_peak_rss_bytes: max(sampled.peak, rss),
             rss_samples: sampled.samples)
+    }
+
+    /// Connects `senders`, lets them send, and feeds them the aggregator's acknowledgements until all of
+    /// their `total` updates are acknowledged, showing progress; stops them. Returns the seconds from
+    /// the first send until all were acknowledged.
+    private func run(
+        _ senders: SimulatedSenders, server: Process, client: StatusClient, label: String, total: Int
+    ) throws -> Double {
+        try senders.start(threads: 4)
+        defer { senders.stop() }
+        Thread.sleep(forTimeInterval: 0.3)  // let every tcp connection complete
+        let progress = Terminal.ProgressLine()
+        defer { progress.finish() }
+        let before = try client.fetch().accepted
+        let start = DispatchTime.now().uptimeNanoseconds
+        senders.go()
+        var accepted = 0
+        let deadline = Date().addingTimeInterval(600)
+        while !senders.allSettled {
+            guard Date() < deadline else {
+                throw CLIError(
+                    "bench aggregate: after 600 s only \(accepted) of \(total) updates were accepted (\(label)); "
+                        + "is the aggregator overloaded? try fewer --senders")
+            }
+            if let failure = senders.state.failure { throw CLIError("bench aggregate: a sender failed: \(failure)") }
+            guard server.isRunning else { throw CLIError("bench aggregate: the aggregator exited during the run") }
+            Thread.sleep(forTimeInterval: Self.statusInterval)
+            guard let s = try? client.fetch() else { continue }
+            accepted = s.accepted - before
+            senders.acknowledge(Dictionary(s.nodes.map { ($0.id, $0.settled_seq) }, uniquingKeysWith: max))
+            progress.update(
+                fraction: Double(accepted) / Double(total),
+                "\(label): \(accepted)/\(total) accepted, \(s.queue_dropped) dropped, \(senders.state.counters.resent) resent")
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     /// crypto_secretbox_open of a `bytes`-long box, per second, on one core (about 0.2 GB of work).

@@ -25,30 +25,56 @@ public enum WireDecoder {
         limits: WireLimits = .standard,
         counter: RejectionCounter? = nil
     ) -> Result<Message, RejectionReason> {
-        let result = Result { () throws(RejectionReason) in try decode(frames, keys: keys, limits: limits) }
+        let total = frames.reduce(0) { $0 + $1.count }
+        guard total <= limits.maxMessageBytes else { return refused(.oversize, counter) }
+        guard frames.count == 2 || frames.count == 3 else { return refused(.malformed, counter) }
+        return frames[1].withUnsafeBytes { body in
+            open(
+                header: frames[0], body: body, signature: frames.count == 3 ? frames[2] : nil, keys: keys,
+                limits: limits, counter: counter)
+        }
+    }
+
+    /// Decodes a message given as its frames 1 and 3 (`signature`, nil for a two-frame message) and frame 2
+    /// in place, e.g. in the memory of a received ZeroMQ message: the same checks as `open(_:keys:limits:counter:)`,
+    /// without copying the body first.
+    public static func open(
+        header: [UInt8],
+        body: UnsafeRawBufferPointer,
+        signature: [UInt8]?,
+        keys: some KeyResolver,
+        limits: WireLimits = .standard,
+        counter: RejectionCounter? = nil
+    ) -> Result<Message, RejectionReason> {
+        let result = Result { () throws(RejectionReason) in
+            try decode(header: header, body: body, signature: signature, keys: keys, limits: limits)
+        }
         if case .failure(let reason) = result { counter?.record(reason) }
         return result
     }
 
+    private static func refused(_ reason: RejectionReason, _ counter: RejectionCounter?) -> Result<Message, RejectionReason> {
+        counter?.record(reason)
+        return .failure(reason)
+    }
+
     private static func decode(
-        _ frames: [[UInt8]], keys: some KeyResolver, limits: WireLimits
+        header headerBytes: [UInt8], body: UnsafeRawBufferPointer, signature: [UInt8]?, keys: some KeyResolver,
+        limits: WireLimits
     ) throws(RejectionReason)
         -> Message
     {
-        var total = 0
-        for frame in frames {
-            total += frame.count
-            guard total <= limits.maxMessageBytes else { throw .oversize }
-        }
-        guard frames.count == 2 || frames.count == 3 else { throw .malformed }
+        let total = headerBytes.count + body.count + (signature?.count ?? 0)
+        guard total <= limits.maxMessageBytes else { throw .oversize }
         let header: WireHeader
-        switch WireHeader.decode(frames[0]) {
+        switch WireHeader.decode(headerBytes) {
         case .success(let decoded): header = decoded
         case .failure(let reason): throw reason
         }
         let type = header.type
-        guard frames.count == type.frameCount, frames[1].count >= SecretBox.macByteCount else { throw .malformed }
-        guard !type.isSigned || frames[2].count == Signature.byteCount else { throw .malformed }
+        let frameCount = signature == nil ? 2 : 3
+        guard frameCount == type.frameCount, body.count >= SecretBox.macByteCount else { throw .malformed }
+        guard !type.isSigned || signature?.count == Signature.byteCount else { throw .malformed }
 
         guard SenderID.id(header.sender, canSendAs: type.sender) else { throw .unknownSender }
         let key: SecretBoxKey
@@ -57,14 +83,14 @@ public enum WireDecoder {
         case .unknown: throw .unknownSender
         case .revoked: throw .revokedSender
         }
-        if type.isSigned {
+        if type.isSigned, let signature {
             guard let verifyKey = keys.aggregatorVerifyKey else { throw .unknownSender }
-            try checkSignature(frames, verifyKey: verifyKey)
+            try checkSignature(signature, header: headerBytes, body: body, verifyKey: verifyKey)
         }
 
         let plaintext: [UInt8]
         do throws(CryptoError) {
-            plaintext = try SecretBox.open(frames[1], nonce: header.nonce, key: key)
+            plaintext = try SecretBox.open(body, nonce: header.nonce, key: key)
         } catch {
             throw .badMAC
         }
@@ -76,11 +102,13 @@ public enum WireDecoder {
     }
 
     /// Checks frame 3, the Ed25519 signature of BLAKE2b-256(frame 1 ‖ frame 2).
-    private static func checkSignature(_ frames: [[UInt8]], verifyKey: VerifyKey) throws(RejectionReason) {
-        guard let signature = try? Signature(bytes: frames[2]) else { throw .malformed }
+    private static func checkSignature(
+        _ bytes: [UInt8], header: [UInt8], body: UnsafeRawBufferPointer, verifyKey: VerifyKey
+    ) throws(RejectionReason) {
+        guard let signature = try? Signature(bytes: bytes) else { throw .malformed }
         let digest: GenericHash.Digest
         do throws(CryptoError) {
-            digest = try WireEncoder.signedDigest(frame1: frames[0], frame2: frames[1])
+            digest = try WireEncoder.signedDigest(frame1: header, frame2: body)
         } catch {
             throw .badMAC
         }

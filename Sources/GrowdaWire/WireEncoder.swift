@@ -118,12 +118,17 @@ public enum WireEncoder {
 
     /// The digest the aggregator signs: BLAKE2b-256 of frame 1 followed by frame 2.
     static func signedDigest(frame1: [UInt8], frame2: [UInt8]) throws(CryptoError) -> GenericHash.Digest {
+        try frame2.withUnsafeBytes { body in
+            Result { () throws(CryptoError) in try signedDigest(frame1: frame1, frame2: body) }
+        }.get()
+    }
+
+    /// BLAKE2b-256 of frame 1 ‖ frame 2, frame 2 given in place.
+    static func signedDigest(frame1: [UInt8], frame2: UnsafeRawBufferPointer) throws(CryptoError) -> GenericHash.Digest {
         let joined = [UInt8](unsafeUninitializedCapacity: frame1.count + frame2.count) { buffer, initialised in
             let raw = UnsafeMutableRawBufferPointer(buffer)
             frame1.withUnsafeBytes { raw.copyMemory(from: $0) }
-            frame2.withUnsafeBytes {
-                UnsafeMutableRawBufferPointer(rebasing: raw[frame1.count...]).copyMemory(from: $0)
-            }
+            UnsafeMutableRawBufferPointer(rebasing: raw[frame1.count...]).copyMemory(from: frame2)
             initialised = frame1.count + frame2.count
         }
         return try GenericHash.hash(joined)

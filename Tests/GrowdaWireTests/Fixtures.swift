@@ -143,7 +143,17 @@ enum Fixture {
         -> Result<Message, RejectionReason>
     {
         let type = frames.first.flatMap { $0.count > 5 ? MessageType(rawValue: $0[5]) : nil } ?? .update
-        return WireDecoder.open(frames, keys: receiverKeys(for: type), limits: limits, counter: counter)
+        let result = WireDecoder.open(frames, keys: receiverKeys(for: type), limits: limits, counter: counter)
+        // The in-place form (frame 2 in a receiver's own memory) must reach the same verdict on any input.
+        if frames.count == 2 || frames.count == 3, frames.reduce(0, { $0 + $1.count }) <= limits.maxMessageBytes {
+            let inPlace = frames[1].withUnsafeBytes { body in
+                WireDecoder.open(
+                    header: frames[0], body: body, signature: frames.count == 3 ? frames[2] : nil,
+                    keys: receiverKeys(for: type), limits: limits)
+            }
+            #expect(inPlace == result, "the in-place decoder disagrees")
+        }
+        return result
     }
 }
 
