@@ -328,6 +328,8 @@ public final class Aggregator: @unchecked Sendable {
 
     /// The receiver thread: PULL → bounded queue, until stopped.
     private func receive(from pull: ZMQSocket) {
+        var droppedSinceLog = 0
+        var lastDropLog: UInt64 = 0
         let poller = ZMQPoller()
         _ = poller.add(pull)
         while !isStopping {
@@ -349,8 +351,16 @@ public final class Aggregator: @unchecked Sendable {
                 }
                 let unknown = if case .failure(.unknownSender) = opened { true } else { false }
                 let item = Received(bytes: bytes, opened: opened, frames: unknown ? message.map(\.bytes) : nil)
-                if !queue.push(item, size: bytes, now: DispatchTime.now().uptimeNanoseconds) {
-                    logger.warning("queue full: message dropped", metadata: ["bytes": "\(bytes)"])
+                let arrived = DispatchTime.now().uptimeNanoseconds
+                if !queue.push(item, size: bytes, now: arrived) {
+                    droppedSinceLog += 1
+                    if arrived - lastDropLog >= 10_000_000_000 {  // one line per 10 s, not one per message
+                        logger.warning(
+                            "queue full: messages dropped (their nodes resend them)",
+                            metadata: ["dropped": "\(droppedSinceLog)", "last.bytes": "\(bytes)"])
+                        droppedSinceLog = 0
+                        lastDropLog = arrived
+                    }
                 }
             }
         }

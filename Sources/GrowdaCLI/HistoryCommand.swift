@@ -15,7 +15,7 @@ struct HistoryCommand: AsyncParsableCommand {
             max_staleness, contributing_nodes, checkpoint, evaluation (accuracy, auc, loss) and train_metrics. \
             --csv prints a header line and one line per version: version, created_at, updates_folded, \
             total_weight, mean_staleness, max_staleness, contributing_nodes (ids joined by ;), checkpoint, \
-            eval_accuracy, eval_auc, eval_loss, then train_<name> per local metric. Without either, a table \
+            eval_accuracy, eval_auc, eval_loss, then local_<name> per local metric. Without either, a table \
             of the last \(Self.tableRows) versions and sparklines of accuracy and AUC.
             """)
 

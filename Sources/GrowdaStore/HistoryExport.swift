@@ -9,7 +9,7 @@ import Foundation
 /// break): a header line, then one line per version, oldest first. The fixed columns are `version`,
 /// `created_at`, `updates_folded`, `total_weight`, `mean_staleness`, `max_staleness`, `contributing_nodes`
 /// (node ids joined by `;`), `checkpoint`, `eval_accuracy`, `eval_auc`, `eval_loss`; then one column
-/// `train_<name>` per local metric reported in any version, names sorted. Absent values are empty fields.
+/// `local_<name>` per local metric (the mean over the folded updates of what the hospitals reported, e.g. `local_train_loss`, `local_val_auc`) in any version, names sorted. Absent values are empty fields.
 /// Times are ISO 8601 in UTC with milliseconds (`2026-01-31T12:00:00.000Z`).
 public enum HistoryExport {
     /// The history as a JSON array (pretty-printed when `pretty`).
@@ -23,7 +23,7 @@ public enum HistoryExport {
     public static func csv(_ history: [VersionRecord]) -> String {
         let metricNames = Set(history.flatMap(\.trainMetrics.keys)).sorted()
         let fixed = VersionRecord.CodingKeys.allCases.filter { $0 != .trainMetrics }.map(\.stringValue)
-        var lines = [(fixed + metricNames.map { "train_\($0)" }).map(field).joined(separator: ",")]
+        var lines = [(fixed + metricNames.map { "local_\($0)" }).map(field).joined(separator: ",")]
         for record in history {
             var fields: [String] = [
                 String(record.version), timestamp(record.createdAt), String(record.updatesFolded),

@@ -81,7 +81,7 @@ import Testing
         #expect(
             lines == [
                 "version,created_at,updates_folded,total_weight,mean_staleness,max_staleness,contributing_nodes,"
-                    + "checkpoint,eval_accuracy,eval_auc,eval_loss,\"train_acc,top1\",train_loss",
+                    + "checkpoint,eval_accuracy,eval_auc,eval_loss,\"local_acc,top1\",local_loss",
                 "0,2026-01-01T00:00:00.000Z,0,0.0,,,,models/v000000000.safetensors,,,,,",
                 "1,2026-01-01T00:00:00.000Z,2,150.5,0.5,1,3;8,,0.875,0.9,0.3,0.5,0.25",
                 "",
