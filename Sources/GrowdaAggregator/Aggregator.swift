@@ -290,6 +290,7 @@ public final class Aggregator: @unchecked Sendable {
             router.close()
             statusRouter.close()
             context.shutdown()
+            committer.waitUntilIdle()  // no write may run on a closed store
             try? store.close()
         }
         broadcastCurrentModel()
