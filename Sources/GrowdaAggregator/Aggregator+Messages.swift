@@ -66,6 +66,7 @@ extension Aggregator {
 
     private func handle(update: UpdateMessage) throws {
         heard(update.node, state: "sending", version: nil, unacked: nil)
+        admission.handled(node: update.node, seq: update.seq)
         let settledSeq = settled[update.node] ?? 0
         let validator = UpdateValidator(
             layout: validatorLayout, currentVersion: strategy.version,
@@ -300,9 +301,13 @@ extension Aggregator {
             let t = strategy.version
             let content: SnapshotReply.Content =
                 request.haveVersion == t ? .upToDate(version: t) : .model(try currentModelMessage())
+            let acked = acknowledged[request.node] ?? 0
+            let sendOK = admission.answer(
+                node: request.node, wanted: request.wantSend.flatMap { $0 > acked ? $0 : nil },
+                queuedBytes: queue.status().bytes, now: now)
             let reply = SnapshotReply(
-                recipient: request.node, requestID: request.requestID, ackedSeq: acknowledged[request.node] ?? 0,
-                content: content)
+                recipient: request.node, requestID: request.requestID, ackedSeq: acked, content: content,
+                sendOK: sendOK)
             guard let key = keyring.nodeKeys[request.node] else { return }
             let frames = try WireEncoder.encode(reply, nodeKey: key, signingKey: signingKey, limits: limits)
             try socket.send([peer] + frames, dontWait: true)

@@ -76,6 +76,8 @@ public final class Aggregator: @unchecked Sendable {
     var settled: [UInt32: UInt64]
     /// Each node's durably settled seq: what snapshot replies acknowledge.
     var acknowledged: [UInt32: UInt64]
+    /// Leave to send updates (processor-thread state).
+    var admission: Admission
     /// Accepted (and folded) updates and refusals not yet handed to the committer.
     var batch = UpdateBatch()
     /// Runs the store's writes off the processing thread, in order.
@@ -168,6 +170,8 @@ public final class Aggregator: @unchecked Sendable {
         }
         let version = recovery.version ?? 0
         scratch = FloatBuffer(count: model.parameterCount)
+        admission = Admission(
+            budgetBytes: configuration.admissionBytes, updateBytes: model.parameterCount * 4 + 64 << 10)
         validatorLayout = model.updateLayout
         do {
             strategy = try configuration.aggregation.makeStrategy(

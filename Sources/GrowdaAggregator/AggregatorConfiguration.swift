@@ -27,6 +27,8 @@ public struct AggregatorConfiguration: Sendable {
     public var queueCapacity: Int
     /// See `queueCapacity`.
     public var queueBytes: Int
+    /// Admission: the most bytes of updates queued or on their way with leave to send, together.
+    public var admissionBytes: Int
     /// A labelled folder to evaluate each new version on (accuracy and AUC go into the history).
     public var evalPath: String?
     /// Where node-facing sockets bind, and their ports (0: any free port, for tests).
@@ -50,6 +52,10 @@ public struct AggregatorConfiguration: Sendable {
         ("liveness.lost_after_seconds", "a node silent this long is lost (default 15)"),
         ("queue.capacity", "updates waiting to be processed, at most (default 64)"),
         ("queue.max_bytes", "bytes of updates waiting, at most (default 536870912)"),
+        (
+            "admission.max_bytes",
+            "bytes of updates queued or on their way with leave to send, at most (default 134217728)"
+        ),
         ("state.dir", "the aggregator's state folder, relative to the federation folder (default state)"),
         ("eval.dir", "a labelled folder to evaluate each version on (optional)"),
         ("status.bind_host", "where the operators' status socket binds (default 127.0.0.1)"),
@@ -98,6 +104,7 @@ public struct AggregatorConfiguration: Sendable {
         lostAfter = .milliseconds(Int(try number("liveness.lost_after_seconds", 15.0) * 1000))
         queueCapacity = try number("queue.capacity", 64)
         queueBytes = try number("queue.max_bytes", 512 << 20)
+        admissionBytes = try number("admission.max_bytes", 128 << 20)
         statePath =
             value("state.dir").map { $0.hasPrefix("/") ? $0 : federation.directory + "/" + $0 }
             ?? federation.directory + "/state"
@@ -117,9 +124,10 @@ public struct AggregatorConfiguration: Sendable {
         } catch {
             throw AggregatorError.configuration("\(error)")
         }
-        guard maxUpdateNorm > 0, queueCapacity >= 1, queueBytes >= 1 << 20 else {
+        guard maxUpdateNorm > 0, queueCapacity >= 1, queueBytes >= 1 << 20, admissionBytes >= 1 << 20 else {
             throw AggregatorError.configuration(
-                "\(config.path): updates.max_norm must be positive, queue.capacity at least 1, queue.max_bytes at least 1 MiB"
+                "\(config.path): updates.max_norm must be positive, queue.capacity at least 1, queue.max_bytes and "
+                    + "admission.max_bytes at least 1 MiB"
             )
         }
     }

@@ -17,7 +17,9 @@ import Logging
 /// 1. hold a verified global model (from its state folder, a broadcast, or a snapshot);
 /// 2. train on the local data from that version for the configured epochs, answering the network
 ///    between steps (heartbeats, broadcasts: a newer model is kept for the next round);
-/// 3. seal the delta as update `seq`, write it to the outbox, send it;
+/// 3. seal the delta as update `seq`, write it to the outbox, and send it once the aggregator gives leave
+///    (admission: the next snapshot request asks with `want_send`, the reply's `send_ok` grants it; an
+///    aggregator that sends no `send_ok` takes updates without asking);
 /// 4. until the aggregator acknowledges `seq` (snapshot replies carry its settled sequence number),
 ///    ask every `pollInterval` and resend it with backoff; only then train again. So every update
 ///    counts exactly once, across restarts, network cuts and aggregator crashes.
@@ -47,6 +49,9 @@ public final class NodeAgent: @unchecked Sendable {
     private var outbox: [UInt64: (frames: [[UInt8]], timer: ResendTimer)] = [:]
     private let resendSchedule: ResendSchedule
     private var settledSeq: UInt64 = 0
+    /// Admission: the highest seq the aggregator last said it would take, nil until a reply carried
+    /// `send_ok` (an aggregator without admission control never sends one: then send without asking).
+    private var sendOK: UInt64?
     private var openRequest: (id: UInt64, sent: UInt64)?
     /// Requests sent and not yet answered (the newest few): a slow aggregator's late answer still counts.
     private var outstandingRequests: [UInt64] = []
@@ -219,7 +224,12 @@ public final class NodeAgent: @unchecked Sendable {
         try stateFolder.save(c)
         outbox[seq] = (frames, ResendTimer())
         lastTrainedBase = base
-        send(seq: seq)
+        if maySend(seq) {
+            send(seq: seq)
+        } else {
+            openRequest = nil  // ask for leave now rather than at the next poll
+            requestSnapshotIfDue()
+        }
         logger.info(
             "update sent",
             metadata: [
@@ -305,7 +315,7 @@ public final class NodeAgent: @unchecked Sendable {
     private func awaitAcknowledgement() throws {
         let now = DispatchTime.now().uptimeNanoseconds
         requestSnapshotIfDue()
-        for seq in outbox.keys.sorted() where outbox[seq]!.timer.isDue(now: now) {
+        for seq in outbox.keys.sorted() where outbox[seq]!.timer.isDue(now: now) && maySend(seq) {
             let again = outbox[seq]!.timer.lastSent != nil
             send(seq: seq)
             if again, let timer = outbox[seq]?.timer {
@@ -319,6 +329,12 @@ public final class NodeAgent: @unchecked Sendable {
             }
         }
         try pump(timeout: .milliseconds(100))
+    }
+
+    /// Whether the aggregator has given leave to send update `seq` (or never asks for requests).
+    private func maySend(_ seq: UInt64) -> Bool {
+        guard let sendOK else { return true }
+        return sendOK >= seq
     }
 
     /// Sends an outbox entry and sets its next resend time. A send that fails (aggregator unreachable,
@@ -339,7 +355,8 @@ public final class NodeAgent: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         if let open = openRequest, now - open.sent < UInt64(configuration.pollInterval.seconds * 1e9) { return }
         guard let sockets else { return }
-        let request = SnapshotRequest(node: bundle.nodeID, requestID: nextRequestID, haveVersion: version)
+        let request = SnapshotRequest(
+            node: bundle.nodeID, requestID: nextRequestID, haveVersion: version, wantSend: outbox.keys.min())
         nextRequestID += 1
         do {
             try sockets.dealer.send(
@@ -407,6 +424,7 @@ public final class NodeAgent: @unchecked Sendable {
         guard let index = outstandingRequests.firstIndex(of: reply.requestID) else { return }
         outstandingRequests.remove(at: index)
         if openRequest?.id == reply.requestID { openRequest = nil }
+        if let granted = reply.sendOK { sendOK = granted }
         if reply.ackedSeq > settledSeq {
             settledSeq = reply.ackedSeq
             for seq in outbox.keys where seq <= reply.ackedSeq {

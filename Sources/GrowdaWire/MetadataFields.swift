@@ -19,6 +19,12 @@ struct MetadataFields {
         return value
     }
 
+    /// The unsigned 64-bit decimal in `key`, nil when the field is absent (an optional field).
+    func optionalUInt64(_ key: String) throws(RejectionReason) -> UInt64? {
+        guard fields[key] != nil else { return nil }
+        return try uint64(key)
+    }
+
     /// The unsigned 32-bit decimal in `key`.
     func uint32(_ key: String) throws(RejectionReason) -> UInt32 {
         guard let value = UInt32(exactly: try uint64(key)) else { throw .malformed }

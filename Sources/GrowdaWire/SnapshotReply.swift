@@ -3,7 +3,8 @@
 ///
 /// Body fields: `request_id`, `recipient`, `version` (the aggregator's latest), `acked_seq` (decimal),
 /// `has_model` (`true`/`false`); with a model, also `created` and `spec` and the weights as tensors;
-/// without one, no tensors.
+/// without one, no tensors. An aggregator that admits updates (all of this build's) also sends
+/// `send_ok` (decimal).
 public struct SnapshotReply: Sendable, Equatable {
     /// What the reply carries besides the acknowledgement.
     public enum Content: Sendable, Equatable {
@@ -23,13 +24,18 @@ public struct SnapshotReply: Sendable, Equatable {
     public var ackedSeq: UInt64
     /// The latest model, or only its version when the node has it.
     public var content: Content
+    /// Admission: the highest seq of this node's updates the aggregator will take now (the node sends
+    /// its updates up to it; 0: none for now, ask again). Nil from an aggregator without admission
+    /// control: the node sends without asking.
+    public var sendOK: UInt64?
 
     /// Makes a snapshot reply.
-    public init(recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content) {
+    public init(recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content, sendOK: UInt64? = nil) {
         self.recipient = recipient
         self.requestID = requestID
         self.ackedSeq = ackedSeq
         self.content = content
+        self.sendOK = sendOK
     }
 
     /// The aggregator's latest model version.
@@ -64,6 +70,7 @@ extension SnapshotReply: MessageBody {
             fields["created"] = String(model.created)
             fields["spec"] = model.spec
         }
+        if let sendOK { fields["send_ok"] = String(sendOK) }
         return fields
     }
 
@@ -86,7 +93,8 @@ extension SnapshotReply: MessageBody {
             recipient: try fields.uint32("recipient"),
             requestID: try fields.uint64("request_id"),
             ackedSeq: try fields.uint64("acked_seq"),
-            content: content
+            content: content,
+            sendOK: try fields.optionalUInt64("send_ok")
         )
     }
 }

@@ -1,7 +1,8 @@
 /// Node → aggregator (DEALER → ROUTER): "send me the latest model unless I have it, and tell me the
 /// highest update of mine you have settled". Sealed with the node's key; no tensors.
 ///
-/// Body fields: `request_id` (decimal, echoed in the reply), `have_version` (decimal or `none`).
+/// Body fields: `request_id` (decimal, echoed in the reply), `have_version` (decimal or `none`), and
+/// optionally `want_send` (decimal): the seq of an update the node has ready and asks leave to send.
 public struct SnapshotRequest: Sendable, Equatable {
     /// The asking node's id.
     public var node: UInt32
@@ -9,12 +10,16 @@ public struct SnapshotRequest: Sendable, Equatable {
     public var requestID: UInt64
     /// The model version the node holds, nil when it holds none.
     public var haveVersion: UInt64?
+    /// The seq of an update the node has ready to send and asks leave for (see `SnapshotReply.sendOK`);
+    /// nil when it has none waiting.
+    public var wantSend: UInt64?
 
     /// Makes a snapshot request.
-    public init(node: UInt32, requestID: UInt64, haveVersion: UInt64?) {
+    public init(node: UInt32, requestID: UInt64, haveVersion: UInt64?, wantSend: UInt64? = nil) {
         self.node = node
         self.requestID = requestID
         self.haveVersion = haveVersion
+        self.wantSend = wantSend
     }
 }
 
@@ -23,12 +28,15 @@ extension SnapshotRequest: MessageBody {
     var senderID: UInt32 { node }
 
     func fields(limits: WireLimits) throws(WireEncodingError) -> [String: String] {
-        ["request_id": String(requestID), "have_version": MetadataFields.versionText(haveVersion)]
+        var fields = ["request_id": String(requestID), "have_version": MetadataFields.versionText(haveVersion)]
+        if let wantSend { fields["want_send"] = String(wantSend) }
+        return fields
     }
 
     init(sender: UInt32, fields: MetadataFields, tensors: WireTensors, limits: WireLimits) throws(RejectionReason) {
         guard tensors.count == 0 else { throw .malformed }
         self.init(
-            node: sender, requestID: try fields.uint64("request_id"), haveVersion: try fields.version("have_version"))
+            node: sender, requestID: try fields.uint64("request_id"), haveVersion: try fields.version("have_version"),
+            wantSend: try fields.optionalUInt64("want_send"))
     }
 }
