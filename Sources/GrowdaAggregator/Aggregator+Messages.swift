@@ -295,16 +295,45 @@ extension Aggregator {
         }
     }
 
+    /// Answers a snapshot request, unless it asks leave to send and there is no room: then the request
+    /// waits (one per node, the newest) and is answered as soon as a permit frees (`answerWaiting`), so
+    /// a node sends the moment the aggregator can take its update.
     private func answer(_ request: SnapshotRequest, peer: [UInt8], on socket: ZMQSocket) {
         heard(request.node, state: nil, version: request.haveVersion, unacked: nil)
+        let acked = acknowledged[request.node] ?? 0
+        let wanted = request.wantSend.flatMap { $0 > acked ? $0 : nil }
+        let sendOK = admission.answer(
+            node: request.node, wanted: wanted, queuedBytes: queue.status().bytes, now: now)
+        if let wanted, sendOK < wanted {
+            waitingForLeave.removeAll { $0.request.node == request.node }
+            waitingForLeave.append((request, peer, now))
+            return
+        }
+        waitingForLeave.removeAll { $0.request.node == request.node }
+        reply(to: request, peer: peer, on: socket, sendOK: sendOK)
+    }
+
+    /// Answers the requests waiting for leave to send, oldest first, while permits can be granted; drops
+    /// those older than a permit's lifetime (their nodes have asked again since, or gone).
+    func answerWaiting() {
+        let t = now
+        waitingForLeave.removeAll { t - $0.since > admission.lifetime }
+        while let first = waitingForLeave.first, let wanted = first.request.wantSend {
+            let sendOK = admission.answer(
+                node: first.request.node, wanted: wanted, queuedBytes: queue.status().bytes, now: t)
+            guard sendOK >= wanted else { return }
+            waitingForLeave.removeFirst()
+            reply(to: first.request, peer: first.peer, on: router, sendOK: sendOK)
+        }
+    }
+
+    private func reply(to request: SnapshotRequest, peer: [UInt8], on socket: ZMQSocket, sendOK: UInt64) {
         do {
             let t = strategy.version
+            // A node at or past the latest version needs no model (past it: a state restored from a backup).
             let content: SnapshotReply.Content =
-                request.haveVersion == t ? .upToDate(version: t) : .model(try currentModelMessage())
+                request.haveVersion.map { $0 >= t } == true ? .upToDate(version: t) : .model(try currentModelMessage())
             let acked = acknowledged[request.node] ?? 0
-            let sendOK = admission.answer(
-                node: request.node, wanted: request.wantSend.flatMap { $0 > acked ? $0 : nil },
-                queuedBytes: queue.status().bytes, now: now)
             let reply = SnapshotReply(
                 recipient: request.node, requestID: request.requestID, ackedSeq: acked, content: content,
                 sendOK: sendOK)

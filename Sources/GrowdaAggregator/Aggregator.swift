@@ -78,6 +78,8 @@ public final class Aggregator: @unchecked Sendable {
     var acknowledged: [UInt32: UInt64]
     /// Leave to send updates (processor-thread state).
     var admission: Admission
+    /// Snapshot requests asking leave to send that found no room, oldest first (one per node).
+    var waitingForLeave: [(request: SnapshotRequest, peer: [UInt8], since: Double)] = []
     /// Accepted (and folded) updates and refusals not yet handed to the committer.
     var batch = UpdateBatch()
     /// Runs the store's writes off the processing thread, in order.
@@ -313,6 +315,7 @@ public final class Aggregator: @unchecked Sendable {
                 handled += 1
             }
             try commitBatchIfDue()
+            if handled > 0 || !waitingForLeave.isEmpty { answerWaiting() }
             let t = now
             if t - lastTick >= 0.25 {
                 lastTick = t

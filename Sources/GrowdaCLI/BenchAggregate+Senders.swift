@@ -1,13 +1,18 @@
 import Dispatch
 import Foundation
+import GrowdaCrypto
 import GrowdaTransport
+import GrowdaWire
 
 extension BenchAggregate {
     /// The simulated nodes of `bench aggregate`. Each has its own PUSH socket, so its own tcp connection
     /// to the aggregator, as a `growda-node` has; a few driver threads share the senders, each thread
     /// making, using and closing only its own senders' sockets (ZeroMQ sockets are not thread-safe).
     ///
-    /// A sender sends its updates in order (seq 1…n), at most `window` of them unacknowledged at once.
+    /// A sender sends its updates in order (seq 1…n), at most `window` of them unacknowledged at once,
+    /// each once the aggregator has given leave, as a node does (admission: a snapshot request with
+    /// `want_send` on its own DEALER socket, asked again every half second, as a node's poll, while the
+    /// aggregator keeps it waiting).
     /// Acknowledgements come from the aggregator's status (each node's `settled_seq`, fed in with
     /// `acknowledge`). An update not acknowledged `resendAfter` seconds after it was sent is sent again,
     /// the wait doubling at each resend of that update (up to 8×): the aggregator drops what its full
@@ -20,6 +25,8 @@ extension BenchAggregate {
             var node: UInt32
             var updates: [[Frame]]
             var firstSeq: UInt64 = 1
+            /// The node's keys, to seal its requests and open the aggregator's replies.
+            var keyring: NodeKeyring
 
             /// How many of the updates a settled seq acknowledges.
             func acknowledged(by settled: UInt64) -> Int {
@@ -39,6 +46,7 @@ extension BenchAggregate {
 
         private let senders: [Sender]
         private let endpoint: String
+        private let snapshots: String
         private let window: Int
         private let resendAfter: UInt64
         private let lock = NSLock()
@@ -53,9 +61,10 @@ extension BenchAggregate {
         private var threadCount = 0
 
         /// Senders that will connect to `endpoint` and keep up to `window` updates each unacknowledged.
-        init(_ senders: [Sender], endpoint: String, window: Int, resendAfter seconds: Double) {
+        init(_ senders: [Sender], endpoint: String, snapshots: String, window: Int, resendAfter seconds: Double) {
             self.senders = senders
             self.endpoint = endpoint
+            self.snapshots = snapshots
             self.window = max(1, window)
             self.resendAfter = UInt64(seconds * 1e9)
             settled = Array(repeating: 0, count: senders.count)
@@ -126,8 +135,9 @@ extension BenchAggregate {
         private func drive(_ mine: [Int]) {
             var context: ZMQContext?
             var sockets: [ZMQSocket] = []
+            var dealers: [ZMQSocket] = []
             defer {
-                for socket in sockets { socket.close() }
+                for socket in sockets + dealers { socket.close() }
                 context?.shutdown()
             }
             do {
@@ -140,6 +150,9 @@ extension BenchAggregate {
                     let socket = try ZMQSocket(.push, context: ctx, configuration: configuration)
                     sockets.append(socket)
                     try socket.connect(endpoint)
+                    let dealer = try ZMQSocket(.dealer, context: ctx, configuration: configuration)
+                    dealers.append(dealer)
+                    try dealer.connect(snapshots)
                 }
             } catch {
                 lock.withLock {
@@ -152,15 +165,46 @@ extension BenchAggregate {
             // Per sender, per update: when it was last sent (0: never) and how often it was resent.
             var lastSent = mine.map { Array(repeating: UInt64(0), count: senders[$0].updates.count) }
             var resends = mine.map { Array(repeating: 0, count: senders[$0].updates.count) }
+            // Admission, per sender: the highest seq the aggregator gave leave for, and when it last asked.
+            var leave = mine.map { _ in UInt64(0) }
+            var asked = mine.map { _ in (seq: UInt64(0), at: UInt64(0)) }
             while true {
                 let (acked, stop) = lock.withLock { (mine.map { settled[$0] }, stopping) }
                 if stop { return }
                 var local = Counters()
                 for (k, i) in mine.enumerated() {
-                    let count = senders[i].updates.count
-                    let first = senders[i].acknowledged(by: acked[k])  // updates 0..<first are acknowledged
+                    let sender = senders[i]
+                    while let frames = try? dealers[k].receive(dontWait: true) {
+                        if case .success(.snapshotReply(let reply)) = WireDecoder.open(
+                            frames.map(\.bytes), keys: sender.keyring)
+                        {
+                            leave[k] = max(leave[k], reply.sendOK ?? .max)  // no send_ok: no admission control
+                        }
+                    }
+                    let count = sender.updates.count
+                    let first = sender.acknowledged(by: acked[k])  // updates 0..<first are acknowledged
                     for j in first..<min(count, first + window) {
                         let now = DispatchTime.now().uptimeNanoseconds
+                        let seq = sender.firstSeq + UInt64(j)
+                        if leave[k] < seq {
+                            // A new update is asked for at once (as a node does when it has trained one),
+                            // then again every half second (a node's poll) while the aggregator keeps it waiting.
+                            if asked[k].seq != seq || now - asked[k].at >= 500_000_000 {
+                                // have_version: the senders stand for nodes that hold the latest model (they
+                                // get it by broadcast), so they claim one no model is newer than.
+                                let request = SnapshotRequest(
+                                    node: sender.node, requestID: UInt64.random(in: 1...UInt64(Int64.max)),
+                                    haveVersion: UInt64(Int64.max), wantSend: seq)
+                                do {
+                                    try dealers[k].send(
+                                        try WireEncoder.encode(request, nodeKey: sender.keyring.nodeKey), dontWait: true)
+                                    asked[k] = (seq, now)
+                                } catch {
+                                    local.blocked += 1
+                                }
+                            }
+                            break
+                        }
                         let resend = lastSent[k][j] > 0
                         if resend && now - lastSent[k][j] < resendAfter << min(resends[k][j], 3) { continue }
                         do {

@@ -218,11 +218,18 @@ struct BenchAggregate: AsyncParsableCommand {
                     Frame(count: bytes.count) { out in bytes.withUnsafeBytes { out.copyMemory(from: $0) } }
                 }
             }
-            fleet.append(.init(node: added.record.id, updates: updates))
+            let bundle = added.bundle
+            fleet.append(
+                .init(
+                    node: added.record.id, updates: updates,
+                    keyring: NodeKeyring(
+                        node: bundle.nodeID, nodeKey: bundle.nodeKey, modelKey: bundle.modelKey,
+                        verifyKey: bundle.aggregatorVerifyKey)))
         }
         let bytes = fleet[0].updates[0][1].count
         let total = count * perSender
-        let endpoint = try federation.config.nodeEndpoints().updates
+        let endpoints = try federation.config.nodeEndpoints()
+        let endpoint = endpoints.updates
         let rawRate = try Self.rawOpenRate(bytes: bytes)
 
         // The aggregator, as its own process.
@@ -250,13 +257,16 @@ struct BenchAggregate: AsyncParsableCommand {
         // update-sized buffers; a cold one spends its first burst having the kernel zero fresh pages.
         let idle = Self.memory(of: server.processIdentifier).rss
         let warmUp = SimulatedSenders(
-            fleet.map { .init(node: $0.node, updates: [$0.updates[0]]) }, endpoint: endpoint, window: 1,
-            resendAfter: resendAfter)
+            fleet.map { .init(node: $0.node, updates: [$0.updates[0]], keyring: $0.keyring) }, endpoint: endpoint,
+            snapshots: endpoints.snapshots, window: 1, resendAfter: resendAfter)
         _ = try run(warmUp, server: server, client: client, label: "\(modelName), \(count) senders, warm-up", total: count)
 
         let senders = SimulatedSenders(
-            fleet.map { .init(node: $0.node, updates: Array($0.updates.dropFirst()), firstSeq: 2) },
-            endpoint: endpoint, window: inFlight == 0 ? perSender : inFlight, resendAfter: resendAfter)
+            fleet.map {
+                .init(node: $0.node, updates: Array($0.updates.dropFirst()), firstSeq: 2, keyring: $0.keyring)
+            },
+            endpoint: endpoint, snapshots: endpoints.snapshots, window: inFlight == 0 ? perSender : inFlight,
+            resendAfter: resendAfter)
         let sampler = MemorySampler(pid: server.processIdentifier, interval: Self.memoryInterval)
         sampler.start()
         defer { sampler.stop() }

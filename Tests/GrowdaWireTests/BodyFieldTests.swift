@@ -161,3 +161,21 @@ import Testing
         }
     }
 }
+
+/// The admission fields are optional both ways: absent, they decode as nil (an older peer); present, they
+/// must be canonical decimals like every other integer field.
+@Suite struct AdmissionFieldTests {
+    @Test func absentFieldsDecodeAsNilAndBadOnesAreMalformed() throws {
+        let request = SnapshotRequest(node: Fixture.node, requestID: 1, haveVersion: nil)
+        let frames = try Fixture.frames(.snapshotRequest(request))
+        guard case .success(.snapshotRequest(let decoded)) = Fixture.open(frames) else {
+            Issue.record("not decoded")
+            return
+        }
+        #expect(decoded.wantSend == nil)
+        let fields = try #require(MetadataFields(fields: ["want_send": "007"]) as MetadataFields?)
+        #expect(throws: RejectionReason.malformed) { try fields.optionalUInt64("want_send") }
+        #expect(try MetadataFields(fields: [:]).optionalUInt64("send_ok") == nil)
+        #expect(try MetadataFields(fields: ["send_ok": "0"]).optionalUInt64("send_ok") == 0)
+    }
+}

@@ -88,9 +88,15 @@ enum Fixture {
             .model(model()),
             .snapshotRequest(SnapshotRequest(node: node, requestID: 0xDEAD_BEEF_0000_0001, haveVersion: 9)),
             .snapshotRequest(SnapshotRequest(node: node, requestID: 2, haveVersion: nil)),
+            .snapshotRequest(SnapshotRequest(node: node, requestID: 5, haveVersion: 9, wantSend: 12)),
             .snapshotReply(SnapshotReply(recipient: node, requestID: 77, ackedSeq: 4, content: .model(model()))),
             .snapshotReply(
                 SnapshotReply(recipient: node, requestID: 78, ackedSeq: 5, content: .upToDate(version: 11))),
+            .snapshotReply(
+                SnapshotReply(
+                    recipient: node, requestID: 79, ackedSeq: 11, content: .upToDate(version: 12), sendOK: 12)),
+            .snapshotReply(
+                SnapshotReply(recipient: node, requestID: 80, ackedSeq: 11, content: .upToDate(version: 12), sendOK: 0)),
             .statusRequest(StatusRequest(requestID: 3, what: "summary")),
             .statusReply(StatusReply(requestID: 3, json: #"{"version":11,"nodes":{"7":"training"}}"#)),
         ]
