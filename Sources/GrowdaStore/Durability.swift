@@ -42,6 +42,12 @@ public enum Durability: String, Sendable, CaseIterable {
         }
     }
 
+    /// Writes `bytes` over `path` in place (see `InPlaceFile`): flushed to disk under `.full`. Not atomic:
+    /// only for a file nothing committed refers to.
+    func overwrite(_ bytes: [UInt8], at path: String) throws {
+        try InPlaceFile.write(bytes, to: path, durable: self == .full)
+    }
+
     /// Temp file `.NAME.tmp-PID-RANDOM` in the same folder (the name recovery removes), then rename.
     private static func writeWithoutSync(_ bytes: [UInt8], to path: String) throws {
         let slash = path.lastIndex(of: "/")

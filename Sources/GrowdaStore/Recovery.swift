@@ -44,9 +44,7 @@ public struct Recovery: Sendable, Equatable {
 public struct RemovedFile: Sendable, Equatable {
     /// Why a file was left over.
     public enum Reason: String, Sendable, Equatable {
-        /// A buffer file the federation row does not name: written before a crash that came before its
-        /// group commit (none of that batch counted; its nodes resend it), or replaced by a later commit or
-        /// folded into a version; or a per-update delta file of an older Growda.
+        /// A per-update delta file of an older Growda that no pending row refers to.
         case unreferencedDelta = "unreferenced_delta"
         /// A checkpoint or optimizer state newer than the committed version: written before a crash that
         /// came before the version's commit.

@@ -5,8 +5,9 @@
 /// STATE/LOCK                                           flock held by the owning aggregator; holds its pid
 /// STATE/models/v000000042.safetensors                  the checkpoint of version 42
 /// STATE/models/v000000042.optimizer.safetensors        the server optimizer's state after version 42
-/// STATE/pending/buffer-v000000042-7.safetensors        the 7th buffer of version 42: the sum of the deltas
-///                                                      of the pending updates (written by each group commit)
+/// STATE/pending/buffer-0.safetensors, buffer-1.…       the buffer: the sum of the pending updates' deltas;
+///                                                      group commits write the two in turn, in place, the
+///                                                      database naming the one in force
 /// ```
 /// Version numbers are zero-padded to nine digits (more when they need it), so a plain listing
 /// sorts them. Paths stored in the database are relative to the folder (`models/…`, `pending/…`).
@@ -33,9 +34,9 @@ struct StateLayout: Sendable {
         "models/v\(padded(version)).optimizer.safetensors"
     }
 
-    /// `pending/buffer-v000000042-7.safetensors`: buffer `generation` of `version`.
-    static func bufferName(version: UInt64, generation: UInt64) -> String {
-        "pending/buffer-v\(padded(version))-\(generation).safetensors"
+    /// `pending/buffer-0.safetensors` or `pending/buffer-1.safetensors`.
+    static func bufferName(slot: Int) -> String {
+        "pending/buffer-\(slot).safetensors"
     }
 
     /// The last component of a folder-relative name (`pending/x.safetensors` → `x.safetensors`).
@@ -43,14 +44,13 @@ struct StateLayout: Sendable {
         relative.split(separator: "/").last.map(String.init) ?? relative
     }
 
-    /// The version and generation a buffer file name holds, or nil.
-    static func parseBufferFile(_ name: String) -> (version: UInt64, generation: UInt64)? {
-        guard name.hasPrefix("buffer-v"), name.hasSuffix(".safetensors") else { return nil }
-        let parts = name.dropFirst("buffer-v".count).dropLast(".safetensors".count).split(separator: "-")
-        guard parts.count == 2, parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
-            let version = UInt64(parts[0]), let generation = UInt64(parts[1])
-        else { return nil }
-        return (version, generation)
+    /// The slot (0 or 1) of a buffer file name, or nil.
+    static func parseBufferFile(_ name: String) -> Int? {
+        switch name {
+        case "buffer-0.safetensors": 0
+        case "buffer-1.safetensors": 1
+        default: nil
+        }
     }
 
     /// What a file name in `models/` is: a checkpoint or optimizer state and its version, or nil.

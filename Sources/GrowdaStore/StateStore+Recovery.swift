@@ -6,10 +6,10 @@ extension StateStore {
     /// - the current version's checkpoint must exist (else `StoreError.missingCheckpoint`: nothing is removed);
     /// - pending rows whose buffer file is missing are dropped and reported as lost (the store's write order
     ///   makes this impossible unless the folder was altered);
-    /// - files in `models/` and `pending/` that no row refers to are removed: buffer files written before
-    ///   their group commit or left after the next one, checkpoints newer than the committed version or
-    ///   released by pruning, per-update delta files of an older Growda, and temporary files of interrupted
-    ///   atomic writes. Other files are left alone.
+    /// - files in `models/` and `pending/` that no row refers to are removed: checkpoints newer than the
+    ///   committed version or released by pruning, per-update delta files of an older Growda, and temporary
+    ///   files of interrupted atomic writes. The two buffer files stay (the one not in force, maybe torn by
+    ///   a crash, is written again by the next group commit); other files are left alone.
     static func recover(pool: DatabasePool, layout: StateLayout) throws -> Recovery {
         try pool.write { db in
             let federation = try StateQueries.federation(db)
@@ -55,9 +55,7 @@ extension StateStore {
                 let file = "pending/\(name)"
                 if StateLayout.isTemporaryFile(name) {
                     removed.append(RemovedFile(file: file, reason: .temporary))
-                } else if StateLayout.isDeltaFile(name) || StateLayout.parseBufferFile(name) != nil,
-                    !referenced.contains(file)
-                {
+                } else if StateLayout.isDeltaFile(name), !referenced.contains(file) {
                     removed.append(RemovedFile(file: file, reason: .unreferencedDelta))
                 }
             }

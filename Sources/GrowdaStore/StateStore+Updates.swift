@@ -45,12 +45,13 @@ extension StateStore {
     /// A group commit: makes a batch of accepted updates, refusals and the buffer they leave durable at once,
     /// with one buffer-file write and one transaction however many updates the batch holds.
     ///
-    /// Order: the buffer file is written atomically and durably first (fsynced under `.full`), under a new
-    /// name; then one transaction inserts the pending rows, raises each node's settled seq and counters,
-    /// counts the refusals and points the federation row at the new buffer file; then the previous buffer
-    /// file is deleted. A crash before the commit leaves the old buffer and rows in force and an unreferenced
-    /// file (removed at open): none of the batch counted, and since none of it was acknowledged the nodes
-    /// resend it. Only after this returns may the caller acknowledge the batch's updates.
+    /// Order: the buffer is written into the buffer file not in force (there are two, `buffer-0` and
+    /// `buffer-1`, taking turns), in place and flushed (fdatasync under `.full`); then one transaction
+    /// inserts the pending rows, raises each node's settled seq and counters, counts the refusals and
+    /// names that file as the one in force. A crash before the commit leaves the old buffer file and rows
+    /// in force (the other file, maybe torn, is not read, and is removed at open): none of the batch
+    /// counted, and since none of it was acknowledged the nodes resend it. Only after this returns may the
+    /// caller acknowledge the batch's updates.
     ///
     /// An accepted update whose seq is at or below its node's settled seq is refused with
     /// `StoreError.alreadySettled` and nothing is committed: the caller must drop duplicates before folding.
@@ -68,34 +69,34 @@ extension StateStore {
         for refusal in batch.refusals { try StateStore.checkRefusal(refusal) }
         let now = options.now()
         try pool.writeWithoutTransaction { db in
+            // Refused before anything is written: an update its node has already settled.
+            var settled = try StateQueries.settledSeqs(db)
+            for row in rows {
+                let seen = settled[row.update.node] ?? 0
+                guard row.update.seq > seen else {
+                    throw StoreError.alreadySettled(node: row.update.node, seq: row.update.seq, settledSeq: seen)
+                }
+                settled[row.update.node] = row.update.seq
+            }
             let federation = try StateQueries.federation(db)
             let previousBuffer = federation?.bufferFile
             var newBuffer: String?
             if let buffer = batch.buffer {
-                let generation = previousBuffer.flatMap { StateLayout.parseBufferFile(StateLayout.fileName($0)) }
-                let name = StateLayout.bufferName(
-                    version: federation?.currentVersion ?? 0, generation: (generation?.generation ?? 0) + 1)
-                try options.durability.write(buffer.encoded(), to: layout.path(name))
+                let inForce = previousBuffer.flatMap { StateLayout.parseBufferFile(StateLayout.fileName($0)) }
+                let name = StateLayout.bufferName(slot: inForce == 0 ? 1 : 0)
+                try options.durability.overwrite(buffer.encoded(), at: layout.path(name))
                 newBuffer = name
             }
             if crash == .afterBufferFile { throw SimulatedCrash(point: .afterBufferFile) }
-            do {
-                try db.inTransaction {
-                    for row in rows { try insertPending(row, db, at: now) }
-                    for refusal in batch.refusals {
-                        try countRefusal(db, reason: refusal.reason, node: refusal.node, settling: refusal.settling, at: now)
-                    }
-                    if let newBuffer {
-                        try db.execute(sql: "UPDATE federation SET buffer_file = ? WHERE id = 1", arguments: [newBuffer])
-                    }
-                    return .commit
+            try db.inTransaction {
+                for row in rows { try insertPending(row, db, at: now) }
+                for refusal in batch.refusals {
+                    try countRefusal(db, reason: refusal.reason, node: refusal.node, settling: refusal.settling, at: now)
                 }
-            } catch {
-                if let newBuffer { try? FileManager.default.removeItem(atPath: layout.path(newBuffer)) }
-                throw error
-            }
-            if let previousBuffer, newBuffer != nil {
-                try? FileManager.default.removeItem(atPath: layout.path(previousBuffer))  // Leftovers are removed at open.
+                if let newBuffer {
+                    try db.execute(sql: "UPDATE federation SET buffer_file = ? WHERE id = 1", arguments: [newBuffer])
+                }
+                return .commit
             }
         }
     }

@@ -25,7 +25,8 @@ extension StateStore {
     /// Order: the checkpoint (and `optimizerState`, the server optimizer's tensors after this step) are
     /// written atomically and durably first; then one transaction counts `accepted`, inserts the version
     /// row, makes it current, deletes the pending rows, clears the buffer file and releases the checkpoints
-    /// that fall out of the kept window; then the buffer and released files are deleted.
+    /// that fall out of the kept window; then the released files are deleted. (The buffer files stay, for
+    /// the next group commits to write again; opening removes those not in force.)
     @discardableResult
     public func commitVersion(
         _ version: UInt64, checkpoint: SafetensorsWriter, accepting accepted: [AcceptedUpdate] = [],
@@ -62,7 +63,6 @@ extension StateStore {
             for update in accepted where update.seq <= settled[update.node] ?? 0 {
                 throw StoreError.alreadySettled(node: update.node, seq: update.seq, settledSeq: settled[update.node]!)
             }
-            let bufferFile = try StateQueries.federation(db)?.bufferFile
             let record = VersionRecord(
                 folding: pending.map(\.update) + accepted, version: version, createdAt: now,
                 checkpoint: StateLayout.checkpointName(version: version), evaluation: evaluation)
@@ -100,7 +100,6 @@ extension StateStore {
             if let previousOptimizerFile, previousOptimizerFile != optimizerFile {
                 released.append(previousOptimizerFile)
             }
-            if let bufferFile { released.append(bufferFile) }
             for file in released {
                 try? FileManager.default.removeItem(atPath: layout.path(file))  // Leftovers are removed at open.
             }

@@ -56,3 +56,20 @@ import Testing
         #expect(throws: FileError.self) { try AtomicFile.write([1], to: folder + "/") }
     }
 }
+
+@Suite struct InPlaceFileTests {
+    @Test func createsOverwritesAndTruncatesInPlace() throws {
+        let folder = try makeTemporaryFolder()
+        let path = folder + "/buffer-0.safetensors"
+        for durable in [true, false] {
+            try InPlaceFile.write(Array(repeating: 7, count: 100_000), to: path, durable: durable)
+            #expect(FileManager.default.contents(atPath: path) == Data(repeating: 7, count: 100_000))
+            let inode = try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int
+            try InPlaceFile.write([1, 2, 3], to: path, durable: durable)  // shorter: the rest is cut off
+            #expect(FileManager.default.contents(atPath: path) == Data([1, 2, 3]))
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int == inode)
+            try FileManager.default.removeItem(atPath: path)
+        }
+        #expect(throws: FileError.self) { try InPlaceFile.write([1], to: folder + "/missing/x", durable: true) }
+    }
+}

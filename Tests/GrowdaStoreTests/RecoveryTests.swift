@@ -16,16 +16,13 @@ import Testing
             refusals: [RefusedMessage(reason: "stale", node: 5, settling: 9)],
             buffer: try StoreFixtures.buffer([2, 2]))
         #expect(throws: SimulatedCrash(point: .afterBufferFile)) { try store.commit(batch, crashingAt: .afterBufferFile) }
-        #expect(try folder.files(in: "pending") == ["buffer-v000000000-1.safetensors", "buffer-v000000000-2.safetensors"])
+        #expect(try folder.files(in: "pending") == ["buffer-0.safetensors", "buffer-1.safetensors"])
         try store.close()
 
         let reopened = try folder.open()
-        #expect(
-            reopened.recovery.removedFiles == [
-                RemovedFile(file: "pending/buffer-v000000000-2.safetensors", reason: .unreferencedDelta)
-            ])
+        #expect(reopened.recovery.removedFiles.isEmpty)  // buffer-1, torn or not, is not in force
         #expect(reopened.recovery.pending.map(\.key) == [UpdateKey(node: 3, seq: 1)])
-        #expect(reopened.recovery.bufferPath == "\(folder.path)/pending/buffer-v000000000-1.safetensors")
+        #expect(reopened.recovery.bufferPath == "\(folder.path)/pending/buffer-0.safetensors")
         #expect(reopened.recovery.settledSeqs == [3: 1])
         #expect(try StoreFixtures.bufferValues(reopened) == [1, 1])
         #expect(try reopened.refusals().isEmpty)
@@ -33,7 +30,7 @@ import Testing
         try reopened.commit(batch)
         #expect(try reopened.settledSeqs() == [3: 2, 4: 1, 5: 9])
         #expect(try StoreFixtures.bufferValues(reopened) == [2, 2])
-        #expect(try folder.files(in: "pending") == ["buffer-v000000000-2.safetensors"])
+        #expect(try reopened.federation().bufferFile == "pending/buffer-1.safetensors")
     }
 
     @Test func pendingUpdatesAndTheirBufferComeBackInOrder() throws {
@@ -58,7 +55,7 @@ import Testing
         #expect(recovery.settledSeqs == [9: 5, 2: 1])
         #expect(recovery.removedFiles.isEmpty && recovery.lostUpdates.isEmpty)
         #expect(try StoreFixtures.bufferValues(reopened) == [4, 5, 6])
-        #expect(try folder.files(in: "pending") == ["buffer-v000000000-2.safetensors"])
+        #expect(try folder.files(in: "pending") == ["buffer-0.safetensors", "buffer-1.safetensors"])
     }
 
     @Test func aCheckpointWrittenWithoutItsVersionRowIsRemovedAndTheVersionUnchanged() throws {
@@ -105,7 +102,7 @@ import Testing
                 2, checkpoint: try model.checkpointWriter(), accepting: [], evaluation: nil,
                 optimizerState: nil, crashingAt: .afterVersionTransaction)
         }
-        #expect(folder.exists("pending/buffer-v000000001-1.safetensors") && folder.exists("models/v000000001.safetensors"))
+        #expect(folder.exists("pending/buffer-0.safetensors") && folder.exists("models/v000000001.safetensors"))
         try store.close()
 
         let reopened = try folder.open(keep: 1)
@@ -115,11 +112,10 @@ import Testing
         #expect(reopened.recovery.settledSeqs == [6: 2])
         #expect(
             reopened.recovery.removedFiles == [
-                RemovedFile(file: "models/v000000001.safetensors", reason: .pruned),
-                RemovedFile(file: "pending/buffer-v000000001-1.safetensors", reason: .unreferencedDelta),
+                RemovedFile(file: "models/v000000001.safetensors", reason: .pruned)
             ])
         #expect(try folder.files(in: "models") == ["v000000000.safetensors", "v000000002.safetensors"])
-        #expect(try folder.files(in: "pending").isEmpty)
+        #expect(try reopened.federation().bufferFile == nil)
     }
 
     @Test func temporaryFilesAndOldDeltaFilesAreRemovedAndForeignFilesKept() throws {
@@ -147,7 +143,7 @@ import Testing
         let store = try folder.open()
         try StoreFixtures.record(store, StoreFixtures.update(node: 1, seq: 1), StoreFixtures.update(node: 1, seq: 2))
         try store.close()
-        try FileManager.default.removeItem(atPath: "\(folder.path)/pending/buffer-v000000000-1.safetensors")
+        try FileManager.default.removeItem(atPath: "\(folder.path)/pending/buffer-0.safetensors")
 
         let reopened = try folder.open()
         #expect(reopened.recovery.lostUpdates == [UpdateKey(node: 1, seq: 1), UpdateKey(node: 1, seq: 2)])
@@ -166,6 +162,6 @@ import Testing
         try FileManager.default.removeItem(atPath: checkpoint)
 
         #expect(throws: StoreError.missingCheckpoint(version: 0, path: checkpoint)) { try folder.open() }
-        #expect(folder.exists("pending/buffer-v000000000-1.safetensors"))
+        #expect(folder.exists("pending/buffer-0.safetensors"))
     }
 }

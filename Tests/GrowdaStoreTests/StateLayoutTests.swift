@@ -7,9 +7,10 @@ import Testing
         #expect(StateLayout.checkpointName(version: 42) == "models/v000000042.safetensors")
         #expect(StateLayout.checkpointName(version: 1_234_567_890) == "models/v1234567890.safetensors")
         #expect(StateLayout.optimizerStateName(version: 7) == "models/v000000007.optimizer.safetensors")
-        #expect(StateLayout.bufferName(version: 42, generation: 7) == "pending/buffer-v000000042-7.safetensors")
-        #expect(StateLayout.parseBufferFile("buffer-v000000042-7.safetensors")! == (42, 7))
-        #expect(StateLayout.fileName("pending/buffer-v000000042-7.safetensors") == "buffer-v000000042-7.safetensors")
+        #expect(StateLayout.bufferName(slot: 1) == "pending/buffer-1.safetensors")
+        #expect(StateLayout.parseBufferFile("buffer-0.safetensors") == 0)
+        #expect(StateLayout.parseBufferFile("buffer-1.safetensors") == 1)
+        #expect(StateLayout.fileName("pending/buffer-1.safetensors") == "buffer-1.safetensors")
         #expect(StateLayout.parseModelFile("v000000042.safetensors")! == (42, false))
         #expect(StateLayout.parseModelFile("v000000007.optimizer.safetensors")! == (7, true))
         #expect(StateLayout.isDeltaFile("17-5.safetensors"))
@@ -23,7 +24,7 @@ import Testing
         for name in ["17.safetensors", "a-1.safetensors", "1-+2.safetensors", "1-2-3.safetensors", "1-2.bin"] {
             #expect(!StateLayout.isDeltaFile(name), "\(name)")
         }
-        for name in ["buffer-v1.safetensors", "buffer-vx-1.safetensors", "buffer-v1-2.bin", "17-5.safetensors"] {
+        for name in ["buffer-2.safetensors", "buffer-01.safetensors", "buffer-1.bin", "17-5.safetensors"] {
             #expect(StateLayout.parseBufferFile(name) == nil, "\(name)")
         }
         #expect(!StateLayout.isTemporaryFile("17-5.safetensors"))

@@ -56,7 +56,7 @@ import Testing
         #expect(try StoreFixtures.bufferValues(reopened) == [1, 2, 3])
         let loaded = try Model(checkpoint: try #require(reopened.recovery.checkpointPath))
         #expect(Array(loaded.parameters.buffer) == Array(model.parameters.buffer))
-        #expect(try folder.files(in: "pending") == ["buffer-v000000000-1.safetensors"])
+        #expect(try folder.files(in: "pending") == ["buffer-0.safetensors"])
     }
 
     @Test func aGroupCommitMakesTheBatchAndItsBufferDurableAtOnce() throws {
@@ -74,7 +74,7 @@ import Testing
                 PendingUpdate(update: a, receivedAt: StoreFixtures.epoch),
                 PendingUpdate(update: b, receivedAt: StoreFixtures.epoch),
             ])
-        #expect(try store.federation().bufferFile == "pending/buffer-v000000000-1.safetensors")
+        #expect(try store.federation().bufferFile == "pending/buffer-0.safetensors")
         #expect(try StoreFixtures.bufferValues(store) == [1, 2, 3])
         #expect(try store.settledSeqs() == [7: 3, 8: 2])
         let node = try #require(try store.nodeSnapshot().first)
@@ -86,7 +86,8 @@ import Testing
         // The next commit replaces the buffer file; a commit of refusals alone keeps it.
         try StoreFixtures.record(store, StoreFixtures.update(node: 7, seq: 4), buffer: [4, 5, 6])
         try store.recordRefusal(reason: "bad_mac")
-        #expect(try folder.files(in: "pending") == ["buffer-v000000000-2.safetensors"])
+        #expect(try folder.files(in: "pending") == ["buffer-0.safetensors", "buffer-1.safetensors"])
+        #expect(try store.federation().bufferFile == "pending/buffer-1.safetensors")
         #expect(try StoreFixtures.bufferValues(store) == [4, 5, 6])
         #expect(try store.pendingUpdates().count == 3)
     }
@@ -112,7 +113,7 @@ import Testing
         #expect(try store.pendingUpdates().map(\.key) == [UpdateKey(node: 2, seq: 5)])
         #expect(try StoreFixtures.bufferValues(store) == [1])
         #expect(try store.nodeSnapshot().map(\.acceptedCount) == [1])
-        #expect(try folder.files(in: "pending") == ["buffer-v000000000-1.safetensors"])
+        #expect(try folder.files(in: "pending") == ["buffer-0.safetensors"])
     }
 
     @Test func invalidUpdatesAreRefusedBeforeAnythingIsWritten() throws {
@@ -163,7 +164,7 @@ import Testing
         #expect(try store.federation().bufferFile == nil)
         #expect(try store.settledSeqs() == [4: 2, 9: 1])
         #expect(try store.nodeSnapshot().map(\.acceptedCount) == [2, 1])
-        #expect(try folder.files(in: "pending").isEmpty)
+        #expect(try folder.files(in: "pending") == ["buffer-0.safetensors"])  // kept for the next group commit
         let loaded = try Model(checkpoint: try #require(try store.currentCheckpointPath()))
         #expect(Array(loaded.parameters.buffer) == Array(next.parameters.buffer))
         #expect(Array(loaded.parameters.buffer) != Array(initial.parameters.buffer))
