@@ -313,9 +313,15 @@ public final class Aggregator: @unchecked Sendable {
             while handled < 32, let frames = queue.pop() {
                 try handle(frames)
                 handled += 1
+                // Between updates (13 MB ones take milliseconds each), answer nodes asking for leave or
+                // acknowledgements, and hand a batch to an idle committer: neither waits for the queue.
+                drainRouter(router, admin: false)
+                answerWaiting()
+                try collectAcknowledgements()
+                try commitBatchIfDue()
             }
             try commitBatchIfDue()
-            if handled > 0 || !waitingForLeave.isEmpty { answerWaiting() }
+            if !waitingForLeave.isEmpty { answerWaiting() }
             let t = now
             if t - lastTick >= 0.25 {
                 lastTick = t
