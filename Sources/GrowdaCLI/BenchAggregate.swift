@@ -45,7 +45,8 @@ struct BenchAggregate: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Updates a sender keeps unacknowledged at once (growda-node keeps 1: it trains again only once "
-                + "acknowledged); 0: all of --per-sender, sent at once like a backlog.",
+                + "acknowledged); 0: all of --per-sender, like a backlog. Above 1 a sender outruns admission, "
+                + "which counts one update per node.",
             valueName: "n"))
     var inFlight = 1
 
