@@ -16,25 +16,30 @@ struct Admission {
 
     /// The most bytes of queued updates and permitted updates on their way, together.
     let budgetBytes: Int
+    /// The most messages queued and permitted updates on their way, together (the queue's capacity: an
+    /// update given leave must find room).
+    let budgetCount: Int
     /// The size of one update on the wire (the model's parameters as F32, plus headers).
     let updateBytes: Int
     /// How long a permit lasts without its update arriving, in seconds.
     let lifetime: Double
     private(set) var permits: [UInt32: Permit] = [:]
 
-    init(budgetBytes: Int, updateBytes: Int, lifetime: Double = 30) {
+    init(budgetBytes: Int, budgetCount: Int = .max, updateBytes: Int, lifetime: Double = 30) {
         self.budgetBytes = budgetBytes
+        self.budgetCount = budgetCount
         self.updateBytes = max(1, updateBytes)
         self.lifetime = lifetime
     }
 
     /// The most permits out at once when the queue is empty (never below 1: a budget smaller than one
     /// update still lets updates through one at a time).
-    var maxPermits: Int { max(1, budgetBytes / updateBytes) }
+    var maxPermits: Int { max(1, min(budgetCount, budgetBytes / updateBytes)) }
 
     /// Answers `node`'s request: the seq it may send up to now (0: none, ask again later). `wanted` is
-    /// the update it has ready (nil: it only asks how things stand); `queuedBytes` what the queue holds.
-    mutating func answer(node: UInt32, wanted: UInt64?, queuedBytes: Int, now: Double) -> UInt64 {
+    /// the update it has ready (nil: it only asks how things stand); `queuedBytes` and `queued` what the
+    /// queue holds.
+    mutating func answer(node: UInt32, wanted: UInt64?, queuedBytes: Int, queued: Int = 0, now: Double) -> UInt64 {
         expire(now: now)
         if let permit = permits[node], permit.seq >= (wanted ?? 0) {
             if wanted != nil { permits[node]!.expires = now + lifetime }  // still coming: keep it
@@ -42,7 +47,8 @@ struct Admission {
         }
         guard let wanted else { return 0 }
         permits[node] = nil  // an older permit, for an update the node has since moved past
-        let fits = queuedBytes + (permits.count + 1) * updateBytes <= budgetBytes
+        let fits =
+            queuedBytes + (permits.count + 1) * updateBytes <= budgetBytes && queued + permits.count + 1 <= budgetCount
         guard fits || permits.isEmpty else { return 0 }
         permits[node] = Permit(seq: wanted, expires: now + lifetime)
         return wanted

@@ -302,8 +302,9 @@ extension Aggregator {
         heard(request.node, state: nil, version: request.haveVersion, unacked: nil)
         let acked = acknowledged[request.node] ?? 0
         let wanted = request.wantSend.flatMap { $0 > acked ? $0 : nil }
+        let queued = queue.status()
         let sendOK = admission.answer(
-            node: request.node, wanted: wanted, queuedBytes: queue.status().bytes, now: now)
+            node: request.node, wanted: wanted, queuedBytes: queued.bytes, queued: queued.count, now: now)
         if let wanted, sendOK < wanted {
             waitingForLeave.removeAll { $0.request.node == request.node }
             waitingForLeave.append((request, peer, now))
@@ -319,8 +320,9 @@ extension Aggregator {
         let t = now
         waitingForLeave.removeAll { t - $0.since > admission.lifetime }
         while let first = waitingForLeave.first, let wanted = first.request.wantSend {
+            let queued = queue.status()
             let sendOK = admission.answer(
-                node: first.request.node, wanted: wanted, queuedBytes: queue.status().bytes, now: t)
+                node: first.request.node, wanted: wanted, queuedBytes: queued.bytes, queued: queued.count, now: t)
             guard sendOK >= wanted else { return }
             waitingForLeave.removeFirst()
             reply(to: first.request, peer: first.peer, on: router, sendOK: sendOK)

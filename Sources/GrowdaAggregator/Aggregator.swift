@@ -173,7 +173,8 @@ public final class Aggregator: @unchecked Sendable {
         let version = recovery.version ?? 0
         scratch = FloatBuffer(count: model.parameterCount)
         admission = Admission(
-            budgetBytes: configuration.admissionBytes, updateBytes: model.parameterCount * 4 + 64 << 10)
+            budgetBytes: configuration.admissionBytes, budgetCount: configuration.queueCapacity,
+            updateBytes: model.parameterCount * 4 + 64 << 10)
         validatorLayout = model.updateLayout
         do {
             strategy = try configuration.aggregation.makeStrategy(

@@ -42,3 +42,14 @@ import Testing
         #expect(admission.permits.keys.sorted() == [2])
     }
 }
+
+extension AdmissionTests {
+    @Test func permitsAlsoStopAtTheQueuesCapacityInMessages() {
+        var admission = Admission(budgetBytes: 1000, budgetCount: 3, updateBytes: 1)
+        #expect(admission.maxPermits == 3)
+        #expect(admission.answer(node: 1, wanted: 1, queuedBytes: 0, queued: 1, now: 0) == 1)
+        #expect(admission.answer(node: 2, wanted: 1, queuedBytes: 0, queued: 1, now: 0) == 1)
+        #expect(admission.answer(node: 3, wanted: 1, queuedBytes: 0, queued: 1, now: 0) == 0)  // 1 queued + 2 on the way
+        #expect(admission.answer(node: 3, wanted: 1, queuedBytes: 0, queued: 0, now: 0) == 1)
+    }
+}
