@@ -398,7 +398,7 @@ extension Aggregator {
             let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
             let (mmapThreshold, trimThreshold, arenaMax): (Int32, Int32, Int32) = (-3, -1, -8)  // M_MMAP_THRESHOLD, …
             _ = mallopt(mmapThreshold, 32 << 20)
-            _ = mallopt(trimThreshold, 2 << 30)
+            _ = mallopt(trimThreshold, 256 << 20)
             _ = mallopt(arenaMax, 1)
         #endif
     }
