@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the system libraries Growda builds against (Debian/Ubuntu).
+# Installs the system libraries Growda builds against (Debian/Ubuntu), and the tools the multi-host test
+# (deploy/netns-test.sh) uses: iproute2 (ip, tc) and jq.
 # A no-op when they are already present; runs `apt-get update` once, only when something is missing.
 set -euo pipefail
 
-packages=(libzmq3-dev libsodium-dev libpng-dev libopenblas-dev pkg-config)
+packages=(libzmq3-dev libsodium-dev libpng-dev libopenblas-dev pkg-config iproute2 jq)
 
 missing=()
 for p in "${packages[@]}"; do

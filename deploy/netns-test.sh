@@ -70,7 +70,7 @@ say() { printf '[%4ds] %s\n' "$SECONDS" "$*"; }
 # ---------------------------------------------------------------- prerequisites
 ((EUID == 0)) || skip "needs root (network namespaces, veth, tc); run it with sudo"
 command -v ip >/dev/null || skip "the 'ip' tool (iproute2) is missing"
-command -v python3 >/dev/null || die "python3 is needed by this test script (for JSON); the product does not use it"
+command -v jq >/dev/null || die "jq is missing (bash deploy/install-deps.sh installs it)"
 for b in growda growda-node; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing: run 'swift build -c release' first (or pass --bin DIR)"
 done
@@ -150,65 +150,60 @@ check_deadline() {
 nap() { check_deadline; sleep "$1" & NAP_PID=$!; wait "$NAP_PID"; NAP_PID=""; check_deadline; }
 
 # ---------------------------------------------------------------- JSON helpers (test only)
-cat >"$WORK/q.py" <<'PY'
-import json, os, sys
-def load(p):
-    with open(p) as f: return json.load(f)
-def node(st, name):
-    for n in st.get("nodes") or []:
-        if n.get("name") == name: return n
-    return {}
-def nodestate(d):
-    try: c = load(os.path.join(d, "node.json"))
-    except Exception: c = {}
-    try: ob = sorted(int(x.split(".")[0]) for x in os.listdir(os.path.join(d, "outbox")) if x.endswith(".update"))
-    except Exception: ob = []
-    mv = c.get("model_version")
-    return c.get("next_seq", 1), (-1 if mv is None else mv), ob
-cmd, a = sys.argv[1], sys.argv[2:]
-if cmd == "get":            # FILE EXPR: a Python expression over d
-    d = load(a[0]); v = eval(a[1]); print("null" if v is None else v)
-elif cmd == "node":         # STATUS NAME KEY
-    v = node(load(a[0]), a[1]).get(a[2]); print("null" if v is None else v)
-elif cmd == "nodestate":    # STATEDIR: next_seq model_version outbox_count outbox_min outbox_max
-    n, mv, ob = nodestate(a[0]); print(n, mv, len(ob), ob[0] if ob else 0, ob[-1] if ob else 0)
-elif cmd == "exact":        # STATUS NAME STATEDIR: exactly-once check of one frozen node
-    st = node(load(a[0]), a[1]); n, mv, ob = nodestate(a[2])
-    made = n - 1; acc = st.get("accepted"); settled = st.get("settled_seq")
-    ok = (acc is not None and settled is not None and acc == settled
-          and made - len(ob) <= acc <= made and all(s > made - len(ob) for s in ob))
-    print("ok" if ok else "bad", f"{a[1]}:made={made},outbox={len(ob)},accepted={acc},settled={settled},refused={st.get('refused')}")
-elif cmd == "ledger":       # STATUS HISTORY: accepted by nodes == folded into versions + buffered
-    st, h = load(a[0]), load(a[1])
-    acc = sum(n.get("accepted") or 0 for n in st.get("nodes") or [])
-    folded = sum(v.get("updates_folded") or 0 for v in h); buf = st.get("buffer_count") or 0
-    print("ok" if acc == folded + buf else "bad", acc, folded, buf)
-elif cmd == "contiguous":   # HISTORY: versions 0..last without gaps or repeats
-    vs = [v["version"] for v in load(a[0])]
-    print("ok" if vs == list(range(len(vs))) else "bad", vs[-1] if vs else -1, len(vs))
-elif cmd == "accuracy":     # HISTORY [UPTO]: first evaluated accuracy/auc, mean of the last 5 up to UPTO
-    h = load(a[0]); upto = int(a[1]) if len(a) > 1 else 1 << 62
-    ev = [v for v in h if v.get("eval_accuracy") is not None and v["version"] <= upto]
-    if not ev: print("none 0 0 0 0 0"); sys.exit()
-    last = ev[-5:]; m = lambda k, xs: sum(x.get(k) or 0 for x in xs) / len(xs)
-    f, l = ev[0], last
-    ok = m("eval_accuracy", l) > f["eval_accuracy"]
-    print("ok" if ok else "bad", f["version"], f"{f['eval_accuracy']:.3f}", f"{m('eval_accuracy', l):.3f}",
-          f"{(f.get('eval_auc') or 0):.3f}", f"{m('eval_auc', l):.3f}")
-elif cmd == "rtt":          # HOST PORT COUNT: median tcp connect time in ms (one round trip)
-    import socket, time
-    ts = []
-    for _ in range(int(a[2])):
-        t = time.monotonic()
-        try: socket.create_connection((a[0], int(a[1])), timeout=5).close(); ts.append((time.monotonic() - t) * 1000)
-        except OSError: pass
-    print(f"{sorted(ts)[len(ts) // 2]:.0f}" if ts else "?")
-elif cmd == "monotonic":    # VERSIONS.TSV: versions seen by status never go down
-    vs = [int(l.split()[1]) for l in open(a[0]) if l.strip()]
-    bad = [(x, y) for x, y in zip(vs, vs[1:]) if y < x]
-    print("ok" if not bad else "bad", len(vs), bad[:3])
-PY
-q() { python3 "$WORK/q.py" "$@"; }
+# Queries over the JSON that `growda status --json` and `growda history --json` print, and over the
+# nodes' state folders (jq and the shell).
+q() {
+    local cmd=$1
+    shift
+    case $cmd in
+    get) # FILE FILTER: a jq filter over the file; null when absent
+        jq -r "($2) // \"null\"" "$1" 2>/dev/null || echo null ;;
+    node) # STATUS NAME KEY: a field of one node's row
+        jq -r --arg n "$2" --arg k "$3" '([.nodes[]? | select(.name == $n)][0] // {})[$k] // "null"' "$1" 2>/dev/null ||
+            echo null ;;
+    nodestate) # STATEDIR: next_seq model_version outbox_count outbox_min outbox_max
+        local next mv seqs
+        read -r next mv < <(jq -r '"\(.next_seq // 1) \(.model_version // -1)"' "$1/node.json" 2>/dev/null || echo "1 -1")
+        mapfile -t seqs < <(find "$1/outbox" -maxdepth 1 -name '*.update' -printf '%f\n' 2>/dev/null | sed 's/\..*//' | sort -n)
+        echo "$next $mv ${#seqs[@]} ${seqs[0]:-0} ${seqs[-1]:-0}" ;;
+    exact) # STATUS NAME STATEDIR: exactly-once check of one frozen node
+        local next count lo acc settled refused made ok=bad
+        read -r next _ count lo _ < <(q nodestate "$3")
+        acc=$(q node "$1" "$2" accepted) settled=$(q node "$1" "$2" settled_seq) refused=$(q node "$1" "$2" refused)
+        made=$((next - 1))
+        if [[ $acc =~ ^[0-9]+$ && $settled =~ ^[0-9]+$ ]] && ((acc == settled && made - count <= acc && acc <= made)) &&
+            ((count == 0 || lo > made - count)); then ok=ok; fi
+        echo "$ok $2:made=$made,outbox=$count,accepted=$acc,settled=$settled,refused=$refused" ;;
+    ledger) # STATUS HISTORY: accepted by nodes == folded into versions + buffered
+        local acc folded buf
+        acc=$(jq '[.nodes[]?.accepted // 0] | add // 0' "$1") folded=$(jq '[.[].updates_folded // 0] | add // 0' "$2")
+        buf=$(jq '.buffer_count // 0' "$1")
+        if ((acc == folded + buf)); then echo "ok $acc $folded $buf"; else echo "bad $acc $folded $buf"; fi ;;
+    contiguous) # HISTORY: versions 0..last without gaps or repeats
+        jq -r '[.[].version] as $v | "\(if $v == [range(0; $v | length)] then "ok" else "bad" end) \($v[-1] // -1) \($v | length)"' "$1" ;;
+    accuracy) # HISTORY [UPTO]: first evaluated accuracy/auc, mean of the last 5 up to UPTO
+        jq -r --argjson upto "${2:-4611686018427387904}" '
+            [.[] | select(.eval_accuracy != null and .version <= $upto)] as $ev
+            | if ($ev | length) == 0 then "none 0 0 0 0 0" else
+                ($ev[-5:]) as $l | ($ev[0]) as $f
+                | ([$l[].eval_accuracy // 0] | add / length) as $acc | ([$l[].eval_auc // 0] | add / length) as $auc
+                | "\(if $acc > $f.eval_accuracy then "ok" else "bad" end) \($f.version) \($f.eval_accuracy) \($acc) \($f.eval_auc // 0) \($auc)"
+              end' "$1" | awk '{ if (NF == 6 && $1 != "none") printf "%s %s %.3f %.3f %.3f %.3f\n", $1, $2, $3, $4, $5, $6; else print }' ;;
+    monotonic) # VERSIONS.TSV: versions seen by status never go down
+        awk '{ v[NR] = $2 } END { bad = 0; for (i = 2; i <= NR; i++) if (v[i] < v[i-1]) bad++; print (bad ? "bad" : "ok"), NR, bad }' "$1" ;;
+    *) die "q: unknown query $cmd" ;;
+    esac
+}
+# Median tcp connect time to HOST:PORT over COUNT tries, in ms (one round trip), or "?": run inside a
+# namespace with `ip netns exec NS bash "$WORK/rtt.sh" HOST PORT COUNT`.
+cat >"$WORK/rtt.sh" <<'RTT'
+host=$1 port=$2 count=$3 times=()
+for ((i = 0; i < count; i++)); do
+    t0=$(date +%s%N)
+    if timeout 5 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; then times+=($((($(date +%s%N) - t0) / 1000000))); fi
+done
+if ((${#times[@]})); then printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; else echo "?"; fi
+RTT
 
 # ---------------------------------------------------------------- topology
 say "removing leftovers of earlier runs, if any"
@@ -309,7 +304,7 @@ status() {
     for t in 1 2 3; do
         if ip netns exec "$NS_AGG" "$G" status --federation "$FED" --json --timeout 4 >"$1.tmp" 2>>"$WORK/logs/status.err"; then
             mv "$1.tmp" "$1"
-            echo "$SECONDS $(q get "$1" 'd["version"]')" >>"$WORK/versions.tsv"
+            echo "$SECONDS $(q get "$1" '.version')" >>"$WORK/versions.tsv"
             return 0
         fi
         check_deadline
@@ -318,7 +313,7 @@ status() {
 }
 history() { "$G" history --federation "$FED" --json >"$1" 2>>"$WORK/logs/history.err"; }
 S=$WORK/json/status.json
-version_now() { status "$S" && q get "$S" 'd["version"]'; }
+version_now() { status "$S" && q get "$S" '.version'; }
 accepted_of() { q node "$S" "$(hname "$1")" accepted; }
 # wait_until SECONDS COMMAND…: polls COMMAND every second until it succeeds; fails after SECONDS.
 wait_until() {
@@ -338,7 +333,7 @@ exact_once() {
     for i in "$@"; do kill -STOP "${NODE_PID[$i]}" 2>/dev/null; done
     nap 1.5
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        status "$S" && [[ $(q get "$S" 'd["queue_waiting"]') == 0 ]] && break
+        status "$S" && [[ $(q get "$S" '.queue_waiting') == 0 ]] && break
         nap 0.5
     done
     nap 0.5
@@ -364,13 +359,13 @@ record() { # N PASS|FAIL|SKIP FIGURES
     RESULT[$1]=$2 FIG[$1]=$(sed 's/ *$//; s/  */ /g' <<<"$3")
     printf '%-4s  %d. %-17s %s\n' "$2" "$1" "${NAMES[$1]}" "${FIG[$1]}"
 }
-ms() { python3 -c "print(f'{$1:.2f}')"; }
+ms() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 
 # ---------------------------------------------------------------- run
 say "starting the aggregator and $((HOSPITALS - ${#LATE[@]})) hospitals"
 start_aggregator
 wait_until 20 status "$S" || die "the aggregator does not answer: $(tail -5 "$WORK/logs/aggregator.log")"
-[[ $(ip netns exec "$(hns 1)" python3 "$WORK/q.py" rtt 10.77.0.1 7703 1) != "?" ]] ||
+[[ $(ip netns exec "$(hns 1)" bash "$WORK/rtt.sh" 10.77.0.1 7703 1) != "?" ]] ||
     die "the bridge does not carry traffic: $(hns 1) cannot reach 10.77.0.1:7703"
 T0=$SECONDS
 for i in $(seq 1 "$HOSPITALS"); do
@@ -408,10 +403,10 @@ fi
 
 # 1. steady state: every hospital trains, versions advance, accuracy rises.
 wait_until 30 status "$S"
-V1A=$(q get "$S" 'd["version"]') T1A=$SECONDS
+V1A=$(q get "$S" '.version') T1A=$SECONDS
 nap "$STEADY"
 status "$S"
-V1B=$(q get "$S" 'd["version"]') T1B=$SECONDS
+V1B=$(q get "$S" '.version') T1B=$SECONDS
 RATE1=$(ms "($V1B - $V1A) / ($T1B - $T1A)")
 zero=""
 for i in $(seq 1 "$HOSPITALS"); do (($(accepted_of "$i") > 0)) || zero+="$(hname "$i") "; done
@@ -426,13 +421,13 @@ if [[ " ${SCENARIOS[*]} " == *" 3 "* ]]; then
     status "$S"
     declare -A ACC3=() SEQ3=()
     for i in "${DROP[@]}"; do ACC3[$i]=$(accepted_of "$i"); done
-    V3A=$(q get "$S" 'd["version"]')
+    V3A=$(q get "$S" '.version')
     say "kill -9 of hospitals ${DROP[*]} for ${ABSENCE}s"
     for i in "${DROP[@]}"; do kill9 "${NODE_PID[$i]}"; done
     for i in "${DROP[@]}"; do read -r n _ _ _ _ < <(q nodestate "$WORK/nodes/$(hname "$i")"); SEQ3[$i]=$((n - 1)); done
     nap "$ABSENCE"
     status "$S"
-    V3B=$(q get "$S" 'd["version"]')
+    V3B=$(q get "$S" '.version')
     lost=0
     for i in "${DROP[@]}"; do [[ $(q node "$S" "$(hname "$i")" state) == lost ]] && lost=$((lost + 1)); done
     for i in "${DROP[@]}"; do start_node "$i"; done
@@ -486,7 +481,7 @@ if [[ " ${SCENARIOS[*]} " == *" 4 "* ]]; then
     status "$S"
     dup=0
     for i in "${PART[@]}"; do dup=$((dup + $(q node "$S" "$(hname "$i")" refused) - ${REF4[$i]})); done
-    stale=$(q get "$S" 'd["refused"]["stale"]')
+    stale=$(q get "$S" '.refused.stale // 0')
     ok=PASS
     ((rs == 0 && ex == 0 && stale == 0)) || ok=FAIL
     record 4 $ok "${#PART[@]} cut ${PARTITION}s ($lost/${#PART[@]} seen lost; held ${during% }); delivered ${TREC}s after link up; resends refused as duplicates: $dup; stale: $stale; exactly once: ${EXACT_FIG% }"
@@ -496,17 +491,17 @@ fi
 if [[ " ${SCENARIOS[*]} " == *" 5 "* ]]; then
     status "$S"
     cp "$S" "$WORK/json/status-before-crash.json"
-    V5A=$(q get "$S" 'd["version"]')
+    V5A=$(q get "$S" '.version')
     say "kill -9 of the aggregator at v$V5A (down ${CRASH_DOWN}s)"
     kill9 "$AGG_PID"
     TK=$SECONDS
     nap "$CRASH_DOWN"
     start_aggregator
     wait_until 30 status "$S"
-    V5R=$(q get "$S" 'd["version"]') TBACK=$((SECONDS - TK))
+    V5R=$(q get "$S" '.version') TBACK=$((SECONDS - TK))
     nap "$AFTER_CRASH"
     status "$S"
-    V5B=$(q get "$S" 'd["version"]')
+    V5B=$(q get "$S" '.version')
     fewer=""
     for i in $(seq 1 "$HOSPITALS"); do
         b=$(q node "$WORK/json/status-before-crash.json" "$(hname "$i")" accepted)
@@ -548,14 +543,14 @@ if [[ " ${SCENARIOS[*]} " == *" 6 "* ]]; then
             ip netns exec "$(hns "$i")" tc qdisc add dev eth0 root "${SHAPE[@]}" || shape_ok=0
             ip netns exec "$NS_NET" tc qdisc add dev "gw-$(hname "$i")" root "${SHAPE[@]}" || shape_ok=0
         done
-        rtt=$(ip netns exec "$(hns "${SLOW[0]}")" python3 "$WORK/q.py" rtt 10.77.0.1 7703 5)
+        rtt=$(ip netns exec "$(hns "${SLOW[0]}")" bash "$WORK/rtt.sh" 10.77.0.1 7703 5)
         status "$S"
         declare -A ACC6=()
         for i in $(seq 1 "$HOSPITALS"); do ACC6[$i]=$(accepted_of "$i"); done
-        V6A=$(q get "$S" 'd["version"]') T6A=$SECONDS
+        V6A=$(q get "$S" '.version') T6A=$SECONDS
         nap "$SLOW_WINDOW"
         status "$S"
-        V6B=$(q get "$S" 'd["version"]') T6B=$SECONDS
+        V6B=$(q get "$S" '.version') T6B=$SECONDS
         slowacc="" others=0 nothers=0
         for i in $(seq 1 "$HOSPITALS"); do
             d=$(($(accepted_of "$i") - ${ACC6[$i]}))
@@ -567,8 +562,8 @@ if [[ " ${SCENARIOS[*]} " == *" 6 "* ]]; then
         done
         RATE6=$(ms "($V6B - $V6A) / ($T6B - $T6A)")
         ok=PASS
-        python3 -c "import sys; sys.exit(0 if $shape_ok and $RATE6 >= 0.5 * $RATE1 and $V6B > $V6A else 1)" || ok=FAIL
-        record 6 $ok "$SHAPE_DESC; tcp connect RTT ${rtt:-?}ms; v$V6A->v$V6B in $((T6B - T6A))s (${RATE6} versions/s vs steady ${RATE1}, need >= half); accepted in the window: slowed ${slowacc% }, others $(ms "$others / max($nothers, 1)") each"
+        ((shape_ok && V6B > V6A)) && awk -v a="$RATE6" -v b="$RATE1" 'BEGIN { exit !(a >= 0.5 * b) }' || ok=FAIL
+        record 6 $ok "$SHAPE_DESC; tcp connect RTT ${rtt:-?}ms; v$V6A->v$V6B in $((T6B - T6A))s (${RATE6} versions/s vs steady ${RATE1}, need >= half); accepted in the window: slowed ${slowacc% }, others $(ms "$others / ($nothers > 0 ? $nothers : 1)") each"
     fi
 fi
 
