@@ -165,7 +165,7 @@ q() {
         local next mv seqs
         read -r next mv < <(jq -r '"\(.next_seq // 1) \(.model_version // -1)"' "$1/node.json" 2>/dev/null || echo "1 -1")
         mapfile -t seqs < <(find "$1/outbox" -maxdepth 1 -name '*.update' -printf '%f\n' 2>/dev/null | sed 's/\..*//' | sort -n)
-        echo "$next $mv ${#seqs[@]} ${seqs[0]:-0} ${seqs[-1]:-0}" ;;
+        if ((${#seqs[@]})); then echo "$next $mv ${#seqs[@]} ${seqs[0]} ${seqs[${#seqs[@]} - 1]}"; else echo "$next $mv 0 0 0"; fi ;;
     exact) # STATUS NAME STATEDIR: exactly-once check of one frozen node
         local next count lo acc settled refused made ok=bad
         read -r next _ count lo _ < <(q nodestate "$3")
