@@ -13,10 +13,6 @@ import GrowdaTransport
 import GrowdaWire
 import Logging
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The aggregator: receives sealed updates, checks them, folds them into the buffered FedAvg (or
 /// synchronous FedAvg) strategy, and publishes each new global version.
 ///
@@ -129,7 +125,6 @@ public final class Aggregator: @unchecked Sendable {
 
     /// Opens the state (recovering after a crash), loads keys and registry, binds every socket.
     public init(configuration: AggregatorConfiguration, logger: Logger) throws {
-        Self.reuseFreedBuffers()  // before ZeroMQ's I/O thread and the receiver exist
         self.configuration = configuration
         self.logger = logger
         do {
@@ -379,28 +374,6 @@ public final class Aggregator: @unchecked Sendable {
                 }
             }
         }
-    }
-}
-
-extension Aggregator {
-    /// Every update is a fresh buffer of model size (ZeroMQ's message, its copy, the plaintext, the
-    /// tensors). glibc serves blocks that large with mmap and unmaps them when freed, so each new one is
-    /// page-faulted and zeroed by the kernel: for 13 MB updates that took more time than decrypting them.
-    /// Raising the mmap threshold to its maximum (32 MiB) and the trim threshold, and keeping one arena
-    /// (a thread's arena is made of 64 MiB heaps that are unmapped as soon as they empty, so buffers made
-    /// by the receiver and freed by the processor came back as fresh pages), keeps freed blocks in the heap
-    /// for the next update. Resident memory then stays at the high-water mark of the buffers in use.
-    static func reuseFreedBuffers() {
-        #if canImport(Glibc)
-            // mallopt is declared in <malloc.h>, which the Glibc module does not bring in: look it up.
-            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-            let (mmapThreshold, trimThreshold, arenaMax): (Int32, Int32, Int32) = (-3, -1, -8)  // M_MMAP_THRESHOLD, …
-            _ = mallopt(mmapThreshold, 32 << 20)
-            _ = mallopt(trimThreshold, 256 << 20)
-            _ = mallopt(arenaMax, 1)
-        #endif
     }
 }
 
