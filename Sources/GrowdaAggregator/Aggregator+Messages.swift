@@ -117,7 +117,7 @@ extension Aggregator {
 
     /// Hands the batch to the committer when it has finished the previous write (so batches grow with the
     /// load instead of the processor waiting for the disk).
-    func commitBatchIfDue() throws {
+    func commitBatchIfDue() {
         if !batch.isEmpty, committer.isIdle { commitBatch() }
     }
 

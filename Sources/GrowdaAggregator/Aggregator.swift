@@ -314,9 +314,9 @@ public final class Aggregator: @unchecked Sendable {
                 drainRouter(router, admin: false)
                 answerWaiting()
                 try collectAcknowledgements()
-                try commitBatchIfDue()
+                commitBatchIfDue()
             }
-            try commitBatchIfDue()
+            commitBatchIfDue()
             if !waitingForLeave.isEmpty { answerWaiting() }
             let t = now
             if t - lastTick >= 0.25 {

@@ -69,15 +69,7 @@ extension StateStore {
         for refusal in batch.refusals { try StateStore.checkRefusal(refusal) }
         let now = options.now()
         try pool.writeWithoutTransaction { db in
-            // Refused before anything is written: an update its node has already settled.
-            var settled = try StateQueries.settledSeqs(db)
-            for row in rows {
-                let seen = settled[row.update.node] ?? 0
-                guard row.update.seq > seen else {
-                    throw StoreError.alreadySettled(node: row.update.node, seq: row.update.seq, settledSeq: seen)
-                }
-                settled[row.update.node] = row.update.seq
-            }
+            try StateStore.checkUnsettled(rows.map(\.update), db)
             let federation = try StateQueries.federation(db)
             let previousBuffer = federation?.bufferFile
             var newBuffer: String?
@@ -124,15 +116,23 @@ extension StateStore {
         }
     }
 
-    /// Counts an accepted update against its node (settled seq, accepted count, last metrics), refusing one
-    /// already settled; with `pending`, also inserts its pending row.
+    /// Throws `StoreError.alreadySettled`, before anything is written, when one of `updates` (in order) is
+    /// at or below its node's settled seq, counting the earlier ones.
+    static func checkUnsettled(_ updates: [AcceptedUpdate], _ db: Database) throws {
+        var settled = try StateQueries.settledSeqs(db)
+        for update in updates {
+            let seen = settled[update.node] ?? 0
+            guard update.seq > seen else {
+                throw StoreError.alreadySettled(node: update.node, seq: update.seq, settledSeq: seen)
+            }
+            settled[update.node] = update.seq
+        }
+    }
+
+    /// Counts an accepted update against its node (settled seq, accepted count, last metrics); with
+    /// `pending`, also inserts its pending row. The caller has run `checkUnsettled` in the same write.
     func insertPending(_ row: PendingRow, _ db: Database, at now: Date, pending: Bool = true) throws {
         let update = row.update
-        let settled =
-            try UInt64.fetchOne(db, sql: "SELECT settled_seq FROM nodes WHERE id = ?", arguments: [update.node]) ?? 0
-        guard update.seq > settled else {
-            throw StoreError.alreadySettled(node: update.node, seq: update.seq, settledSeq: settled)
-        }
         try db.execute(
             sql: """
                 INSERT INTO nodes (id, first_seen_at, settled_seq, accepted_count, last_update_at, last_metrics)

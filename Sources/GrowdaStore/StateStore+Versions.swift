@@ -59,10 +59,7 @@ extension StateStore {
             for update in pending where seen.contains(update.key) {
                 throw StoreError.foldedTwice(node: update.key.node, seq: update.key.seq)
             }
-            let settled = try StateQueries.settledSeqs(db)
-            for update in accepted where update.seq <= settled[update.node] ?? 0 {
-                throw StoreError.alreadySettled(node: update.node, seq: update.seq, settledSeq: settled[update.node]!)
-            }
+            try StateStore.checkUnsettled(accepted, db)
             let record = VersionRecord(
                 folding: pending.map(\.update) + accepted, version: version, createdAt: now,
                 checkpoint: StateLayout.checkpointName(version: version), evaluation: evaluation)
