@@ -122,6 +122,17 @@ public final class ZMQSocket {
         }
     }
 
+    /// Receives one multipart message if one is waiting: nil means only that nothing is there (EAGAIN).
+    /// Every other failure (context terminated, interrupted, a broken socket) is thrown, so a caller that
+    /// drains a socket in a loop cannot spin silently on an error it took for "nothing to read".
+    public func tryReceive() throws(ZMQError) -> [Frame]? {
+        do {
+            return try receive(dontWait: true)
+        } catch where error.kind == .wouldBlock {
+            return nil
+        }
+    }
+
     /// Turns the just-received message into a frame: copied if small, otherwise taken whole.
     private func takeReceivedFrame() -> Frame {
         let size = zmq_msg_size(receiveMessage)
