@@ -3,7 +3,6 @@ import Foundation
 import GrowdaAggregation
 import GrowdaCrypto
 import GrowdaData
-import GrowdaFederation
 import GrowdaNN
 import GrowdaProvisioning
 import GrowdaSafetensors
@@ -16,112 +15,57 @@ import Logging
 /// The aggregator: receives sealed updates, checks them, folds them into the buffered FedAvg (or
 /// synchronous FedAvg) strategy, and publishes each new global version.
 ///
-/// Two threads, each owning its sockets (ZeroMQ sockets are not thread-safe):
-/// - the receiver owns PULL; it opens each multipart message (authenticates, decrypts and parses it, with
-///   a copy of the keyring the processor publishes) and moves the result into a bounded queue (full:
-///   dropped and counted; the node resends what was not acknowledged). Opening there puts decryption,
-///   the costliest step, on a second core;
-/// - the processor owns PUB and the ROUTERs and all federation state: it decrypts and validates queued
-///   messages, folds accepted updates, steps the strategy, commits and broadcasts new versions, answers
-///   snapshot requests (latest model plus the node's settled sequence number: its acknowledgement) and
-///   operators' status requests.
+/// It is a thin socket shell around four parts, each owning its own state on its own thread:
+/// - ``Receiver`` (thread `growda-receiver`) owns PULL: it opens each message (authenticate, decrypt,
+///   parse) and moves it into a bounded queue (full: dropped and counted);
+/// - ``FederationProcessor`` holds all federation state and makes every decision (admission, replay,
+///   staleness, revocation, folding, steps, acknowledgements, the status), with no sockets: it is driven
+///   by this shell on the processing thread (the thread that calls ``run()``) and answers with actions;
+/// - ``Committer`` (its own serial queue) makes the processor's writes durable, in order (group commits,
+///   versions, heartbeats, evaluations); acknowledgements come only from finished writes;
+/// - ``Evaluator`` (thread `growda-evaluator`, only with `--eval`) scores new versions.
 ///
-/// Group commit: accepted updates and refusals gather in a batch that is made durable at once (the
-/// buffer they leave, their rows and settled seqs: GrowdaStore's `commit`). The writes run on a third
-/// thread (`Committer`), in order; a new batch is handed over whenever the previous write has finished, so
-/// batches grow with the load and the processor never waits for the disk. A step commits a version
-/// (with the updates accepted since the last batch) through the same thread. Acknowledgements (`ackedSeq`
-/// in snapshot replies) come only from finished writes, so a crash loses nothing a node was told was
-/// kept: the unacknowledged rest is resent.
+/// The shell itself owns the PUB and both ROUTER sockets, the keys and the registry file: it polls the
+/// ROUTERs, pops the queue, reloads the registry when its file changes, hands each opened message to the
+/// processor, and carries out what the processor returns: it seals and sends replies and broadcasts,
+/// submits writes, and hands evaluation jobs over.
 public final class Aggregator: @unchecked Sendable {
     /// The configuration it runs with.
     public let configuration: AggregatorConfiguration
     /// The endpoints actually bound (ports resolved when 0 was asked for).
     public let endpoints: (updates: String, models: String, snapshots: String, status: String)
 
-    var federation: Federation
-    let store: StateStore
-    let strategy: any AggregationStrategy
-    /// The global model (its parameters are w, version t = strategy.version).
-    let model: Model
-    let scratch: FloatBuffer
-    var keyring: AggregatorKeyring
-    let signingKey: SigningKey
-    let modelKey: SecretBoxKey
-    var logger: Logger
-    let limits: WireLimits
-    let validatorLayout: TensorLayout
-    let evalSet: Dataset?
-    /// Scores each new version on `evalSet` (its workspaces made once, reused every version).
-    lazy var evaluator = Predictor(model: model, threads: 1)
+    private var federation: Federation
+    private let store: StateStore
+    private let processor: FederationProcessor
+    private var keyring: AggregatorKeyring
+    private let signingKey: SigningKey
+    private let modelKey: SecretBoxKey
+    private let logger: Logger
+    private let limits: WireLimits
+    private let evaluator: Evaluator?
 
-    let queue: BoundedQueue<Received>
-    /// The keyring the receiver opens messages with: the processor's, published on each registry reload.
-    let receiverKeyring: LockedValue<AggregatorKeyring>
-    let rejections = RejectionCounter()
-    let stopFlag = NSLock()
-    var stopped = false
-    var pullSocket: ZMQSocket?
-    let context: ZMQContext
-    let pub: ZMQSocket
-    let router: ZMQSocket
-    let statusRouter: ZMQSocket
-
-    // Processor-thread state.
-    /// Each node's settled seq, counting the batch not yet committed (for replay checks).
-    var settled: [UInt32: UInt64]
-    /// Each node's durably settled seq: what snapshot replies acknowledge.
-    var acknowledged: [UInt32: UInt64]
-    /// Leave to send updates (processor-thread state).
-    var admission: Admission
-    /// Snapshot requests asking leave to send that found no room, oldest first (one per node).
-    var waitingForLeave: [(request: SnapshotRequest, peer: [UInt8], since: Double)] = []
-    /// Accepted (and folded) updates and refusals not yet handed to the committer.
-    var batch = UpdateBatch()
-    /// Runs the store's writes off the processing thread, in order.
-    let committer = Committer()
-    var liveness: [UInt32: Liveness] = [:]
-    /// Heartbeats heard since the last flush to the store (written in one batch per tick).
-    var heartbeatBatch: [UInt32: GrowdaStore.Heartbeat] = [:]
-    /// Per node: updates accepted and refused, and the local metrics of its last accepted update.
-    var tallies: [UInt32: (accepted: Int, refused: Int, metrics: [String: Double])] = [:]
-    var cachedModel: (version: UInt64, message: ModelMessage)?
-    let clockStart = DispatchTime.now().uptimeNanoseconds
-    var lastVersionAt: Double = 0
-    var versionTimes: [Double] = []
-    var stalenessWindow: [Int] = []
-    var receivedTimes: [Double] = []
-    var acceptedTimes: [Double] = []
-    var refusedTimes: [Double] = []
-    /// The evaluation of the last committed versions, oldest first (at most `AggregatorStatus.evalHistoryLimit`).
-    var evalHistory: [AggregatorStatus.EvalPoint] = []
-    var received = 0, accepted = 0, bytesReceived = 0
-    var lastRegistryReload: Double = -10
-    var registryModified: Date?
-    let statusLock = NSLock()
-    var publishedStatus: AggregatorStatus?
-
-    /// A message from PULL as the receiver opened it.
-    struct Received {
-        /// Its size on the wire.
-        let bytes: Int
-        /// The opened message, or why it was refused.
-        let opened: Result<Message, RejectionReason>
-        /// The frames, kept only when the sender was unknown: the processor opens them again after
-        /// reloading the registry (a node added since the last reload).
-        let frames: [[UInt8]]?
-    }
-
-    /// What the processor knows of a node from its heartbeats and requests.
-    struct Liveness {
-        var lastHeard: Double
-        var state: String
-        var versionHeld: UInt64?
-        var unacked: UInt64
-    }
+    private let queue: BoundedQueue<Received>
+    /// The keyring the receiver opens messages with: the shell's, published on each registry reload.
+    private let receiverKeyring: LockedValue<AggregatorKeyring>
+    private let stopFlag = LockedValue(false)
+    private let receiver: Receiver
+    private var started = false
+    private let context: ZMQContext
+    private let pub: ZMQSocket
+    private let router: ZMQSocket
+    private let statusRouter: ZMQSocket
+    private let committer = Committer()
+    private let clockStart = DispatchTime.now().uptimeNanoseconds
+    private var lastRegistryReload: Double = -10
+    private var registryModified: Date?
+    /// Receive failures on the ROUTERs other than "nothing to read".
+    private var routerErrors = 0
+    private var lastRouterErrorLog: Double = -10
+    private let published = LockedValue<AggregatorStatus?>(nil)
 
     /// Seconds since this aggregator started (monotonic).
-    var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9 }
+    private var now: Double { Double(DispatchTime.now().uptimeNanoseconds - clockStart) / 1e9 }
 
     /// Opens the state (recovering after a crash), loads keys and registry, binds every socket.
     public init(configuration: AggregatorConfiguration, logger: Logger) throws {
@@ -150,68 +94,19 @@ public final class Aggregator: @unchecked Sendable {
         } catch {
             throw AggregatorError.state("\(configuration.statePath): \(error)")
         }
-        let recovery = store.recovery
-        for file in recovery.removedFiles { logger.info("leftover file removed", metadata: ["file": "\(file)"]) }
-        for lost in recovery.lostUpdates { logger.error("pending update lost", metadata: ["update": "\(lost)"]) }
-
-        // The global model: the last committed version, or a fresh one (committed as version 0).
-        if let path = recovery.checkpointPath {
-            model = try Model(checkpoint: path)
-        } else if let initial = configuration.initialCheckpoint {
-            model = try Model(checkpoint: initial)
-        } else {
-            model = try Model(spec: configuration.model, seed: configuration.modelSeed)
-        }
-        if recovery.version == nil {
-            try store.commitVersion(0, model: model)
-        }
-        let version = recovery.version ?? 0
-        scratch = FloatBuffer(count: model.parameterCount)
-        admission = Admission(
-            budgetBytes: configuration.admissionBytes, budgetCount: configuration.queueCapacity,
-            updateBytes: model.parameterCount * 4 + 64 << 10)
-        validatorLayout = model.updateLayout
-        do {
-            strategy = try configuration.aggregation.makeStrategy(
-                parameterCount: model.parameterCount, version: version, openedAt: 0)
-            if let path = recovery.optimizerStatePath {
-                let file = try SafetensorsFileLoader.optimizerState(path)
-                try strategy.restore(version: version, optimizerState: file, at: 0)
-            }
-        } catch {
-            throw AggregatorError.configuration("\(error)")
-        }
-        settled = recovery.settledSeqs
-        acknowledged = recovery.settledSeqs
-        let evaluated = ((try? store.history()) ?? []).compactMap { record in
-            record.evaluation.map {
-                AggregatorStatus.EvalPoint(version: record.version, accuracy: $0.accuracy, auc: $0.auc)
-            }
-        }
-        evalHistory = Array(evaluated.suffix(AggregatorStatus.evalHistoryLimit))
-        for record in (try? store.nodeSnapshot()) ?? [] {
-            tallies[record.id] = (record.acceptedCount, record.refusedCount, record.lastMetrics)
-        }
-        // The buffer of accepted, not yet aggregated updates, as the last group commit left it.
-        if let path = recovery.bufferPath {
-            let state = try BufferFile.read(path, version: version)
-            guard state.count == recovery.pending.count else {
-                throw AggregatorError.state(
-                    "\(path) sums \(state.count) updates, the database lists \(recovery.pending.count) pending")
-            }
-            do {
-                try strategy.restoreBuffer(state)
-            } catch {
-                throw AggregatorError.state("\(path): \(error)")
-            }
-        }
-        let spec = model.spec
-        evalSet = try configuration.evalPath.map {
+        let recovered = try Self.recover(store: store, configuration: configuration, logger: logger)
+        let spec = recovered.model.spec
+        let evalSet = try configuration.evalPath.map {
             try Dataset.loadFolder(
                 $0, height: spec.inputShape[1], width: spec.inputShape[2], classNames: spec.classes,
                 skipUnreadable: true
             ).dataset
         }
+        evaluator = try evalSet.map { try Evaluator(spec: spec, data: $0) }
+        processor = FederationProcessor(
+            configuration: configuration, model: recovered.model, strategy: recovered.strategy,
+            registry: federation.registry, settled: recovered.settled, tallies: recovered.tallies,
+            evalHistory: recovered.evalHistory, evaluates: evalSet != nil, logger: logger)
 
         queue = BoundedQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueBytes)
         var socketConfig = SocketConfiguration()
@@ -219,9 +114,10 @@ public final class Aggregator: @unchecked Sendable {
         socketConfig.linger = .milliseconds(200)
         socketConfig.receiveHighWaterMark = 16
         socketConfig.sendHighWaterMark = 8
+        let pull: ZMQSocket
         do {
             context = try ZMQContext()
-            let pull = try ZMQSocket(.pull, context: context, configuration: socketConfig)
+            pull = try ZMQSocket(.pull, context: context, configuration: socketConfig)
             pub = try ZMQSocket(.pub, context: context, configuration: socketConfig)
             router = try ZMQSocket(.router, context: context, configuration: socketConfig)
             statusRouter = try ZMQSocket(.router, context: context, configuration: socketConfig)
@@ -235,15 +131,18 @@ public final class Aggregator: @unchecked Sendable {
                 try router.bind(at(host, configuration.snapshotsPort)),
                 try statusRouter.bind(at(configuration.statusHost, configuration.statusPort))
             )
-            pullSocket = pull
         } catch {
             throw AggregatorError.transport("\(error)")
         }
-        lastVersionAt = 0
+        let flag = stopFlag
+        receiver = Receiver(
+            pull: pull, queue: queue, keyring: receiverKeyring, limits: limits, logger: logger,
+            stopping: { flag.value })
         logger.info(
             "aggregator ready",
             metadata: [
-                "model.version": "\(version)", "buffer": "\(strategy.pending.count)", "nodes": "\(keyring.nodeKeys.count)",
+                "model.version": "\(processor.version)", "buffer": "\(recovered.strategy.pending.count)",
+                "nodes": "\(keyring.nodeKeys.count)", "mode": "\(configuration.aggregation.modeName)",
                 "updates": "\(endpoints.updates)", "models": "\(endpoints.models)",
                 "snapshots": "\(endpoints.snapshots)", "status": "\(endpoints.status)",
             ])
@@ -257,34 +156,26 @@ public final class Aggregator: @unchecked Sendable {
         return AggregatorKeyring(nodeKeys: keys, revoked: revoked, adminKey: try federation.adminKey())
     }
 
-    /// Asks both threads to stop; `run` returns once they have.
-    public func stop() {
-        stopFlag.withLock { stopped = true }
-    }
+    /// Asks every thread to stop; `run` returns once they have.
+    public func stop() { stopFlag.value = true }
 
-    var isStopping: Bool { stopFlag.withLock { stopped } }
+    private var isStopping: Bool { stopFlag.value }
 
-    /// The latest published status (updated by the processor about once a second).
-    public func status() -> AggregatorStatus? { statusLock.withLock { publishedStatus } }
+    /// The latest published status (updated by the processing thread about four times a second).
+    public func status() -> AggregatorStatus? { published.value }
 
-    /// The current global version (processor's view, as last published).
-    public var currentVersion: UInt64 { status()?.version ?? strategy.version }
+    /// The current global version (as last published).
+    public var currentVersion: UInt64 { status()?.version ?? 0 }
 
     // MARK: Running
 
-    /// Runs the receiver thread and the processing loop (on the calling thread) until `stop()`.
+    /// Runs the receiver thread and the processing loop (on the calling thread) until `stop()`; throws
+    /// when a durable write failed (what was not written was not acknowledged: nodes resend it).
     public func run() throws {
-        guard let pull = pullSocket else { return }
-        pullSocket = nil
+        guard !started else { return }
+        started = true
         let receiverDone = DispatchSemaphore(value: 0)
-        let handOver = UncheckedSendable(pull)  // the PULL socket moves to the receiver thread for good
-        let receiver = Thread { [self] in
-            receive(from: handOver.value)
-            handOver.value.close()
-            receiverDone.signal()
-        }
-        receiver.name = "growda-receiver"
-        receiver.start()
+        receiver.start(done: receiverDone)
         defer {
             stop()
             receiverDone.wait()
@@ -295,95 +186,184 @@ public final class Aggregator: @unchecked Sendable {
             committer.waitUntilIdle()  // no write may run on a closed store
             try? store.close()
         }
-        broadcastCurrentModel()
+        processor.broadcastCurrentModel()
+        try perform()
         let poller = ZMQPoller()
-        _ = poller.add(router)
-        _ = poller.add(statusRouter)
+        poller.add(router)
+        poller.add(statusRouter)
         var lastTick = 0.0
         while !isStopping {
-            try collectAcknowledgements()
+            try collect()
             let ready = try poller.poll(timeout: .milliseconds(5))
             if ready[0].contains(.readable) { drainRouter(router, admin: false) }
             if ready[1].contains(.readable) { drainRouter(statusRouter, admin: true) }
+            try perform()
             var handled = 0
-            while handled < 32, let frames = queue.pop() {
-                try handle(frames)
+            while handled < 32, let item = queue.pop() {
+                handle(item)
                 handled += 1
                 // Between updates (13 MB ones take milliseconds each), answer nodes asking for leave or
                 // acknowledgements, and hand a batch to an idle committer: neither waits for the queue.
                 drainRouter(router, admin: false)
-                answerWaiting()
-                try collectAcknowledgements()
-                commitBatchIfDue()
+                processor.answerWaiting(queue: queueLoad(), now: now)
+                try collect()
+                if committer.isIdle { processor.flushBatch() }
+                try perform()
             }
-            commitBatchIfDue()
-            if !waitingForLeave.isEmpty { answerWaiting() }
+            if committer.isIdle { processor.flushBatch() }
+            processor.answerWaiting(queue: queueLoad(), now: now)
             let t = now
             if t - lastTick >= 0.25 {
                 lastTick = t
                 reloadRegistryIfChanged()
-                flushHeartbeats()
-                try stepIfReady()
+                processor.tick(now: t)
                 publishStatus()
             }
+            try perform()
         }
-        commitBatch()
-        flushHeartbeats()
+        processor.finish()
+        for (version, evaluation) in evaluator?.finish() ?? [] { processor.evaluated(version: version, evaluation) }
+        try perform()
         committer.waitUntilIdle()
-        try collectAcknowledgements()
+        try collect()
+        publishStatus()
         logger.info(
             "aggregator stopping",
-            metadata: ["model.version": "\(strategy.version)", "buffer": "\(strategy.pending.count)"])
+            metadata: ["model.version": "\(processor.version)", "buffer": "\(processor.strategy.pending.count)"])
     }
 
-    /// The receiver thread: PULL → bounded queue, until stopped.
-    private func receive(from pull: ZMQSocket) {
-        var droppedSinceLog = 0
-        var lastDropLog: UInt64 = 0
-        let poller = ZMQPoller()
-        _ = poller.add(pull)
-        while !isStopping {
-            guard let ready = try? poller.poll(timeout: .milliseconds(100)), ready[0].contains(.readable) else {
+    /// A message from the queue: a sender unknown to the receiver's keyring is tried again after a
+    /// registry reload (a node added since; at most once a second), then the processor decides.
+    private func handle(_ item: Received) {
+        var opened = item.opened
+        if case .failure(.unknownSender) = opened, let frames = item.frames, now - lastRegistryReload > 1 {
+            reloadRegistry()
+            opened = WireDecoder.open(frames, keys: keyring, limits: limits)
+        }
+        processor.handle(opened, bytes: item.bytes, now: now)
+    }
+
+    /// Hands every waiting request on a ROUTER to the processor (frame 0 is the peer's routing id).
+    private func drainRouter(_ socket: ZMQSocket, admin: Bool) {
+        while true {
+            let frames: [Frame]
+            do {
+                guard let received = try socket.tryReceive() else { return }
+                frames = received
+            } catch {
+                routerErrors += 1
+                if now - lastRouterErrorLog >= 10 {
+                    lastRouterErrorLog = now
+                    logger.error(
+                        "request socket failed", metadata: ["error": "\(error)", "transport.errors": "\(routerErrors)"])
+                }
+                return
+            }
+            guard frames.count >= 2 else {
+                processor.refuse(.malformed, node: nil, settling: nil, now: now)
                 continue
             }
-            while let message = try? pull.receive(dontWait: true) {
-                let bytes = message.reduce(0) { $0 + $1.count }
-                let opened: Result<Message, RejectionReason>
-                if message.count == 2 || message.count == 3, bytes <= limits.maxMessageBytes {
-                    // Opened straight from ZeroMQ's memory: the ciphertext is never copied.
-                    opened = message[1].withUnsafeBytes { body in
-                        WireDecoder.open(
-                            header: message[0].bytes, body: body, signature: message.count == 3 ? message[2].bytes : nil,
-                            keys: receiverKeyring.value, limits: limits)
-                    }
-                } else {
-                    opened = WireDecoder.open(message.map(\.bytes), keys: receiverKeyring.value, limits: limits)
+            let peer = frames[0].bytes
+            let body = frames.dropFirst().map(\.bytes)
+            var message = WireDecoder.open(body, keys: keyring, limits: limits)
+            if case .failure(.unknownSender) = message, now - lastRegistryReload > 1 {
+                reloadRegistry()
+                message = WireDecoder.open(body, keys: keyring, limits: limits)
+            }
+            processor.handleRequest(
+                message, peer: peer, admin: admin, queue: queueLoad(), now: now, residentBytes: residentBytes())
+        }
+    }
+
+    // MARK: Carrying out the processor's actions
+
+    /// Seals and sends replies and broadcasts, submits writes, hands evaluations over; rethrows nothing
+    /// but a failed write reported by the committer (see ``collect()``).
+    private func perform() throws {
+        for action in processor.takeActions() {
+            switch action {
+            case .broadcast(let model):
+                send(on: pub, what: "model broadcast") {
+                    try WireEncoder.encode(model, modelKey: modelKey, signingKey: signingKey, limits: limits)
                 }
-                let unknown = if case .failure(.unknownSender) = opened { true } else { false }
-                let item = Received(bytes: bytes, opened: opened, frames: unknown ? message.map(\.bytes) : nil)
-                let arrived = DispatchTime.now().uptimeNanoseconds
-                if !queue.push(item, size: bytes, now: arrived) {
-                    droppedSinceLog += 1
-                    if arrived - lastDropLog >= 10_000_000_000 {  // one line per 10 s, not one per message
-                        logger.warning(
-                            "queue full: messages dropped (their nodes resend them)",
-                            metadata: ["dropped": "\(droppedSinceLog)", "last.bytes": "\(bytes)"])
-                        droppedSinceLog = 0
-                        lastDropLog = arrived
-                    }
+            case .reply(let reply, let peer):
+                guard let key = keyring.nodeKeys[reply.recipient] else { continue }
+                send(on: router, what: "snapshot reply") {
+                    [peer] + (try WireEncoder.encode(reply, nodeKey: key, signingKey: signingKey, limits: limits))
                 }
+            case .statusReply(let reply, let peer):
+                guard let adminKey = keyring.adminKey else { continue }
+                send(on: statusRouter, what: "status reply") {
+                    [peer] + (try WireEncoder.encode(reply, adminKey: adminKey, limits: limits))
+                }
+            case .commit(let write, let acks):
+                let (store, logger) = (store, logger)
+                committer.submit(acks: acks) {
+                    guard write.isEssential else {
+                        do { try write.apply(to: store) } catch {
+                            logger.warning("write skipped", metadata: ["error": "\(error)"])  // informative only
+                        }
+                        return
+                    }
+                    try write.apply(to: store)
+                }
+            case .evaluate(let job):
+                evaluator?.submit(job)
             }
         }
     }
-}
 
-/// Reads the server optimizer's state that the store committed beside a checkpoint.
-enum SafetensorsFileLoader {
-    static func optimizerState(_ path: String) throws -> OptimizerState {
-        let file = try SafetensorsFile(contentsOf: path)
-        var tensors: [String: [Float]] = [:]
-        for info in file.tensors { tensors[info.name] = try file.floats(info.name) }
-        return OptimizerState(tensors)
+    private func send(on socket: ZMQSocket, what: String, _ frames: () throws -> [[UInt8]]) {
+        do {
+            try socket.send(try frames(), dontWait: true)
+        } catch {
+            logger.warning("send failed", metadata: ["message": "\(what)", "error": "\(error)"])
+        }
+    }
+
+    /// Hands the processor the acknowledgements of finished writes and the finished evaluations;
+    /// rethrows a failed write.
+    private func collect() throws {
+        processor.acknowledge(try committer.collect())
+        for (version, evaluation) in evaluator?.collect() ?? [] { processor.evaluated(version: version, evaluation) }
+    }
+
+    private func queueLoad() -> QueueLoad {
+        let q = queue.status()
+        return QueueLoad(
+            count: q.count, bytes: q.bytes,
+            oldestSeconds: q.oldest.map { Double(DispatchTime.now().uptimeNanoseconds - $0) / 1e9 },
+            dropped: q.dropped, capacity: queue.capacity)
+    }
+
+    private func publishStatus() {
+        processor.transportErrors = routerErrors + receiver.errors
+        published.value = processor.status(now: now, queue: queueLoad(), residentBytes: residentBytes())
+    }
+
+    // MARK: Registry
+
+    /// Re-reads the node registry when its file changed (a node added or revoked while running).
+    private func reloadRegistryIfChanged() {
+        let modified =
+            (try? FileManager.default.attributesOfItem(atPath: federation.registryPath))?[.modificationDate] as? Date
+        guard modified != registryModified else { return }
+        registryModified = modified
+        reloadRegistry()
+    }
+
+    private func reloadRegistry() {
+        lastRegistryReload = now
+        do {
+            try federation.reloadRegistry()
+            keyring = try Aggregator.keyring(of: federation)
+            receiverKeyring.value = keyring
+            processor.registryChanged(federation.registry)
+            for node in federation.registry.nodes { try store.registerNode(node.id, name: node.name) }
+            logger.info("node registry reloaded", metadata: ["nodes": "\(keyring.nodeKeys.count)"])
+        } catch {
+            logger.error("node registry not reloaded", metadata: ["error": "\(error)"])
+        }
     }
 }
 

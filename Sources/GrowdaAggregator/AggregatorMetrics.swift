@@ -54,7 +54,7 @@ public final class AggregatorMetrics: Sendable {
     nonisolated(unsafe) private var last = Counts()
 
     /// The node states `growda_nodes` has a series for.
-    public static let nodeStates = ["alive", "training", "idle", "lost", "revoked", "never_seen"]
+    public static let nodeStates = NodeState.allCases.map(\.metricLabel)
 
     private struct Counts {
         var received = 0, bytes = 0, accepted = 0, dropped = 0
@@ -119,11 +119,10 @@ public final class AggregatorMetrics: Sendable {
         queueCapacity.record(Double(status.queue_capacity))
         queueOldest.record(status.queue_oldest_seconds ?? 0)
         var byState = Dictionary(uniqueKeysWithValues: Self.nodeStates.map { ($0, 0) })
-        for node in status.nodes { byState[node.state.replacingOccurrences(of: " ", with: "_"), default: 0] += 1 }
+        for node in status.nodes { byState[node.state.metricLabel, default: 0] += 1 }
         for (state, gauge) in nodesByState { gauge.record(Double(byState[state] ?? 0)) }
-        let lost = byState["lost"] ?? 0
-        nodesLost.record(Double(lost))
-        nodesAlive.record(Double((byState["alive"] ?? 0) + (byState["training"] ?? 0) + (byState["idle"] ?? 0)))
+        nodesLost.record(Double(status.nodes.filter { $0.state == .lost }.count))
+        nodesAlive.record(Double(status.nodes.filter { $0.state.isAlive }.count))
         staleness.p50.record(status.staleness_p50 ?? 0)
         staleness.p95.record(status.staleness_p95 ?? 0)
         staleness.max.record(Double(status.staleness_max ?? 0))

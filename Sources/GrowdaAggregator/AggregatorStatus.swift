@@ -1,8 +1,41 @@
 import Foundation
+import GrowdaWire
 
 #if canImport(Glibc)
     import Glibc
 #endif
+
+/// A node's state as the aggregator sees it: the `state` of a status row, and (as ``metricLabel``) of the
+/// `growda_nodes` gauge. The one place these names are spelled.
+public enum NodeState: String, Codable, Sendable, CaseIterable {
+    /// Heard within the liveness window, sending updates or asking for the model.
+    case alive
+    /// Heard within the liveness window, training (its last heartbeat said so).
+    case training
+    /// Heard within the liveness window, waiting for a model or for work.
+    case idle
+    /// Registered, heard before, silent longer than the liveness window.
+    case lost
+    /// Its key was revoked.
+    case revoked
+    /// Registered, never heard from since the aggregator started.
+    case neverSeen = "never seen"
+
+    /// The state a heartbeat reports (`sending` is simply alive).
+    public init(_ heartbeat: HeartbeatMessage.State) {
+        switch heartbeat {
+        case .idle: self = .idle
+        case .training: self = .training
+        case .sending: self = .alive
+        }
+    }
+
+    /// Whether a node in this state counts as alive (heard within the liveness window).
+    public var isAlive: Bool { self == .alive || self == .training || self == .idle }
+
+    /// The state as a Prometheus label value (`never_seen`: no spaces).
+    public var metricLabel: String { rawValue.replacingOccurrences(of: " ", with: "_") }
+}
 
 /// The federation at a glance, as `growda status` shows it (its JSON keys are stable).
 public struct AggregatorStatus: Codable, Sendable, Equatable {
@@ -13,7 +46,7 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         /// The node's name from the registry.
         public var name: String
         /// alive, training, idle, lost, revoked or "never seen".
-        public var state: String
+        public var state: NodeState
         /// Seconds since the node was last heard from (heartbeat, update or request).
         public var last_heard_seconds: Double?
         /// The model version the node last said it holds.
@@ -102,6 +135,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     /// first: filled by the processor as it commits versions, seeded from the state's history at start.
     /// Empty when the aggregator runs without an evaluation set.
     public var eval_history: [EvalPoint]
+    /// Socket receive and poll failures other than "nothing to read" since start (each also logged);
+    /// nil from an aggregator that predates the count.
+    public var transport_errors: Int?
 }
 
 extension AggregatorStatus {
@@ -133,6 +169,7 @@ extension AggregatorStatus {
         try c.encode(resident_bytes, forKey: .resident_bytes)
         try c.encode(nodes, forKey: .nodes)
         try c.encode(eval_history, forKey: .eval_history)
+        try c.encode(transport_errors, forKey: .transport_errors)
     }
 }
 

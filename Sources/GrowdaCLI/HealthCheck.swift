@@ -78,9 +78,9 @@ struct HealthReport: Codable, Equatable, Sendable {
     /// Judges `status` against `thresholds`.
     init(_ status: AggregatorStatus, thresholds: HealthThresholds) {
         var found: [(HealthLevel, String)] = []
-        let active = status.nodes.filter { $0.state != "revoked" }
-        let alive = active.filter { HealthReport.aliveStates.contains($0.state) }
-        let lost = active.filter { $0.state == "lost" }
+        let active = status.nodes.filter { $0.state != .revoked }
+        let alive = active.filter { $0.state.isAlive }
+        let lost = active.filter { $0.state == .lost }
         let age = status.seconds_since_version
         if !alive.isEmpty, age > thresholds.maxVersionAge {
             let level: HealthLevel = age > 2 * thresholds.maxVersionAge ? .critical : .degraded
@@ -122,14 +122,11 @@ struct HealthReport: Codable, Equatable, Sendable {
         problems = found.map(\.1)
     }
 
-    /// The node states that count as alive.
-    static let aliveStates: Set<String> = ["alive", "training", "idle"]
-
     /// The one line `--check` prints.
     func line(_ status: AggregatorStatus) -> String {
         guard problems.isEmpty else { return "\(level.name): " + problems.joined(separator: "; ") }
-        let active = status.nodes.filter { $0.state != "revoked" }
-        let alive = active.filter { Self.aliveStates.contains($0.state) }.count
+        let active = status.nodes.filter { $0.state != .revoked }
+        let alive = active.filter { $0.state.isAlive }.count
         return "healthy: version \(status.version) (\(Age.text(status.seconds_since_version)) ago), "
             + "\(alive) of \(active.count) nodes alive, queue \(status.queue_waiting)/\(status.queue_capacity)"
     }

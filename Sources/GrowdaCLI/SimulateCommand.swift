@@ -309,7 +309,7 @@ struct SimulateCommand: AsyncParsableCommand {
             guard let status = aggregator.status() else { continue }
             peakResident = max(peakResident, status.resident_bytes)
             if baseVersion == 0 && elapsed < 1 { baseVersion = 0 }
-            let alive = status.nodes.filter { ["alive", "training", "idle", "sending"].contains($0.state) }.count
+            let alive = status.nodes.filter { $0.state.isAlive }.count
             progress.update(
                 fraction: duration.map { elapsed / $0 } ?? Double(status.version) / Double(versions ?? 1),
                 "\(String(format: "%5.1f", elapsed)) s  version \(status.version)  \(accuracyText(aggConfig.statePath))"

@@ -30,9 +30,9 @@ struct StatusReport: Encodable {
         try status.encode(to: encoder)
         var container = encoder.container(keyedBy: Extra.self)
         try container.encode(endpoint, forKey: .endpoint)
-        let active = status.nodes.filter { $0.state != "revoked" }
-        try container.encode(active.filter { HealthReport.aliveStates.contains($0.state) }.count, forKey: .nodes_alive)
-        try container.encode(active.filter { $0.state == "lost" }.count, forKey: .nodes_lost)
+        let active = status.nodes.filter { $0.state != .revoked }
+        try container.encode(active.filter { $0.state.isAlive }.count, forKey: .nodes_alive)
+        try container.encode(active.filter { $0.state == .lost }.count, forKey: .nodes_lost)
         try container.encode(health.level.name, forKey: .health)
         try container.encode(health.problems, forKey: .problems)
     }

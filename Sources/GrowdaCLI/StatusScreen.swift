@@ -9,8 +9,8 @@ enum StatusScreen {
     /// The whole screen: federation, queue, staleness, model, nodes.
     static func render(_ status: AggregatorStatus, endpoint: String, health: HealthReport) -> String {
         var lines: [String] = []
-        let active = status.nodes.filter { $0.state != "revoked" }
-        let alive = active.filter { HealthReport.aliveStates.contains($0.state) }.count
+        let active = status.nodes.filter { $0.state != .revoked }
+        let alive = active.filter { $0.state.isAlive }.count
         lines.append(
             "growda \(status.mode) federation at \(endpoint)  up \(Age.text(status.uptime_seconds))  "
                 + "mem \(bytes(status.resident_bytes))  \(health.level.name.uppercased())")
@@ -73,7 +73,7 @@ enum StatusScreen {
         let header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
         let rows = nodes.map { node in
             [
-                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name, node.state,
+                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name, node.state.rawValue,
                 node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
                 String(node.accepted), String(node.refused), String(node.unacked), metrics(node.last_metrics),
             ]

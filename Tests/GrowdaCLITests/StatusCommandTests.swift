@@ -172,7 +172,7 @@ import Testing
         #expect(object["staleness_p50"] is NSNull)  // absent values stay as null keys
         #expect(object.keys.contains("queue_oldest_seconds"))
         #expect((object["eval_history"] as? [Any])?.count == 3)
-        #expect(object.count == 25 + 5)
+        #expect(object.count == 26 + 5)  // every status key (transport_errors included) and the report's five
     }
 
     @Test func aDeadEndpointIsCriticalWithAMessageNamingIt() async throws {

@@ -120,7 +120,7 @@ import Testing
         _ = try federation.revokeNode(name: "hospital-2")
         let revoked = try NodeBundle.read(path: fed.dir.path("bundles/hospital-2.bundle"))
         #expect(
-            eventually(seconds: 10) { aggregator.status()?.nodes.first { $0.id == revoked.nodeID }?.state == "revoked" }
+            eventually(seconds: 10) { aggregator.status()?.nodes.first { $0.id == revoked.nodeID }?.state == .revoked }
         )
         try push.send(
             try WireEncoder.encode(

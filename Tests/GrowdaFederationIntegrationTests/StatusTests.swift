@@ -88,7 +88,7 @@ import Testing
         // Stop the nodes: with lost_after_seconds = 1 both turn lost, and nothing changes the counts after.
         for agent in agents { agent.stop() }
         for run in runs { #expect(run.wait(seconds: 30)) }
-        #expect(eventually(seconds: 20) { aggregator.status()?.nodes.allSatisfy { $0.state == "lost" } == true })
+        #expect(eventually(seconds: 20) { aggregator.status()?.nodes.allSatisfy { $0.state == .lost } == true })
 
         let status = try Self.growda(["status", "--federation", fed.federation.directory, "--json"])
         #expect(status.code == 0, "\(status.err)")

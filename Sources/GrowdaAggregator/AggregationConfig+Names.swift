@@ -1,0 +1,26 @@
+import GrowdaAggregation
+
+extension Duration {
+    /// The duration in seconds.
+    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension AggregationConfig {
+    /// "async" or "sync".
+    var modeName: String {
+        if case .sync = mode { return "sync" }
+        return "async"
+    }
+
+    /// s_max in FedBuff; 0 in synchronous rounds.
+    var maxStaleness: Int {
+        if case .async(_, let sMax) = mode { return sMax }
+        return 0
+    }
+
+    /// K in FedBuff; in synchronous rounds, 0 (the round waits for the alive nodes).
+    var bufferTarget: Int {
+        if case .async(let k, _) = mode { return k }
+        return 0
+    }
+}

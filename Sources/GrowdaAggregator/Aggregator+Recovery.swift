@@ -1,0 +1,85 @@
+import Foundation
+import GrowdaAggregation
+import GrowdaNN
+import GrowdaSafetensors
+import GrowdaStore
+import Logging
+
+extension Aggregator {
+    /// What the state folder gives a starting aggregator: the model at the last committed version, the
+    /// strategy at that version with its buffer and optimizer restored, the settled seqs, per-node tallies
+    /// and the evaluations in the history.
+    struct Recovered {
+        var model: Model
+        var strategy: any AggregationStrategy
+        var settled: [UInt32: UInt64]
+        var tallies: [UInt32: FederationProcessor.Tally]
+        var evalHistory: [AggregatorStatus.EvalPoint]
+    }
+
+    /// Opens what the last run left (after a crash too): the buffer is restored exactly from the file in
+    /// force, never replayed. A new state folder commits the initial model as version 0.
+    static func recover(store: StateStore, configuration: AggregatorConfiguration, logger: Logger) throws -> Recovered {
+        let recovery = store.recovery
+        for file in recovery.removedFiles { logger.info("leftover file removed", metadata: ["file": "\(file)"]) }
+        for lost in recovery.lostUpdates { logger.error("pending update lost", metadata: ["update": "\(lost)"]) }
+
+        // The global model: the last committed version, or a fresh one (committed as version 0).
+        let model: Model
+        if let path = recovery.checkpointPath {
+            model = try Model(checkpoint: path)
+        } else if let initial = configuration.initialCheckpoint {
+            model = try Model(checkpoint: initial)
+        } else {
+            model = try Model(spec: configuration.model, seed: configuration.modelSeed)
+        }
+        if recovery.version == nil {
+            try store.commitVersion(0, checkpoint: try model.checkpointWriter(facts: ["growda.version": "0"]))
+        }
+        let version = recovery.version ?? 0
+        let strategy: any AggregationStrategy
+        do {
+            strategy = try configuration.aggregation.makeStrategy(
+                parameterCount: model.parameterCount, version: version, openedAt: 0)
+            if let path = recovery.optimizerStatePath {
+                try strategy.restore(version: version, optimizerState: try optimizerState(path), at: 0)
+            }
+        } catch {
+            throw AggregatorError.configuration("\(error)")
+        }
+        // The buffer of accepted, not yet aggregated updates, as the last group commit left it.
+        if let path = recovery.bufferPath {
+            let state = try BufferFile.read(path, version: version)
+            guard state.count == recovery.pending.count else {
+                throw AggregatorError.state(
+                    "\(path) sums \(state.count) updates, the database lists \(recovery.pending.count) pending")
+            }
+            do {
+                try strategy.restoreBuffer(state)
+            } catch {
+                throw AggregatorError.state("\(path): \(error)")
+            }
+        }
+        let evaluated = try store.history().compactMap { record in
+            record.evaluation.map {
+                AggregatorStatus.EvalPoint(version: record.version, accuracy: $0.accuracy, auc: $0.auc)
+            }
+        }
+        var tallies: [UInt32: FederationProcessor.Tally] = [:]
+        for record in try store.nodeSnapshot() {
+            tallies[record.id] = .init(
+                accepted: record.acceptedCount, refused: record.refusedCount, metrics: record.lastMetrics)
+        }
+        return Recovered(
+            model: model, strategy: strategy, settled: recovery.settledSeqs, tallies: tallies,
+            evalHistory: Array(evaluated.suffix(AggregatorStatus.evalHistoryLimit)))
+    }
+
+    /// The server optimizer's state that the store committed beside a checkpoint.
+    static func optimizerState(_ path: String) throws -> OptimizerState {
+        let file = try SafetensorsFile(contentsOf: path)
+        var tensors: [String: [Float]] = [:]
+        for info in file.tensors { tensors[info.name] = try file.floats(info.name) }
+        return OptimizerState(tensors)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+extension FederationProcessor {
+    // MARK: Status
+
+    /// The federation at a glance, as of `now` (`queue` and `residentBytes` come from the shell).
+    func status(now t: Double, queue: QueueLoad, residentBytes: Int) -> AggregatorStatus {
+        receivedTimes.removeAll { $0 < t - 60 }
+        acceptedTimes.removeAll { $0 < t - 60 }
+        refusedTimes.removeAll { $0 < t - 60 }
+        let window = min(60, max(t, 1))
+        let sorted = stalenessWindow.sorted()
+        func percentile(_ p: Double) -> Double? {
+            sorted.isEmpty ? nil : Double(sorted[min(sorted.count - 1, Int(p * Double(sorted.count - 1)))])
+        }
+        let alive = aliveNodes(now: t)
+        var nodes: [AggregatorStatus.Node] = []
+        for record in registry.nodes {
+            let live = liveness[record.id]
+            let state: NodeState
+            if !record.isActive {
+                state = .revoked
+            } else if let live, alive.contains(record.id) {
+                state = live.state
+            } else {
+                state = live == nil ? .neverSeen : .lost
+            }
+            let tally = tallies[record.id] ?? Tally()
+            nodes.append(
+                AggregatorStatus.Node(
+                    id: record.id, name: record.name, state: state, last_heard_seconds: live.map { t - $0.lastHeard },
+                    version_held: live?.versionHeld, accepted: tally.accepted, refused: tally.refused,
+                    settled_seq: acknowledged[record.id] ?? 0, unacked: live?.unacked ?? 0,
+                    last_metrics: tally.metrics))
+        }
+        let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
+        return AggregatorStatus(
+            mode: configuration.aggregation.modeName, version: strategy.version,
+            seconds_since_version: t - lastVersionAt,
+            buffer_count: strategy.pending.count, buffer_target: configuration.aggregation.bufferTarget,
+            queue_waiting: queue.count, queue_capacity: queue.capacity, queue_oldest_seconds: queue.oldestSeconds,
+            queue_dropped: queue.dropped, received: received, bytes_received: bytesReceived, accepted: accepted,
+            received_last_minute: receivedTimes.count, refused_last_minute: refusedTimes.count,
+            received_per_second_last_minute: Double(receivedTimes.count) / window,
+            accepted_per_second_last_minute: Double(acceptedTimes.count) / window,
+            refused: refused, staleness_p50: percentile(0.5), staleness_p95: percentile(0.95),
+            staleness_max: sorted.last,
+            versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t,
+            resident_bytes: residentBytes, nodes: nodes, eval_history: evalHistory,
+            transport_errors: transportErrors)
+    }
+
+    /// The status as the JSON a status reply carries (sorted keys).
+    func statusJSON(now: Double, queue: QueueLoad, residentBytes: Int) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(status(now: now, queue: queue, residentBytes: residentBytes))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
