@@ -209,9 +209,17 @@ public struct KeyBundle: Sendable {
             noun: "a key bundle",
             malformed: { reason in .keyBundleMalformed(path: path, line: nil, reason: reason) }
         ) { contents throws(CryptoError) in
-            var parser = Parser(path: path, layout: layout)
-            return try parser.parse(contents)
+            try parse(contents, path: path, layout: layout)
         }
+    }
+
+    /// The bundle in `contents`, the bytes of a bundle file, which must hold exactly the fields and roles of
+    /// `layout`; `path` is named in errors.
+    ///
+    /// - Throws: ``CryptoError/keyBundleMalformed(path:line:reason:)``.
+    static func parse(_ contents: UnsafeRawBufferPointer, path: String, layout: Layout) throws(CryptoError) -> KeyBundle {
+        var parser = Parser(path: path, layout: layout)
+        return try parser.parse(contents)
     }
 
     /// Writes the bundle to `path` with mode 0600: `comments` (one line each, `# ` added), the header, the

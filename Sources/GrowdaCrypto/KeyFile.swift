@@ -55,7 +55,7 @@ public enum KeyFile {
     ///   ``CryptoError/keyFileWrongKind(path:expected:found:)`` or
     ///   ``CryptoError/fileSystemFailure(call:path:errno:)``.
     public static func read(_ type: SecretBoxKey.Type, path: String) throws(CryptoError) -> SecretBoxKey {
-        try SecretBoxKey(storage: readKey(path: path, kind: .secretBox, byteCount: SecretBoxKey.byteCount))
+        try withContents(path: path) { contents throws(CryptoError) in try parse(type, contents, path: path) }
     }
 
     /// Reads an Ed25519 signing key from the key file at `path`.
@@ -63,14 +63,41 @@ public enum KeyFile {
     /// - Throws: as for a secret-box key, and ``CryptoError/inconsistentSigningKey``
     ///   when the public half stored does not belong to the seed.
     public static func read(_ type: SigningKey.Type, path: String) throws(CryptoError) -> SigningKey {
-        try SigningKey(storage: readKey(path: path, kind: .signing, byteCount: SigningKey.byteCount))
+        try withContents(path: path) { contents throws(CryptoError) in try parse(type, contents, path: path) }
     }
 
     /// Reads an Ed25519 verify key from the key file at `path`.
     ///
     /// - Throws: as for a secret-box key.
     public static func read(_ type: VerifyKey.Type, path: String) throws(CryptoError) -> VerifyKey {
-        let storage = try readKey(path: path, kind: .verify, byteCount: VerifyKey.byteCount)
+        try withContents(path: path) { contents throws(CryptoError) in try parse(type, contents, path: path) }
+    }
+
+    /// The secret-box key in `contents`, the bytes of a key file; `path` is named in errors.
+    static func parse(
+        _ type: SecretBoxKey.Type,
+        _ contents: UnsafeRawBufferPointer,
+        path: String
+    ) throws(CryptoError) -> SecretBoxKey {
+        try SecretBoxKey(storage: parse(contents, path: path, kind: .secretBox, byteCount: SecretBoxKey.byteCount))
+    }
+
+    /// The signing key in `contents`, the bytes of a key file; `path` is named in errors.
+    static func parse(
+        _ type: SigningKey.Type,
+        _ contents: UnsafeRawBufferPointer,
+        path: String
+    ) throws(CryptoError) -> SigningKey {
+        try SigningKey(storage: parse(contents, path: path, kind: .signing, byteCount: SigningKey.byteCount))
+    }
+
+    /// The verify key in `contents`, the bytes of a key file; `path` is named in errors.
+    static func parse(
+        _ type: VerifyKey.Type,
+        _ contents: UnsafeRawBufferPointer,
+        path: String
+    ) throws(CryptoError) -> VerifyKey {
+        let storage = try parse(contents, path: path, kind: .verify, byteCount: VerifyKey.byteCount)
         return try storage.withUnsafeBytes { bytes throws(CryptoError) in try VerifyKey(bytes: bytes) }
     }
 
@@ -105,16 +132,18 @@ public enum KeyFile {
 // MARK: - Reading and writing files
 
 extension KeyFile {
-    /// Opens, checks and reads the key file at `path`, returning the decoded key bytes in guarded memory.
-    static func readKey(path: String, kind: KeyKind, byteCount: Int) throws(CryptoError) -> SecureBytes {
+    /// Opens, checks and reads the key file at `path`, and calls `body` with its bytes in guarded memory.
+    static func withContents<Key>(
+        path: String,
+        _ body: (UnsafeRawBufferPointer) throws(CryptoError) -> Key
+    ) throws(CryptoError) -> Key {
         try PrivateFile.withContents(
             path: path,
             maximumByteCount: maximumByteCount,
             noun: "a key file",
-            malformed: { reason in .keyFileMalformed(path: path, reason: reason) }
-        ) { contents throws(CryptoError) in
-            try parse(contents, path: path, kind: kind, byteCount: byteCount)
-        }
+            malformed: { reason in .keyFileMalformed(path: path, reason: reason) },
+            body
+        )
     }
 
     /// Writes `key` as a key file at `path`: temporary file with mode 0600, fsync, link or rename.

@@ -14,17 +14,28 @@ extension Dataset {
         } catch {
             throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
         }
-        let parsed = data.withUnsafeBytes { raw -> Result<ParsedRows, DatasetError> in
+        // Data.withUnsafeBytes rethrows untyped errors, so the typed one travels in a Result.
+        let parsed = data.withUnsafeBytes { raw -> Result<Dataset, DatasetError> in
             do throws(DatasetError) {
                 return .success(
-                    try parseRows(
+                    try parseCSV(
                         raw.bindMemory(to: UInt8.self), path: path, sampleLength: sampleLength,
-                        hasHeader: hasHeader))
+                        classNames: classNames, hasHeader: hasHeader))
             } catch {
                 return .failure(error)
             }
         }
-        let (values, labels, sources) = try parsed.get()
+        return try parsed.get()
+    }
+
+    /// Parses the bytes of a signal CSV as ``loadCSV(_:sampleLength:classNames:hasHeader:)`` does; `path` is
+    /// named in errors and sources.
+    static func parseCSV(
+        _ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, classNames: [String]?, hasHeader: Bool
+    ) throws(DatasetError) -> Dataset {
+        precondition(sampleLength > 0, "sample length must be positive")
+        let (values, labels, sources) = try parseRows(
+            bytes, path: path, sampleLength: sampleLength, hasHeader: hasHeader)
         guard !labels.isEmpty else { throw .malformedLine(path: path, line: 1, reason: "the file has no rows") }
         let largest = Int(labels.max()!)
         let names = classNames ?? (0...largest).map(String.init)

@@ -88,6 +88,14 @@ public struct NodeBundle: Sendable, Equatable {
         let bundle = try ProvisioningError.wrapping { () throws(CryptoError) in
             try KeyBundle.read(path: path, layout: layout)
         }
+        return try validated(bundle, path: path)
+    }
+
+    /// The node bundle `bundle` (of ``layout``, read from `path`) holds, once its id, name and endpoints are
+    /// checked.
+    ///
+    /// - Throws: ``ProvisioningError/bundleInvalid(path:reason:)`` for a bad id, name or endpoint.
+    static func validated(_ bundle: KeyBundle, path: String) throws(ProvisioningError) -> NodeBundle {
         // The layout guarantees every field and key is present.
         let field = { (name: String) in bundle.field(name) ?? "" }
         guard let id = UInt32(field(Field.nodeID)), NodeRegistry.ids.contains(id) else {
