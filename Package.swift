@@ -102,7 +102,13 @@ let package = Package(
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaStoreTests", dependencies: ["GrowdaStore", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
-        .testTarget(name: "GrowdaAggregatorTests", dependencies: ["GrowdaAggregator"]),
+        .testTarget(
+            name: "GrowdaAggregatorTests",
+            dependencies: [
+                "GrowdaAggregator", "GrowdaAggregation", "GrowdaFederation", "GrowdaNN", "GrowdaProvisioning",
+                "GrowdaWire", "GrowdaTestKit", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "GrowdaNodeTests",
             dependencies: ["GrowdaNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
