@@ -4,7 +4,9 @@ import ServiceLifecycle
 
 /// Runs an `Aggregator` as a service: its threads off Swift's cooperative pool, stopped gracefully on
 /// SIGTERM/SIGINT through the `ServiceGroup` (stop accepting; everything accepted is already on disk;
-/// sockets closed with a short linger).
+/// sockets closed with a short linger), and stopped the same way when its task is cancelled: the group
+/// cancels it when a sibling service fails (the metrics port taken, say), so `growda serve` exits with
+/// that error instead of hanging.
 public struct AggregatorService: Service {
     /// The aggregator it runs.
     public let aggregator: Aggregator
@@ -12,10 +14,10 @@ public struct AggregatorService: Service {
     /// A service for `aggregator`.
     public init(aggregator: Aggregator) { self.aggregator = aggregator }
 
-    /// Runs until a graceful shutdown is asked for.
+    /// Runs until a graceful shutdown is asked for or the task is cancelled.
     public func run() async throws {
         let aggregator = self.aggregator
-        try await withGracefulShutdownHandler {
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let thread = Thread {
                     do {
@@ -28,7 +30,7 @@ public struct AggregatorService: Service {
                 thread.name = "growda-aggregator"
                 thread.start()
             }
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             aggregator.stop()
         }
     }

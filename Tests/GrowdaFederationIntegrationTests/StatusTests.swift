@@ -192,6 +192,36 @@ import Testing
         serve.waitUntilExit()
         #expect(serve.terminationStatus == 0)
     }
+
+    /// A failing sibling service stops the group: with its metrics port already taken, `growda serve` exits
+    /// with an error naming the endpoint and a non-zero status instead of running on (or hanging).
+    @Test func serveExitsWithAnErrorWhenItsMetricsPortIsTaken() throws {
+        let fed = try LocalFederation(hospitals: 1)
+        let port = try FreePorts.take(1)[0]
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(bound == 0 && listen(listener, 1) == 0)
+        let serve = try CrashTests.launch(
+            "growda", ["serve", "--config", fed.configPath, "--metrics-port", String(port), "--log-level", "warning"],
+            log: fed.dir.path("serve.log"))
+        defer { if serve.isRunning { serve.terminate() } }
+        // A generous bound so a broken build fails instead of hanging the suite; no duration is asserted.
+        #expect(eventually(seconds: 60) { !serve.isRunning })
+        if serve.isRunning { serve.terminate() }
+        serve.waitUntilExit()
+        #expect(serve.terminationStatus != 0)
+        let log = (try? String(contentsOfFile: fed.dir.path("serve.log"), encoding: .utf8)) ?? ""
+        #expect(log.contains("metrics endpoint 127.0.0.1:\(port)"), "serve.log: \(log)")
+    }
 }
 
 /// A minimal HTTP/1.1 client over a POSIX socket, for the metrics endpoint on 127.0.0.1.
