@@ -6,7 +6,8 @@
 // executables on top.
 import PackageDescription
 
-/// Release builds of the numeric targets drop overflow checks on the hot loops.
+/// Release builds of the numeric kernels (GrowdaTensor, GrowdaNN, GrowdaAggregation) drop overflow and bounds
+/// checks on their hot loops. Never on a target that reads files or the network.
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -39,7 +40,8 @@ let package = Package(
         .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"], swiftSettings: fastMath),
 
         // MARK: I/O
-        .target(name: "GrowdaData", dependencies: ["CPng", "GrowdaTensor"], swiftSettings: fastMath),
+        // No -Ounchecked here: GrowdaData parses hospital files (PNG, CSV); its bounds checks stay.
+        .target(name: "GrowdaData", dependencies: ["CPng", "GrowdaTensor"]),
         .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
         .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
         .target(name: "GrowdaWire", dependencies: ["GrowdaCrypto", "GrowdaSafetensors"]),
