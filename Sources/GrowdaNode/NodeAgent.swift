@@ -191,15 +191,26 @@ public final class NodeAgent: @unchecked Sendable {
         sendHeartbeat(state: .training)
         let start = DispatchTime.now().uptimeNanoseconds
         var stats = Trainer.Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)
+        // The network is answered between steps. If that fails, training stops early and the round is
+        // dropped: nothing is sent for it (an update claiming the full sample count for a part of an epoch
+        // would be weighted wrongly), and the failure stops the node as any transport failure does.
+        var pumpFailure: (any Error)?
         for _ in 0..<configuration.localEpochs {
             stats = trainer.trainEpoch(
                 source,
                 shouldStop: { [unowned self] in
-                    (try? self.pump(timeout: .zero)) == nil || self.stopping
+                    do {
+                        try self.pump(timeout: .zero)
+                    } catch {
+                        pumpFailure = error
+                        return true
+                    }
+                    return self.stopping
                 }
             ) { [unowned self] progress in
                 self.stretch(progress.stats.seconds / Double(progress.step))
             }
+            if let pumpFailure { throw pumpFailure }  // the unfinished round is dropped; nothing was sent
             if stopping { return }  // the unfinished round is dropped; nothing was sent for it
         }
         var metrics: [String: Double] = [
@@ -383,8 +394,22 @@ public final class NodeAgent: @unchecked Sendable {
         }
     }
 
+    /// Handles every message waiting on `socket`. Only "nothing to read" ends it quietly: another receive
+    /// failure is counted and logged, and the next poll tries again.
     private func drain(_ socket: ZMQSocket) {
-        while let frames = try? socket.receive(dontWait: true) {
+        while true {
+            let frames: [Frame]
+            do {
+                guard let received = try socket.tryReceive() else { return }
+                frames = received
+            } catch {
+                counters.add(transportErrors: 1)
+                let count = counters.snapshot().transportErrors
+                if count == 1 || count % 100 == 0 {  // visible, without a line per failed poll
+                    logger.error("receive failed", metadata: ["error": "\(error)", "transport.errors": "\(count)"])
+                }
+                return
+            }
             switch rejections.record(WireDecoder.open(frames.map(\.bytes), keys: keyring, limits: limits)) {
             case .success(.model(let model)):
                 receive(model: model)

@@ -14,18 +14,24 @@ public final class NodeCounters: @unchecked Sendable {
         public var models = 0
         /// Messages refused (forged, replayed, malformed, wrong model).
         public var refused = 0
+        /// Socket receive failures other than "nothing to read" (each logged).
+        public var transportErrors = 0
     }
 
     private let lock = NSLock()
     private var value = Snapshot()
 
-    func add(sent: Int = 0, resent: Int = 0, acknowledged: Int = 0, models: Int = 0, refused: Int = 0) {
+    func add(
+        sent: Int = 0, resent: Int = 0, acknowledged: Int = 0, models: Int = 0, refused: Int = 0,
+        transportErrors: Int = 0
+    ) {
         lock.withLock {
             value.sent += sent
             value.resent += resent
             value.acknowledged += acknowledged
             value.models += models
             value.refused += refused
+            value.transportErrors += transportErrors
         }
     }
 
