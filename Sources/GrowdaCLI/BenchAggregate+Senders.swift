@@ -174,12 +174,20 @@ extension BenchAggregate {
                 var local = Counters()
                 for (k, i) in mine.enumerated() {
                     let sender = senders[i]
-                    while let frames = try? dealers[k].receive(dontWait: true) {
-                        if case .success(.snapshotReply(let reply)) = WireDecoder.open(
-                            frames.map(\.bytes), keys: sender.keyring)
-                        {
-                            leave[k] = max(leave[k], reply.sendOK ?? .max)  // no send_ok: no admission control
+                    do {
+                        while let frames = try dealers[k].tryReceive() {
+                            if case .success(.snapshotReply(let reply)) = WireDecoder.open(
+                                frames.map(\.bytes), keys: sender.keyring)
+                            {
+                                leave[k] = max(leave[k], reply.sendOK ?? .max)  // no send_ok: no admission control
+                            }
                         }
+                    } catch {
+                        lock.withLock {
+                            failure = failure ?? error
+                            stopping = true
+                        }
+                        return
                     }
                     let count = sender.updates.count
                     let first = sender.acknowledged(by: acked[k])  // updates 0..<first are acknowledged

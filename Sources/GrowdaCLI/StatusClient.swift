@@ -168,7 +168,14 @@ struct StatusClient {
             } catch {
                 throw StatusClientError.transport(endpoint: url, detail: "\(error)")
             }
-            guard ready[0].contains(.readable), let frames = try? dealer.receive(dontWait: true) else { continue }
+            guard ready[0].contains(.readable) else { continue }
+            let frames: [Frame]
+            do {
+                guard let received = try dealer.tryReceive() else { continue }
+                frames = received
+            } catch {
+                throw StatusClientError.transport(endpoint: url, detail: "\(error)")
+            }
             switch WireDecoder.open(frames.map(\.bytes), keys: keys, limits: limits) {
             case .success(.statusReply(let reply)) where reply.requestID == requestID:
                 do {

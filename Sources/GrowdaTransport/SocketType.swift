@@ -2,7 +2,7 @@ import CZmq
 
 /// The ZeroMQ socket patterns Growda uses.
 public enum SocketType: Sendable, CaseIterable, CustomStringConvertible {
-    /// Exclusive pair (used inside the module for monitors and loop wake-ups).
+    /// Exclusive pair: one peer, both directions.
     case pair
     /// Publisher: sends to all subscribers, drops for slow ones at the high-water mark.
     case pub

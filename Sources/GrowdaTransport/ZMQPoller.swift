@@ -1,5 +1,11 @@
 import CZmq
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Readiness a poll asks about and reports.
 public struct PollEvents: OptionSet, Sendable {
     /// The bit pattern (ZMQ_POLLIN / ZMQ_POLLOUT).
@@ -33,11 +39,24 @@ public final class ZMQPoller {
 
     /// Waits until at least one socket is ready or `timeout` passes (`nil`: no limit; `.zero`: just
     /// look). Returns, per added socket in order, which of its watched events are ready (empty if none).
+    ///
+    /// A signal that interrupts the wait (EINTR) is not an error: the poll goes on for what is left of
+    /// `timeout`. Every other failure is thrown, such as ``ZMQError/Kind/contextTerminated`` once a
+    /// socket's context has been shut down.
     public func poll(timeout: Duration?) throws(ZMQError) -> [PollEvents] {
-        for i in items.indices { items[i].socket = sockets[i].handle }
-        let ms = timeout.map { max(0, $0.milliseconds) } ?? -1
-        let count = items.count
-        try check("zmq_poll") { items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, Int32(count), ms) } }
-        return items.map { PollEvents(rawValue: $0.revents) }
+        for i in items.indices {
+            items[i].socket = sockets[i].handle
+            items[i].revents = 0
+        }
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + max(.zero, $0) }
+        let count = Int32(items.count)
+        while true {
+            let ms = deadline.map { max(0, clock.now.duration(to: $0).milliseconds) } ?? -1
+            let rc = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, count, ms) }
+            if rc >= 0 { return items.map { PollEvents(rawValue: $0.revents) } }
+            let code = zmq_errno()
+            if code != EINTR { throw ZMQError(call: "zmq_poll", code: code) }
+        }
     }
 }

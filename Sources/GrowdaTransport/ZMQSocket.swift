@@ -2,8 +2,9 @@ import CZmq
 
 /// A ZeroMQ socket, closed when released.
 ///
-/// Not thread-safe (nor is libzmq's socket): use it from one thread at a time. To use sockets from
-/// async code, hand them to a ``SocketLoop``. Sockets get ``SocketConfiguration``'s options at
+/// Not thread-safe (nor is libzmq's socket): use it from one thread at a time. Keep blocking calls off
+/// Swift's cooperative pool: give a set of sockets to one thread of its own that waits on them with a
+/// ``ZMQPoller`` (as the aggregator and the node do). Sockets get ``SocketConfiguration``'s options at
 /// creation, including a bounded linger, so closing one never hangs the process.
 public final class ZMQSocket {
     /// The socket's pattern.
@@ -123,7 +124,7 @@ public final class ZMQSocket {
     }
 
     /// Receives one multipart message if one is waiting: nil means only that nothing is there (EAGAIN).
-    /// Every other failure (context terminated, interrupted, a broken socket) is thrown, so a caller that
+    /// Every other failure (context terminated, a closed socket) is thrown, so a caller that
     /// drains a socket in a loop cannot spin silently on an error it took for "nothing to read".
     public func tryReceive() throws(ZMQError) -> [Frame]? {
         do {
@@ -151,6 +152,6 @@ public final class ZMQSocket {
     }
 }
 
-/// Sockets belong to one thread at a time; move them into a ``SocketLoop`` to share their use.
+/// Sockets belong to one thread at a time: the thread that polls them.
 @available(*, unavailable)
 extension ZMQSocket: Sendable {}

@@ -6,7 +6,7 @@
 public struct ModelMessage: Sendable, Equatable {
     /// The global model version t.
     public var version: UInt64
-    /// When the version was made, in seconds since the Unix epoch.
+    /// When the version was made, in milliseconds since the Unix epoch.
     public var created: UInt64
     /// The model's spec, opaque to the wire (a JSON document in practice).
     public var spec: String

@@ -25,22 +25,13 @@ func ipcEndpoint() -> (endpoint: String, path: String) {
     return ("ipc://\(path)", path)
 }
 
-/// Shuts `loop` down after `seconds` unless `body` finished first, so a message that never comes
-/// ends its stream (and fails the test) instead of hanging it.
-func withWatchdog<R>(_ loop: SocketLoop, seconds: Int = 5, _ body: () async throws -> R) async rethrows -> R {
-    let dog = Task {
-        try? await Task.sleep(for: .seconds(seconds))
-        if !Task.isCancelled { loop.shutdown() }
+/// Sends without waiting; false if the socket's queue is full (EAGAIN), any other failure thrown.
+func sendUnlessFull(_ socket: ZMQSocket, _ frames: [Frame]) throws -> Bool {
+    do {
+        try socket.send(frames, dontWait: true)
+        return true
+    } catch {
+        guard error.kind == .wouldBlock else { throw error }
+        return false
     }
-    defer { dog.cancel() }
-    return try await body()
-}
-
-/// Waits (briefly sleeping, at most ~5 s) until `condition` holds; returns whether it did.
-func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<500 {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }

@@ -71,7 +71,7 @@ enum Fixture {
     /// A model at `version`.
     static func model(version: UInt64 = 11) -> ModelMessage {
         ModelMessage(
-            version: version, created: 1_767_225_600, spec: #"{"name":"tiny","layers":[{"dense":3}]}"#,
+            version: version, created: 1_767_225_600_000, spec: #"{"name":"tiny","layers":[{"dense":3}]}"#,
             weights: tensors(seed: 2, scale: 1))
     }
 
