@@ -54,7 +54,10 @@ let package = Package(
         // MARK: Services
         .target(
             name: "GrowdaFederation",
-            dependencies: ["GrowdaNN", "GrowdaWire", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "GrowdaNN", "GrowdaWire", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "GrowdaNode",

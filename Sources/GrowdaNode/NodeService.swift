@@ -1,36 +1,25 @@
 import Foundation
+import GrowdaFederation
 import Logging
 import ServiceLifecycle
 
-/// Runs a `NodeAgent` as a service: the agent's blocking loop on a thread of its own (its sockets
-/// never touch Swift's cooperative pool), stopped gracefully on SIGTERM/SIGINT through the
-/// `ServiceGroup`: the step in hand ends, unacknowledged updates stay in the outbox, run returns.
+/// Runs a `NodeAgent` as a service: the agent's blocking loop on a thread of its own (a `ThreadService`;
+/// its sockets never touch Swift's cooperative pool), stopped on SIGTERM/SIGINT or when the group's
+/// task is cancelled: the step in hand ends, unacknowledged updates stay in the outbox, run returns.
 public struct NodeService: Service {
     /// The agent it runs.
     public let agent: NodeAgent
+    private let thread: ThreadService
 
     /// A service for `agent`.
-    public init(agent: NodeAgent) { self.agent = agent }
+    public init(agent: NodeAgent) {
+        self.agent = agent
+        thread = ThreadService(name: "growda-node", run: { try agent.run() }, stop: { agent.stop() })
+    }
 
-    /// Runs the agent until it stops or a graceful shutdown is asked for.
+    /// Runs the agent until it stops, fails, or a graceful shutdown or cancellation is asked for.
     public func run() async throws {
-        let agent = self.agent
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let thread = Thread {
-                    do {
-                        try agent.run()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = "growda-node"
-                thread.start()
-            }
-        } onGracefulShutdown: {
-            agent.stop()
-        }
+        try await thread.run()
     }
 }
 

@@ -4,7 +4,8 @@
 /// Body fields: `request_id`, `recipient`, `version` (the aggregator's latest), `acked_seq` (decimal),
 /// `has_model` (`true`/`false`); with a model, also `created` and `spec` and the weights as tensors;
 /// without one, no tensors. An aggregator that admits updates (all of this build's) also sends
-/// `send_ok` (decimal).
+/// `send_ok` (decimal). An aggregator that announces how it runs its rounds sends `mode` (`async` or
+/// `sync`); older ones leave it out.
 public struct SnapshotReply: Sendable, Equatable {
     /// What the reply carries besides the acknowledgement.
     public enum Content: Sendable, Equatable {
@@ -28,14 +29,21 @@ public struct SnapshotReply: Sendable, Equatable {
     /// its updates up to it; 0: none for now, ask again). Nil from an aggregator without admission
     /// control: the node sends without asking.
     public var sendOK: UInt64?
+    /// How the aggregator runs its rounds (synchronous nodes wait for a newer version after each update).
+    /// Nil from an aggregator that does not announce it: the node falls back to its own setting.
+    public var mode: FederationMode?
 
     /// Makes a snapshot reply.
-    public init(recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content, sendOK: UInt64? = nil) {
+    public init(
+        recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content, sendOK: UInt64? = nil,
+        mode: FederationMode? = nil
+    ) {
         self.recipient = recipient
         self.requestID = requestID
         self.ackedSeq = ackedSeq
         self.content = content
         self.sendOK = sendOK
+        self.mode = mode
     }
 
     /// The aggregator's latest model version.
@@ -71,6 +79,7 @@ extension SnapshotReply: MessageBody {
             fields["spec"] = model.spec
         }
         if let sendOK { fields["send_ok"] = String(sendOK) }
+        if let mode { fields["mode"] = mode.rawValue }
         return fields
     }
 
@@ -89,12 +98,18 @@ extension SnapshotReply: MessageBody {
             guard tensors.count == 0 else { throw .malformed }
             content = .upToDate(version: version)
         }
+        var mode: FederationMode? = nil
+        if let text = fields.fields["mode"] {
+            guard let known = FederationMode(rawValue: text) else { throw .malformed }
+            mode = known
+        }
         self.init(
             recipient: try fields.uint32("recipient"),
             requestID: try fields.uint64("request_id"),
             ackedSeq: try fields.uint64("acked_seq"),
             content: content,
-            sendOK: try fields.optionalUInt64("send_ok")
+            sendOK: try fields.optionalUInt64("send_ok"),
+            mode: mode
         )
     }
 }

@@ -125,6 +125,48 @@ import Testing
         #expect(WireDecoder.open(bare, keys: Fixture.nodeKeys).failure == nil)
     }
 
+    /// `mode` round-trips as `async`/`sync` and stays absent (nil) when not given, as older aggregators send.
+    @Test(arguments: [FederationMode?.none, .async, .sync])
+    func snapshotReplyModeRoundTrips(mode: FederationMode?) throws {
+        let reply = SnapshotReply(
+            recipient: 7, requestID: 9, ackedSeq: 2, content: .upToDate(version: 4), sendOK: 3, mode: mode)
+        let frames = try WireEncoder.encode(reply, nodeKey: Fixture.nodeKey, signingKey: Fixture.signingKey)
+        let decoded = try WireDecoder.open(frames, keys: Fixture.nodeKeys).get()
+        #expect(decoded == .snapshotReply(reply))
+        guard case .snapshotReply(let body) = decoded else { return }
+        #expect(body.mode == mode)
+    }
+
+    static let snapshotReplyFields = [
+        "type": "snapshot_reply", "sender": "0", "recipient": "7", "request_id": "1", "version": "3",
+        "acked_seq": "0", "has_model": "false",
+    ]
+
+    static func craftedReply(mode: String?) throws -> Result<Message, RejectionReason> {
+        var fields = snapshotReplyFields
+        fields["mode"] = mode
+        let frames = try Crafting.frames(
+            type: .snapshotReply, sender: 0, plaintext: try Crafting.body(metadata: fields), key: Fixture.nodeKey,
+            signingKey: Fixture.signingKey)
+        return WireDecoder.open(frames, keys: Fixture.nodeKeys)
+    }
+
+    /// A hand-built reply: `mode` absent reads as nil, `async`/`sync` as themselves.
+    @Test func snapshotReplyModeAsWritten() throws {
+        for (text, mode) in [(String?.none, FederationMode?.none), ("async", .async), ("sync", .sync)] {
+            guard case .snapshotReply(let reply) = try Self.craftedReply(mode: text).get() else {
+                Issue.record("expected a snapshot reply")
+                continue
+            }
+            #expect(reply.mode == mode)
+        }
+    }
+
+    @Test(arguments: ["", "SYNC", "Async", "synchronous", " sync", "sync ", "none", "0"])
+    func unknownSnapshotReplyModeIsMalformed(text: String) throws {
+        #expect(try Self.craftedReply(mode: text).failure == .malformed)
+    }
+
     @Test func bodyLimitsAreOversize() throws {
         let frames = try Crafting.update(fields: Crafting.updateFields)
         #expect(Self.open(frames, limits: WireLimits(maxTensors: 1)).failure == .oversize)
