@@ -1,4 +1,5 @@
 import GrowdaAggregation
+import GrowdaWire
 
 extension Duration {
     /// The duration in seconds.
@@ -10,6 +11,12 @@ extension AggregationConfig {
     var modeName: String {
         if case .sync = mode { return "sync" }
         return "async"
+    }
+
+    /// The mode as snapshot replies announce it.
+    var federationMode: FederationMode {
+        if case .sync = mode { return .sync }
+        return .async
     }
 
     /// s_max in FedBuff; 0 in synchronous rounds.

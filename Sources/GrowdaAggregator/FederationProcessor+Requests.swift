@@ -88,7 +88,7 @@ extension FederationProcessor {
         }
         let reply = SnapshotReply(
             recipient: request.node, requestID: request.requestID, ackedSeq: acknowledged[request.node] ?? 0,
-            content: content, sendOK: sendOK)
+            content: content, sendOK: sendOK, mode: configuration.aggregation.federationMode)
         actions.append(.reply(reply, peer: peer))
     }
 }

@@ -263,7 +263,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 "--log-level", "notice",
             ]
             if slowSet.contains(name) { arguments += ["--slowdown", String(slowdown)] }
-            if mode == "sync" { arguments.append("--wait-for-new-model") }
+            // Synchronous rounds need no node flag: the aggregator announces its mode in snapshot replies.
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment["OPENBLAS_NUM_THREADS"] = "1"

@@ -73,7 +73,9 @@ extension GrowdaNodeCommand {
         @Option(help: "Longest wait in seconds between resends of one update (default: 8 × --resend-after).")
         var resendMax: Double?
 
-        @Flag(help: "After each acknowledged update, wait for a newer global model (synchronous rounds).")
+        @Flag(
+            help:
+                "After each acknowledged update, wait for a newer global model (synchronous rounds); only for an aggregator that does not announce its mode (this release's does).")
         var waitForNewModel = false
 
         @Option(help: "Straggler simulation: make each training step this many times slower.")

@@ -52,6 +52,8 @@ public final class NodeAgent: @unchecked Sendable {
     /// Admission: the highest seq the aggregator last said it would take, nil until a reply carried
     /// `send_ok` (an aggregator without admission control never sends one: then send without asking).
     private var sendOK: UInt64?
+    /// How the federation runs its rounds, as the aggregator's last reply said (nil: it does not say).
+    private var announcedMode: FederationMode?
     private var openRequest: (id: UInt64, sent: UInt64)?
     /// Requests sent and not yet answered (the newest few): a slow aggregator's late answer still counts.
     private var outstandingRequests: [UInt64] = []
@@ -147,7 +149,7 @@ public final class NodeAgent: @unchecked Sendable {
             }
             if let max = configuration.maxUpdates, counters.snapshot().acknowledged >= max { break }
             if let pending = pendingModel { pendingModel = nil; adopt(pending) }
-            if configuration.waitForNewModel, let last = lastTrainedBase, let v = version, v <= last {
+            if waitsForNewModel, let last = lastTrainedBase, let v = version, v <= last {
                 // Synchronous rounds: this version has had our update; wait for the next one.
                 requestSnapshotIfDue()
                 try pump(timeout: .milliseconds(100))
@@ -450,6 +452,7 @@ public final class NodeAgent: @unchecked Sendable {
         outstandingRequests.remove(at: index)
         if openRequest?.id == reply.requestID { openRequest = nil }
         if let granted = reply.sendOK { sendOK = granted }
+        if let mode = reply.mode { announcedMode = mode }
         if reply.ackedSeq > settledSeq {
             settledSeq = reply.ackedSeq
             for seq in outbox.keys where seq <= reply.ackedSeq {
@@ -495,6 +498,13 @@ public final class NodeAgent: @unchecked Sendable {
         } catch {
             logger.debug("heartbeat not sent", metadata: ["reason": "\(error)"])
         }
+    }
+
+    /// Synchronous rounds: one update per model version. The aggregator announces its mode in snapshot
+    /// replies; `--wait-for-new-model` decides only with an aggregator that does not.
+    private var waitsForNewModel: Bool {
+        if let announcedMode { return announcedMode == .sync }
+        return configuration.waitForNewModel
     }
 
     private func transport<T>(_ body: () throws -> T) throws -> T {
