@@ -105,7 +105,10 @@ let package = Package(
         .testTarget(name: "GrowdaTensorTests", dependencies: ["GrowdaTensor", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),
-        .testTarget(name: "GrowdaStoreTests", dependencies: ["GrowdaStore", "GrowdaTestKit"]),
+        .testTarget(
+            name: "GrowdaStoreTests",
+            dependencies: ["GrowdaStore", "GrowdaTestKit", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
         .testTarget(
             name: "GrowdaAggregatorTests",

@@ -2,75 +2,108 @@ import Foundation
 import GRDB
 
 /// The reads shared by the aggregator's `StateStore` and the read-only `StateReader`: SQL rows to
-/// public records.
+/// public records. Every column is read through `Row.value(_:of:in:)`, so a damaged row is a
+/// `StoreError.damaged`, not a trap.
 enum StateQueries {
     static func federation(_ db: Database) throws -> FederationRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM federation WHERE id = 1") else { return nil }
+        let table = "federation"
         return FederationRecord(
-            currentVersion: row["current_version"], mode: row["mode"], createdAt: row["created_at"],
-            updatedAt: row["updated_at"], optimizerStateFile: row["optimizer_state_file"],
-            bufferFile: row["buffer_file"])
+            currentVersion: try row.value("current_version", of: table, in: db),
+            mode: try row.value("mode", of: table, in: db),
+            createdAt: try row.value("created_at", of: table, in: db),
+            updatedAt: try row.value("updated_at", of: table, in: db),
+            optimizerStateFile: try row.value("optimizer_state_file", of: table, in: db),
+            bufferFile: try row.value("buffer_file", of: table, in: db))
     }
 
     static func history(_ db: Database) throws -> [VersionRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM versions ORDER BY version").map(versionRecord)
+        try Row.fetchAll(db, sql: "SELECT * FROM versions ORDER BY version").map { try versionRecord($0, db) }
     }
 
     static func version(_ db: Database, _ version: UInt64) throws -> VersionRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE version = ?", arguments: [version]).map(versionRecord)
+        try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE version = ?", arguments: [version]).map {
+            try versionRecord($0, db)
+        }
     }
 
     static func nodes(_ db: Database) throws -> [NodeRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM nodes ORDER BY id").map { row in
+        let table = "nodes"
+        return try Row.fetchAll(db, sql: "SELECT * FROM nodes ORDER BY id").map { row in
             NodeRecord(
-                id: row["id"], name: row["name"], settledSeq: row["settled_seq"], firstSeenAt: row["first_seen_at"],
-                lastHeartbeatAt: row["last_heartbeat_at"], reportedState: row["reported_state"],
-                versionHeld: row["version_held"], acceptedCount: row["accepted_count"],
-                refusedCount: row["refused_count"], lastUpdateAt: row["last_update_at"],
-                lastMetrics: try JSONColumn.metrics(row["last_metrics"]))
+                id: try row.value("id", of: table, in: db),
+                name: try row.value("name", of: table, in: db),
+                settledSeq: try row.value("settled_seq", of: table, in: db),
+                firstSeenAt: try row.value("first_seen_at", of: table, in: db),
+                lastHeartbeatAt: try row.value("last_heartbeat_at", of: table, in: db),
+                reportedState: try row.value("reported_state", of: table, in: db),
+                versionHeld: try row.value("version_held", of: table, in: db),
+                acceptedCount: try row.value("accepted_count", of: table, in: db),
+                refusedCount: try row.value("refused_count", of: table, in: db),
+                lastUpdateAt: try row.value("last_update_at", of: table, in: db),
+                lastMetrics: try row.json("last_metrics", of: table, in: db, JSONColumn.metrics))
         }
     }
 
     static func settledSeqs(_ db: Database) throws -> [UInt32: UInt64] {
         let rows = try Row.fetchAll(db, sql: "SELECT id, settled_seq FROM nodes WHERE settled_seq > 0")
-        return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"], $0["settled_seq"]) })
+        let pairs: [(UInt32, UInt64)] = try rows.map { row in
+            (try row.value("id", of: "nodes", in: db), try row.value("settled_seq", of: "nodes", in: db))
+        }
+        return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
     }
 
     static func refusals(_ db: Database) throws -> [RefusalCount] {
-        try Row.fetchAll(db, sql: "SELECT * FROM refusals ORDER BY reason, node_id").map { row in
-            let node: UInt32 = row["node_id"]
+        let table = "refusals"
+        return try Row.fetchAll(db, sql: "SELECT * FROM refusals ORDER BY reason, node_id").map { row in
+            let node: UInt32 = try row.value("node_id", of: table, in: db)
             return RefusalCount(
-                reason: row["reason"], node: node == 0 ? nil : node, count: row["count"], lastAt: row["last_at"])
+                reason: try row.value("reason", of: table, in: db), node: node == 0 ? nil : node,
+                count: try row.value("count", of: table, in: db), lastAt: try row.value("last_at", of: table, in: db))
         }
     }
 
     /// The buffer in acceptance order.
     static func pending(_ db: Database) throws -> [PendingUpdate] {
-        try Row.fetchAll(db, sql: "SELECT * FROM pending_updates ORDER BY rowid").map(pendingUpdate)
+        try Row.fetchAll(db, sql: "SELECT * FROM pending_updates ORDER BY rowid").map { try pendingUpdate($0, db) }
     }
 
     static func pending(_ db: Database, _ key: UpdateKey) throws -> PendingUpdate? {
         try Row.fetchOne(
             db, sql: "SELECT * FROM pending_updates WHERE node_id = ? AND seq = ?", arguments: [key.node, key.seq]
-        ).map(pendingUpdate)
+        ).map { try pendingUpdate($0, db) }
     }
 
-    private static func pendingUpdate(_ row: Row) throws -> PendingUpdate {
+    private static func pendingUpdate(_ row: Row, _ db: Database) throws -> PendingUpdate {
+        let table = "pending_updates"
         let update = AcceptedUpdate(
-            node: row["node_id"], seq: row["seq"], baseVersion: row["base_version"], staleness: row["staleness"],
-            weight: row["weight"], sampleCount: row["sample_count"], metrics: try JSONColumn.metrics(row["metrics"]),
-            norm: row["norm"])
-        return PendingUpdate(update: update, receivedAt: row["received_at"])
+            node: try row.value("node_id", of: table, in: db), seq: try row.value("seq", of: table, in: db),
+            baseVersion: try row.value("base_version", of: table, in: db),
+            staleness: try row.value("staleness", of: table, in: db),
+            weight: try row.value("weight", of: table, in: db),
+            sampleCount: try row.value("sample_count", of: table, in: db),
+            metrics: try row.json("metrics", of: table, in: db, JSONColumn.metrics),
+            norm: try row.value("norm", of: table, in: db))
+        return PendingUpdate(update: update, receivedAt: try row.value("received_at", of: table, in: db))
     }
 
-    private static func versionRecord(_ row: Row) throws -> VersionRecord {
-        let accuracy: Double? = row["eval_accuracy"]
+    private static func versionRecord(_ row: Row, _ db: Database) throws -> VersionRecord {
+        let table = "versions"
+        let accuracy: Double? = try row.value("eval_accuracy", of: table, in: db)
+        let evaluation = try accuracy.map { accuracy in
+            Evaluation(
+                accuracy: accuracy, auc: try row.value("eval_auc", of: table, in: db),
+                loss: try row.value("eval_loss", of: table, in: db))
+        }
         return VersionRecord(
-            version: row["version"], createdAt: row["created_at"], updatesFolded: row["updates_folded"],
-            totalWeight: row["total_weight"], meanStaleness: row["mean_staleness"],
-            maxStaleness: row["max_staleness"], contributingNodes: try JSONColumn.nodes(row["contributing_nodes"]),
-            checkpoint: row["checkpoint"],
-            evaluation: accuracy.map { Evaluation(accuracy: $0, auc: row["eval_auc"], loss: row["eval_loss"]) },
-            trainMetrics: try JSONColumn.metrics(row["train_metrics"]))
+            version: try row.value("version", of: table, in: db),
+            createdAt: try row.value("created_at", of: table, in: db),
+            updatesFolded: try row.value("updates_folded", of: table, in: db),
+            totalWeight: try row.value("total_weight", of: table, in: db),
+            meanStaleness: try row.value("mean_staleness", of: table, in: db),
+            maxStaleness: try row.value("max_staleness", of: table, in: db),
+            contributingNodes: try row.json("contributing_nodes", of: table, in: db, JSONColumn.nodes),
+            checkpoint: try row.value("checkpoint", of: table, in: db), evaluation: evaluation,
+            trainMetrics: try row.json("train_metrics", of: table, in: db, JSONColumn.metrics))
     }
 }

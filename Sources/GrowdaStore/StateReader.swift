@@ -10,17 +10,26 @@ public final class StateReader: Sendable {
     private let queue: DatabaseQueue
 
     /// Opens the state at `folder` read-only; throws `StoreError.noState` when it holds none, and
-    /// `StoreError.schemaTooNew`/`.schemaTooOld` when its schema is not this build's.
+    /// `StoreError.schemaTooNew`/`.schemaTooOld` when its schema is not this build's, and
+    /// `StoreError.damaged` when its database is damaged.
     public init(folder: String) throws {
         let layout = StateLayout(folder: folder)
         guard FileManager.default.fileExists(atPath: layout.databasePath) else {
             throw StoreError.noState(folder: folder)
         }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        let queue = try DatabaseQueue(path: layout.databasePath, configuration: configuration)
-        try queue.read { try StateSchema.checkCurrent($0, path: layout.databasePath) }
+        let path = layout.databasePath
+        let queue = try StoreError.mappingDamage(path: path) {
+            var configuration = Configuration()
+            configuration.label = path
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.read { db in
+                try StateSchema.checkIntact(db, path: path)
+                try StateSchema.checkCurrent(db, path: path)
+            }
+            return queue
+        }
         self.folder = folder
         self.queue = queue
     }

@@ -144,6 +144,15 @@ enum StateSchema {
         return migrator
     }
 
+    /// Throws `StoreError.damaged` unless SQLite's `quick_check` finds `db` intact (a truncated or overwritten
+    /// file shows here, before any read trusts it).
+    static func checkIntact(_ db: Database, path: String) throws {
+        let problems = try String.fetchAll(db, sql: "PRAGMA quick_check").filter { $0 != "ok" }
+        if let first = problems.first {
+            throw StoreError.damaged(path: path, detail: "SQLite's integrity check: \(first)")
+        }
+    }
+
     /// Throws unless `db` holds exactly this build's migrations (for read-only opens, which cannot migrate).
     static func checkCurrent(_ db: Database, path: String) throws {
         let migrator = self.migrator

@@ -62,7 +62,8 @@ public final class StateStore: Sendable {
     private let lock: FolderLock
 
     /// Opens (creating it if needed) the state folder at `folder` for this process alone, recovering from
-    /// any crash; throws `StoreError.locked` when another aggregator holds it.
+    /// any crash; throws `StoreError.locked` when another aggregator holds it, and `StoreError.damaged`
+    /// when its database is damaged.
     public init(folder: String, options: Options = Options()) throws {
         guard options.keepCheckpoints >= 1 else {
             throw StoreError.invalidValue(field: "keepCheckpoints", reason: "\(options.keepCheckpoints) is below 1")
@@ -73,29 +74,35 @@ public final class StateStore: Sendable {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
         let lock = try FolderLock.acquire(path: layout.lockPath, folder: folder)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        let pool = try DatabasePool(path: layout.databasePath, configuration: configuration)
-        // GRDB opens WAL databases with synchronous = NORMAL; only the writer connection commits.
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(options.durability.synchronousPragma)")
+        let path = layout.databasePath
+        let (pool, recovery) = try StoreError.mappingDamage(path: path) { () throws -> (DatabasePool, Recovery) in
+            var configuration = Configuration()
+            configuration.label = path
+            configuration.busyMode = .timeout(10)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB opens WAL databases with synchronous = NORMAL; only the writer connection commits.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(options.durability.synchronousPragma)")
+            }
+            try pool.read { try StateSchema.checkIntact($0, path: path) }
+            let migrator = StateSchema.migrator
+            if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw StoreError.schemaTooNew(path: path)
+            }
+            try migrator.migrate(pool)
+            let now = options.now()
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO federation (id, mode, created_at, updated_at) VALUES (1, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET mode = excluded.mode,
+                            updated_at = CASE WHEN mode = excluded.mode THEN updated_at ELSE excluded.updated_at END
+                        """,
+                    arguments: [options.mode, now, now])
+            }
+            return (pool, try StateStore.recover(pool: pool, layout: layout))
         }
-        let migrator = StateSchema.migrator
-        if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
-            throw StoreError.schemaTooNew(path: layout.databasePath)
-        }
-        try migrator.migrate(pool)
-        let now = options.now()
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO federation (id, mode, created_at, updated_at) VALUES (1, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET mode = excluded.mode,
-                        updated_at = CASE WHEN mode = excluded.mode THEN updated_at ELSE excluded.updated_at END
-                    """,
-                arguments: [options.mode, now, now])
-        }
-        self.recovery = try StateStore.recover(pool: pool, layout: layout)
+        self.recovery = recovery
         self.folder = folder
         self.options = options
         self.layout = layout

@@ -28,6 +28,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingBuffer(updates: Int)
     /// The state folder holds pending updates in the one-file-per-update form of an older Growda.
     case legacyPending(count: Int)
+    /// The database file is damaged (truncated, overwritten, not SQLite) or was edited by hand into values
+    /// the store cannot read.
+    case damaged(path: String, detail: String)
 
     /// One line for an operator: what failed and what to do next.
     public var description: String {
@@ -61,6 +64,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the state folder holds \(count) pending updates in the form of an older Growda (one file per "
                 + "update): run that older build until they fold into a version (`growda status` shows an empty "
                 + "buffer), stop it, then start this one"
+        case .damaged(let path, let detail):
+            return "\(path) is damaged (\(detail)): restore the state folder from a backup, or move it away to "
+                + "start a new federation"
         }
     }
 }
