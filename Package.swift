@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "GrowdaFederation",
             dependencies: [
-                "GrowdaNN", "GrowdaWire", .product(name: "Logging", package: "swift-log"),
+                "GrowdaNN", "GrowdaTensor", "GrowdaWire", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -63,7 +63,7 @@ let package = Package(
             name: "GrowdaNode",
             dependencies: [
                 "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire", "GrowdaTransport", "GrowdaProvisioning",
-                "GrowdaCrypto",
+                "GrowdaSafetensors", "GrowdaTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,10 +73,11 @@ let package = Package(
             name: "GrowdaAggregator",
             dependencies: [
                 "GrowdaAggregation", "GrowdaStore", "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire",
-                "GrowdaTransport", "GrowdaProvisioning", "GrowdaCrypto", "GrowdaSafetensors",
+                "GrowdaTransport", "GrowdaProvisioning", "GrowdaCrypto", "GrowdaSafetensors", "GrowdaTensor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
             ]
@@ -87,8 +88,7 @@ let package = Package(
             name: "GrowdaCLI",
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
-                "GrowdaProvisioning", "GrowdaAggregator", "GrowdaAggregation", "GrowdaNode", "GrowdaStore",
-                "GrowdaFederation",
+                "GrowdaProvisioning", "GrowdaAggregator", "GrowdaStore", "GrowdaFederation", "GrowdaTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,38 +1,27 @@
 import Foundation
+import GrowdaFederation
 import Logging
 import ServiceLifecycle
 
-/// Runs an `Aggregator` as a service: its threads off Swift's cooperative pool, stopped gracefully on
-/// SIGTERM/SIGINT through the `ServiceGroup` (stop accepting; everything accepted is already on disk;
-/// sockets closed with a short linger), and stopped the same way when its task is cancelled: the group
-/// cancels it when a sibling service fails (the metrics port taken, say), so `growda serve` exits with
-/// that error instead of hanging.
+/// Runs an `Aggregator` as a service, in the same shape as `NodeService`: its loop on a thread of its own
+/// (a `ThreadService`; its sockets never touch Swift's cooperative pool), stopped on SIGTERM/SIGINT
+/// (stop accepting; everything accepted is already on disk; sockets closed with a short linger) and the
+/// same way when its task is cancelled: the group cancels it when a sibling service fails (the metrics
+/// port taken, say), so `growda serve` exits with that error instead of hanging.
 public struct AggregatorService: Service {
     /// The aggregator it runs.
     public let aggregator: Aggregator
+    private let thread: ThreadService
 
     /// A service for `aggregator`.
-    public init(aggregator: Aggregator) { self.aggregator = aggregator }
+    public init(aggregator: Aggregator) {
+        self.aggregator = aggregator
+        thread = ThreadService(name: "growda-aggregator", run: { try aggregator.run() }, stop: { aggregator.stop() })
+    }
 
-    /// Runs until a graceful shutdown is asked for or the task is cancelled.
+    /// Runs until the aggregator fails, or a graceful shutdown or cancellation is asked for.
     public func run() async throws {
-        let aggregator = self.aggregator
-        try await withTaskCancellationOrGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let thread = Thread {
-                    do {
-                        try aggregator.run()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-                thread.name = "growda-aggregator"
-                thread.start()
-            }
-        } onCancelOrGracefulShutdown: {
-            aggregator.stop()
-        }
+        try await thread.run()
     }
 }
 
