@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "GrowdaWire", dependencies: ["GrowdaCrypto", "GrowdaSafetensors"]),
         .target(
             name: "GrowdaStore",
-            dependencies: ["GrowdaNN", "GrowdaSafetensors", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["GrowdaSafetensors", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "GrowdaProvisioning", dependencies: ["GrowdaCrypto"]),
 
@@ -101,7 +101,9 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "GrowdaTestKit", dependencies: ["GrowdaTensor"], path: "Tests/GrowdaTestKit"),
+        .target(
+            name: "GrowdaTestKit", dependencies: ["GrowdaTensor", "GrowdaNN", "GrowdaStore", "GrowdaSafetensors"],
+            path: "Tests/GrowdaTestKit"),
         .testTarget(name: "GrowdaTensorTests", dependencies: ["GrowdaTensor", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),

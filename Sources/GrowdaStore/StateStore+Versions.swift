@@ -1,21 +1,8 @@
 import Foundation
 import GRDB
-import GrowdaNN
 import GrowdaSafetensors
 
 extension StateStore {
-    /// Commits `version` with `model`'s weights: see `commitVersion(_:checkpoint:accepting:evaluation:optimizerState:)`.
-    /// The checkpoint carries the fact `growda.version` and loads back with `Model(checkpoint:)`.
-    @discardableResult
-    public func commitVersion(
-        _ version: UInt64, model: Model, accepting accepted: [AcceptedUpdate] = [], evaluation: Evaluation? = nil,
-        optimizerState: SafetensorsWriter? = nil
-    ) throws -> VersionRecord {
-        try commitVersion(
-            version, checkpoint: try model.checkpointWriter(facts: ["growda.version": String(version)]),
-            accepting: accepted, evaluation: evaluation, optimizerState: optimizerState)
-    }
-
     /// Commits a new global model version, made from the whole buffer.
     ///
     /// Versions start at 0 (the initial model, usually folding nothing) and grow by one. A version folds

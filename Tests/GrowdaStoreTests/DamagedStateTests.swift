@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GrowdaTestKit
 import Testing
 
 @testable import GrowdaStore

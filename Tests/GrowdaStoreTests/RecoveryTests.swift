@@ -1,5 +1,6 @@
 import Foundation
 import GrowdaNN
+import GrowdaTestKit
 import Testing
 
 @testable import GrowdaStore

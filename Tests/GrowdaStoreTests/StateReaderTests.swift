@@ -1,4 +1,5 @@
 import Foundation
+import GrowdaTestKit
 import Testing
 
 @testable import GrowdaStore

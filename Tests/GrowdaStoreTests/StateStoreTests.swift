@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GrowdaNN
 import GrowdaSafetensors
+import GrowdaTestKit
 import Testing
 
 @testable import GrowdaStore
