@@ -121,7 +121,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GrowdaNodeTests",
-            dependencies: ["GrowdaNode", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "GrowdaNode", "GrowdaNN", "GrowdaData", "GrowdaTestKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "GrowdaFederationIntegrationTests",

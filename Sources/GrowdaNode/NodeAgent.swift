@@ -29,6 +29,10 @@ import Logging
 /// ±20% at random so that many nodes cut off together do not resend in lockstep. The wait returns to
 /// `resendAfter` for a new update and when acknowledgements progress. On a slow link an update can
 /// take longer than `resendAfter` to drain; backing off lets it arrive instead of queueing copies.
+///
+/// The decisions live in two socket-free parts, each unit-tested alone: `Outbox` (what is kept until
+/// acknowledged, what is due and allowed, backoff) and `TrainingRound` (one round of local training, which
+/// produces the true sample count or nothing). The agent owns the sockets, the held model and the timers.
 public final class NodeAgent: @unchecked Sendable {
     /// The configuration it runs with.
     public let configuration: NodeConfiguration
@@ -46,12 +50,8 @@ public final class NodeAgent: @unchecked Sendable {
     private var version: UInt64?
     private var pendingModel: ModelMessage?
     private var training = false
-    private var outbox: [UInt64: (frames: [[UInt8]], timer: ResendTimer)] = [:]
-    private let resendSchedule: ResendSchedule
-    private var settledSeq: UInt64 = 0
-    /// Admission: the highest seq the aggregator last said it would take, nil until a reply carried
-    /// `send_ok` (an aggregator without admission control never sends one: then send without asking).
-    private var sendOK: UInt64?
+    /// Sealed updates until acknowledged (what the state folder kept from the last run, at first).
+    private var outbox: Outbox
     /// How the federation runs its rounds, as the aggregator's last reply said (nil: it does not say).
     private var announcedMode: FederationMode?
     private var openRequest: (id: UInt64, sent: UInt64)?
@@ -75,13 +75,22 @@ public final class NodeAgent: @unchecked Sendable {
         }
         try checkData(configuration.dataPath)
         let state = try NodeStateFolder(path: configuration.statePath)
-        return NodeAgent(configuration: configuration, bundle: bundle, state: state, logger: logger)
+        let outbox: Outbox
+        do {
+            outbox = try Outbox(storage: state, schedule: configuration.resendSchedule)
+        } catch {
+            throw NodeError.state(path: state.path, reason: "its outbox cannot be read: \(error)")
+        }
+        return NodeAgent(configuration: configuration, bundle: bundle, state: state, outbox: outbox, logger: logger)
     }
 
-    private init(configuration: NodeConfiguration, bundle: NodeBundle, state: NodeStateFolder, logger: Logger) {
+    private init(
+        configuration: NodeConfiguration, bundle: NodeBundle, state: NodeStateFolder, outbox: Outbox, logger: Logger
+    ) {
         self.configuration = configuration
         self.bundle = bundle
         self.stateFolder = state
+        self.outbox = outbox
         keyring = NodeKeyring(
             node: bundle.nodeID, nodeKey: bundle.nodeKey, modelKey: bundle.modelKey,
             verifyKey: bundle.aggregatorVerifyKey)
@@ -92,7 +101,6 @@ public final class NodeAgent: @unchecked Sendable {
         var limits = WireLimits.standard
         limits.maxMessageBytes = configuration.maxMessageBytes
         self.limits = limits
-        resendSchedule = configuration.resendSchedule
     }
 
     /// What the agent has done so far (safe to read from any thread).
@@ -161,14 +169,13 @@ public final class NodeAgent: @unchecked Sendable {
         logger.info("node stopped", metadata: ["outbox": "\(outbox.count)"])
     }
 
-    /// Loads the kept model, counters and outbox.
+    /// Loads the kept model.
     private func restoreState() throws {
         do {
             if let model = try stateFolder.loadModel(), let v = stateFolder.counters.model_version {
                 global = model
                 version = v
             }
-            for (seq, frames) in try stateFolder.outbox() { outbox[seq] = (frames, ResendTimer()) }
         } catch {
             throw NodeError.state(path: stateFolder.path, reason: "\(error)")
         }
@@ -179,65 +186,31 @@ public final class NodeAgent: @unchecked Sendable {
     private func trainAndSend() throws {
         guard let global, let base = version else { return }
         let (train, validation) = try localData(for: global.spec)
-        let working = try Model(spec: global.spec)
-        working.parameters.assign(global.parameters.buffer)
-        working.state.assign(global.state.buffer)
-        let weights =
-            configuration.classWeights ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
-        let trainer = Trainer(
-            model: working, optimizer: configuration.optimizerConfig, batchSize: configuration.batchSize,
-            threads: configuration.threads, classWeights: weights, seed: configuration.seed &+ base)
-        let source = AugmentedDataset(train, augmenter: configuration.augment ? .standard : nil)
+        let round = TrainingRound(
+            configuration: configuration, global: global, baseVersion: base, train: train, validation: validation)
         training = true
         defer { training = false }
         sendHeartbeat(state: .training)
-        let start = DispatchTime.now().uptimeNanoseconds
-        var stats = Trainer.Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)
-        // The network is answered between steps. If that fails, training stops early and the round is
-        // dropped: nothing is sent for it (an update claiming the full sample count for a part of an epoch
-        // would be weighted wrongly), and the failure stops the node as any transport failure does.
-        var pumpFailure: (any Error)?
-        for _ in 0..<configuration.localEpochs {
-            stats = trainer.trainEpoch(
-                source,
-                shouldStop: { [unowned self] in
-                    do {
-                        try self.pump(timeout: .zero)
-                    } catch {
-                        pumpFailure = error
-                        return true
-                    }
-                    return self.stopping
-                }
-            ) { [unowned self] progress in
-                self.stretch(progress.stats.seconds / Double(progress.step))
-            }
-            if let pumpFailure { throw pumpFailure }  // the unfinished round is dropped; nothing was sent
-            if stopping { return }  // the unfinished round is dropped; nothing was sent for it
-        }
-        var metrics: [String: Double] = [
-            "train_loss": stats.loss, "train_accuracy": stats.accuracy,
-            "train_seconds": Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
-        ]
-        if let validation, validation.count > 0 {
-            let probs = Predictor(model: working, threads: configuration.threads).probabilities(validation)
-            let m = ClassificationMetrics(
-                probabilities: probs, labels: validation.labels, classes: validation.classNames)
-            metrics["val_accuracy"] = m.accuracy
-            if let auc = m.auc { metrics["val_auc"] = auc }
-        }
+        // The network is answered between steps. If that fails, the round ends with the failure (which
+        // stops the node as any transport failure does); stopped, it is dropped. Nothing is sent for either.
+        let result = try round.run(
+            interrupt: { [unowned self] in
+                try self.pump(timeout: .zero)
+                return self.stopping
+            },
+            step: { [unowned self] seconds in self.stretch(seconds) })
+        guard let result else { return }
         let seq = stateFolder.counters.next_seq
         let update = UpdateMessage(
-            node: bundle.nodeID, seq: seq, baseVersion: base, sampleCount: UInt64(train.count), metrics: metrics,
-            delta: try working.delta(from: global.parameters))
+            node: bundle.nodeID, seq: seq, baseVersion: base, sampleCount: UInt64(result.sampleCount),
+            metrics: result.metrics, delta: result.delta)
         let frames = try WireEncoder.encode(update, nodeKey: bundle.nodeKey, limits: limits)
-        try stateFolder.store(seq: seq, frames: frames)
+        try outbox.add(seq: seq, frames: frames)
         var c = stateFolder.counters
         c.next_seq = seq + 1
         try stateFolder.save(c)
-        outbox[seq] = (frames, ResendTimer())
         lastTrainedBase = base
-        if maySend(seq) {
+        if outbox.maySend(seq) {
             send(seq: seq)
         } else {
             openRequest = nil  // ask for leave now rather than at the next poll
@@ -246,9 +219,9 @@ public final class NodeAgent: @unchecked Sendable {
         logger.info(
             "update sent",
             metadata: [
-                "update.seq": "\(seq)", "model.version": "\(base)", "samples": "\(train.count)",
-                "train.loss": "\(String(format: "%.4f", stats.loss))",
-                "val.accuracy": "\(metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "n/a")",
+                "update.seq": "\(seq)", "model.version": "\(base)", "samples": "\(result.sampleCount)",
+                "train.loss": "\(String(format: "%.4f", result.stats.loss))",
+                "val.accuracy": "\(result.metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "n/a")",
             ])
     }
 
@@ -326,42 +299,35 @@ public final class NodeAgent: @unchecked Sendable {
     // MARK: Acknowledgements
 
     private func awaitAcknowledgement() throws {
-        let now = DispatchTime.now().uptimeNanoseconds
         requestSnapshotIfDue()
-        for seq in outbox.keys.sorted() where outbox[seq]!.timer.isDue(now: now) && maySend(seq) {
-            let again = outbox[seq]!.timer.lastSent != nil
-            send(seq: seq)
-            if again, let timer = outbox[seq]?.timer {
-                counters.add(resent: 1)
-                logger.info(
-                    "update resent",
-                    metadata: [
-                        "update.seq": "\(seq)", "resend.count": "\(timer.resends)",
-                        "resend.next_seconds": "\(String(format: "%.1f", Double((timer.due ?? now) - now) / 1e9))",
-                    ])
-            }
-        }
+        for seq in outbox.due(now: DispatchTime.now().uptimeNanoseconds) { send(seq: seq) }
         try pump(timeout: .milliseconds(100))
-    }
-
-    /// Whether the aggregator has given leave to send update `seq` (or never asks for requests).
-    private func maySend(_ seq: UInt64) -> Bool {
-        guard let sendOK else { return true }
-        return sendOK >= seq
     }
 
     /// Sends an outbox entry and sets its next resend time. A send that fails (aggregator unreachable,
     /// queue full) counts as a try all the same: the entry stays in the outbox and the wait still grows.
     private func send(seq: UInt64) {
-        guard let entry = outbox[seq], let sockets else { return }
+        guard let frames = outbox[seq]?.frames, let sockets else { return }
+        var delivered = false
         do {
-            try sockets.push.send(entry.frames, dontWait: true)
-            if entry.timer.lastSent == nil { counters.add(sent: 1) }
+            try sockets.push.send(frames, dontWait: true)
+            delivered = true
         } catch {
             logger.debug("update queued for later", metadata: ["update.seq": "\(seq)", "reason": "\(error)"])
         }
-        outbox[seq]!.timer.sent(
-            at: DispatchTime.now().uptimeNanoseconds, schedule: resendSchedule, unit: Double.random(in: 0..<1))
+        let now = DispatchTime.now().uptimeNanoseconds
+        let (again, nextDue) = outbox.sent(seq, at: now)
+        if !again {
+            if delivered { counters.add(sent: 1) }
+        } else {
+            counters.add(resent: 1)
+            logger.info(
+                "update resent",
+                metadata: [
+                    "update.seq": "\(seq)", "resend.count": "\(outbox[seq]?.timer.resends ?? 0)",
+                    "resend.next_seconds": "\(String(format: "%.1f", Double((nextDue ?? now) - now) / 1e9))",
+                ])
+        }
     }
 
     private func requestSnapshotIfDue() {
@@ -369,7 +335,7 @@ public final class NodeAgent: @unchecked Sendable {
         if let open = openRequest, now - open.sent < UInt64(configuration.pollInterval.seconds * 1e9) { return }
         guard let sockets else { return }
         let request = SnapshotRequest(
-            node: bundle.nodeID, requestID: nextRequestID, haveVersion: version, wantSend: outbox.keys.min())
+            node: bundle.nodeID, requestID: nextRequestID, haveVersion: version, wantSend: outbox.oldest)
         nextRequestID += 1
         do {
             try sockets.dealer.send(
@@ -451,20 +417,11 @@ public final class NodeAgent: @unchecked Sendable {
         guard let index = outstandingRequests.firstIndex(of: reply.requestID) else { return }
         outstandingRequests.remove(at: index)
         if openRequest?.id == reply.requestID { openRequest = nil }
-        if let granted = reply.sendOK { sendOK = granted }
+        if let granted = reply.sendOK { outbox.grant(through: granted) }
         if let mode = reply.mode { announcedMode = mode }
-        if reply.ackedSeq > settledSeq {
-            settledSeq = reply.ackedSeq
-            for seq in outbox.keys where seq <= reply.ackedSeq {
-                outbox[seq] = nil
-                stateFolder.remove(seq: seq)
-                counters.add(acknowledged: 1)
-                logger.info("update acknowledged", metadata: ["update.seq": "\(seq)"])
-            }
-            // Progress: the aggregator is taking updates again, so what remains waits `resendAfter` anew.
-            for seq in outbox.keys {
-                outbox[seq]!.timer.restart(schedule: resendSchedule, unit: Double.random(in: 0..<1))
-            }
+        for seq in outbox.acknowledge(through: reply.ackedSeq).retired {
+            counters.add(acknowledged: 1)
+            logger.info("update acknowledged", metadata: ["update.seq": "\(seq)"])
         }
         if let model = reply.model { receive(model: model) }
     }
@@ -488,7 +445,7 @@ public final class NodeAgent: @unchecked Sendable {
         guard let sockets else { return }
         lastHeartbeat = DispatchTime.now().uptimeNanoseconds
         heartbeatSeq += 1
-        let unacked = outbox.keys.sorted()
+        let unacked = outbox.sequenceNumbers
         let heartbeat = HeartbeatMessage(
             node: bundle.nodeID, seq: heartbeatSeq, modelVersion: version, state: state,
             unackedCount: UInt64(unacked.count), unackedSeqs: Array(unacked.prefix(limits.maxUnackedSeqs)))

@@ -110,3 +110,4 @@ final class NodeStateFolder {
         return frames
     }
 }
+extension NodeStateFolder: OutboxStorage {}
