@@ -42,24 +42,61 @@ public struct AggregatorConfiguration: Sendable {
     /// How many checkpoints to keep besides version 0.
     public var keepCheckpoints = 5
 
-    /// The keys `federation.conf` may hold for the aggregator, with what they mean.
+    /// The keys of `federation.conf` the aggregator reads besides ``FederationConfig/Key`` (addresses and
+    /// ports) and ``AggregationConfig/settingKeys`` (the aggregation rule). Every reader of these keys
+    /// (`serve`, `status`, `simulate`, `bench`, the tests' federations) names them through here.
+    public enum Key {
+        public static let modelName = "model.name"
+        public static let modelClasses = "model.classes"
+        public static let modelSeed = "model.seed"
+        public static let modelInit = "model.init"
+        public static let maxUpdateNorm = "updates.max_norm"
+        public static let lostAfterSeconds = "liveness.lost_after_seconds"
+        public static let queueCapacity = "queue.capacity"
+        public static let queueBytes = "queue.max_bytes"
+        public static let admissionBytes = "admission.max_bytes"
+        public static let stateDir = "state.dir"
+        public static let evalDir = "eval.dir"
+        public static let statusBindHost = "status.bind_host"
+        public static let statusPort = "port.status"
+    }
+
+    /// The defaults of the keys in ``Key``.
+    public enum Default {
+        public static let modelName = "small28"
+        public static let modelClasses = ["normal", "pneumonia"]
+        public static let modelSeed: UInt64 = 1
+        public static let maxUpdateNorm = 1000.0
+        public static let lostAfterSeconds = 15.0
+        public static let queueCapacity = 64
+        public static let queueBytes = 512 << 20
+        public static let admissionBytes = 128 << 20
+        public static let stateDir = "state"
+        public static let statusHost = FederationConfig.Default.host
+        public static let statusPort = 7704
+    }
+
+    /// The keys in ``Key``, with what they mean, as `growda serve --help` lists them.
     public static let settingsHelp: [(key: String, meaning: String)] = [
-        ("model.name", "reference model: small28, xray128 or ecg187"),
-        ("model.classes", "class names in label order, comma-separated (e.g. bacterial,normal,viral)"),
-        ("model.seed", "seed of the initial weights (default 1)"),
-        ("model.init", "a checkpoint to start from instead (optional)"),
-        ("updates.max_norm", "refuse updates whose delta L2 norm is above this (default 1000)"),
-        ("liveness.lost_after_seconds", "a node silent this long is lost (default 15)"),
-        ("queue.capacity", "updates waiting to be processed, at most (default 64)"),
-        ("queue.max_bytes", "bytes of updates waiting, at most (default 536870912)"),
+        (Key.modelName, "reference model: small28, xray128 or ecg187"),
+        (Key.modelClasses, "class names in label order, comma-separated (e.g. bacterial,normal,viral)"),
+        (Key.modelSeed, "seed of the initial weights (default \(Default.modelSeed))"),
+        (Key.modelInit, "a checkpoint to start from instead (optional)"),
+        (Key.maxUpdateNorm, "refuse updates whose delta L2 norm is above this (default \(Int(Default.maxUpdateNorm)))"),
+        (Key.lostAfterSeconds, "a node silent this long is lost (default \(Int(Default.lostAfterSeconds)))"),
+        (Key.queueCapacity, "updates waiting to be processed, at most (default \(Default.queueCapacity))"),
+        (Key.queueBytes, "bytes of updates waiting, at most (default \(Default.queueBytes))"),
         (
-            "admission.max_bytes",
-            "bytes of updates queued or on their way with leave to send, at most (default 134217728)"
+            Key.admissionBytes,
+            "bytes of updates queued or on their way with leave to send, at most (default \(Default.admissionBytes))"
         ),
-        ("state.dir", "the aggregator's state folder, relative to the federation folder (default state)"),
-        ("eval.dir", "a labelled folder to evaluate each version on (optional)"),
-        ("status.bind_host", "where the operators' status socket binds (default 127.0.0.1)"),
-        ("port.status", "its port (default 7704)"),
+        (
+            Key.stateDir,
+            "the aggregator's state folder, relative to the federation folder (default \(Default.stateDir))"
+        ),
+        (Key.evalDir, "a labelled folder to evaluate each version on (optional)"),
+        (Key.statusBindHost, "where the operators' status socket binds (default \(Default.statusHost))"),
+        (Key.statusPort, "its port (default \(Default.statusPort))"),
     ]
 
     /// Reads the configuration from a federation's `federation.conf`.
@@ -76,21 +113,21 @@ public struct AggregatorConfiguration: Sendable {
             return v
         }
         federationPath = federation.directory
-        let modelName = value("model.name") ?? "small28"
-        let classes = (value("model.classes") ?? "normal,pneumonia").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
+        let modelName = value(Key.modelName) ?? Default.modelName
+        let classes = value(Key.modelClasses).map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        } ?? Default.modelClasses
         guard let spec = ModelSpec.reference(modelName, classes: classes) else {
             throw AggregatorError.configuration(
-                "\(config.path): model.name = \(modelName) is not one of \(ModelSpec.referenceNames.joined(separator: ", "))"
+                "\(config.path): \(Key.modelName) = \(modelName) is not one of \(ModelSpec.referenceNames.joined(separator: ", "))"
             )
         }
         guard classes.count >= 2, Set(classes).count == classes.count, !classes.contains("") else {
-            throw AggregatorError.configuration("\(config.path): model.classes needs two or more distinct names")
+            throw AggregatorError.configuration("\(config.path): \(Key.modelClasses) needs two or more distinct names")
         }
         model = spec
-        modelSeed = try number("model.seed", 1)
-        initialCheckpoint = value("model.init")
+        modelSeed = try number(Key.modelSeed, Default.modelSeed)
+        initialCheckpoint = value(Key.modelInit)
         let settings = config.keys.reduce(into: [String: String]()) { dict, key in
             if AggregationConfig.settingKeys.contains(key) { dict[key] = config[key] }
         }
@@ -100,15 +137,15 @@ public struct AggregatorConfiguration: Sendable {
         } catch {
             throw AggregatorError.configuration("\(config.path): \(error)")
         }
-        maxUpdateNorm = try number("updates.max_norm", 1000.0)
-        lostAfter = .milliseconds(Int(try number("liveness.lost_after_seconds", 15.0) * 1000))
-        queueCapacity = try number("queue.capacity", 64)
-        queueBytes = try number("queue.max_bytes", 512 << 20)
-        admissionBytes = try number("admission.max_bytes", 128 << 20)
+        maxUpdateNorm = try number(Key.maxUpdateNorm, Default.maxUpdateNorm)
+        lostAfter = .milliseconds(Int(try number(Key.lostAfterSeconds, Default.lostAfterSeconds) * 1000))
+        queueCapacity = try number(Key.queueCapacity, Default.queueCapacity)
+        queueBytes = try number(Key.queueBytes, Default.queueBytes)
+        admissionBytes = try number(Key.admissionBytes, Default.admissionBytes)
         statePath =
-            value("state.dir").map { $0.hasPrefix("/") ? $0 : federation.directory + "/" + $0 }
-            ?? federation.directory + "/state"
-        evalPath = value("eval.dir")
+            value(Key.stateDir).map { $0.hasPrefix("/") ? $0 : federation.directory + "/" + $0 }
+            ?? federation.directory + "/" + Default.stateDir
+        evalPath = value(Key.evalDir)
         do {
             bindHost = try config.host(FederationConfig.Key.bindHost, default: FederationConfig.Default.host)
             updatesPort = try config.port(
@@ -116,8 +153,8 @@ public struct AggregatorConfiguration: Sendable {
             modelsPort = try config.port(FederationConfig.Key.modelsPort, default: FederationConfig.Default.modelsPort)
             snapshotsPort = try config.port(
                 FederationConfig.Key.snapshotsPort, default: FederationConfig.Default.snapshotsPort)
-            statusHost = try config.host("status.bind_host", default: "127.0.0.1")
-            statusPort = try config.port("port.status", default: 7704)
+            statusHost = try config.host(Key.statusBindHost, default: Default.statusHost)
+            statusPort = try config.port(Key.statusPort, default: Default.statusPort)
             maxMessageBytes = try config.integer(
                 FederationConfig.Key.maxMessageBytes, in: FederationConfig.maxMessageBytesRange,
                 default: FederationConfig.Default.maxMessageBytes)

@@ -183,32 +183,17 @@ struct BenchAggregate: AsyncParsableCommand {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("growda-bench-\(UUID().uuidString)")
             .path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var federation = try Federation.create(directory: root + "/federation")
-        var config = federation.config
-        let ports = try FreePorts.take(4)
-        for (key, port) in zip(
-            [
-                FederationConfig.Key.updatesPort, FederationConfig.Key.modelsPort, FederationConfig.Key.snapshotsPort,
-                "port.status",
-            ], ports)
-        {
-            try config.set(key, String(port))
-        }
-        try config.set("model.name", modelName)
-        try config.set("model.classes", classes.joined(separator: ","))
-        try config.set("fedbuff.k", "10")
         // Every update is trained from version 0; versions advance as they come, so none may be stale.
-        try config.set("fedbuff.max_staleness", "100000")
-        try config.write(path: federation.configPath, overwrite: true)
-        federation = try Federation.load(directory: root + "/federation")
-        try FileManager.default.createDirectory(atPath: root + "/bundles", withIntermediateDirectories: true)
+        let (federation, nodes) = try Federation.createLocal(
+            directory: root + "/federation", model: modelName, classes: classes,
+            settings: [.init("fedbuff.k", "10"), .init("fedbuff.max_staleness", "100000")],
+            nodes: (1...count).map { "sender-\($0)" }, bundles: root + "/bundles")
 
         // Sealed updates, made before the clock starts (zero deltas: the maths is the same).
         let model = try Model(reference: modelName, classes: classes)
         let delta = try model.delta(from: model.parameters)
         var fleet: [SimulatedSenders.Sender] = []
-        for i in 1...count {
-            let added = try federation.addNode(name: "sender-\(i)", bundlePath: root + "/bundles/\(i).bundle")
+        for added in nodes {
             let updates = try (1...perSender + 1).map { seq in
                 let frames = try WireEncoder.encode(
                     UpdateMessage(

@@ -212,26 +212,19 @@ struct SimulateCommand: AsyncParsableCommand {
 
         // 2. The federation: keys, config with free ports and the run's settings, one bundle per hospital.
         let fedDir = root + "/federation"
-        var federation = try Federation.create(directory: fedDir)
-        var config = federation.config
-        let ports = try FreePorts.take(4)
-        try config.set(FederationConfig.Key.updatesPort, String(ports[0]))
-        try config.set(FederationConfig.Key.modelsPort, String(ports[1]))
-        try config.set(FederationConfig.Key.snapshotsPort, String(ports[2]))
-        try config.set("port.status", String(ports[3]), comment: ["Port of the operators' status socket (localhost)."])
-        try config.set("model.name", model, comment: ["The model every hospital trains."])
-        try config.set("model.classes", catalog.classNames.joined(separator: ","))
-        try config.set("model.seed", String(seed))
-        try config.set("mode", mode)
-        try config.set("fedbuff.k", String(k ?? min(4, hospitals)))
-        try config.set("sync.deadline_seconds", "60")
-        try config.set("liveness.lost_after_seconds", "10")
-        if let evalDir { try config.set("eval.dir", URL(fileURLWithPath: evalDir).standardizedFileURL.path) }
-        try config.write(path: federation.configPath, overwrite: true)
-        federation = try Federation.load(directory: fedDir)
-        for name in names {
-            _ = try federation.addNode(name: name, bundlePath: "\(root)/bundles/\(name).bundle".ensuringFolder())
-        }
+        typealias Key = AggregatorConfiguration.Key
+        var settings: [Federation.LocalSetting] = [
+            .init(Key.modelSeed, String(seed)),
+            .init("mode", mode),
+            .init("fedbuff.k", String(k ?? min(4, hospitals))),
+            .init("sync.deadline_seconds", "60"),
+            .init(Key.lostAfterSeconds, "10"),
+        ]
+        if let evalDir { settings.append(.init(Key.evalDir, URL(fileURLWithPath: evalDir).standardizedFileURL.path)) }
+        let federation = try Federation.createLocal(
+            directory: fedDir, model: model, classes: catalog.classNames, settings: settings, nodes: names,
+            bundles: root + "/bundles"
+        ).federation
 
         // 3. The aggregator, in this process.
         let logger = Logger(label: "growda-simulate")

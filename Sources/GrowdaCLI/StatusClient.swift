@@ -20,10 +20,12 @@ struct StatusEndpoint: Sendable {
     static func federation(_ directory: String) throws -> StatusEndpoint {
         let federation = try Federation.load(directory: directory)
         let config = federation.config
-        var host = try config.host("status.bind_host", default: "127.0.0.1")
+        var host = try config.host(
+            AggregatorConfiguration.Key.statusBindHost, default: AggregatorConfiguration.Default.statusHost)
         if host == "0.0.0.0" || host == "*" { host = "127.0.0.1" }
         if host == "::" { host = "::1" }
-        let port = try config.port("port.status", default: 7704)
+        let port = try config.port(
+            AggregatorConfiguration.Key.statusPort, default: AggregatorConfiguration.Default.statusPort)
         return StatusEndpoint(
             url: "tcp://\(host.contains(":") ? "[\(host)]" : host):\(port)", adminKey: try federation.adminKey(),
             keySource: federation.adminKeyPath)

@@ -180,7 +180,7 @@ import Testing
         var federation = try Federation.create(directory: temporary.path("fed"))
         let port = try FreePorts.take(1)[0]
         var config = federation.config
-        try config.set("port.status", String(port))
+        try config.set(AggregatorConfiguration.Key.statusPort, String(port))
         try config.write(path: federation.configPath, overwrite: true)
         federation = try Federation.load(directory: federation.directory)
 

@@ -16,25 +16,15 @@ final class LocalFederation: @unchecked Sendable {
     /// Provisions `count` hospitals with `perClass` synthetic 28×28 images each and the given settings.
     init(hospitals count: Int, perClass: Int = 6, settings: [String: String] = [:]) throws {
         dir = try TemporaryDirectory(prefix: "growda-fed")
-        var federation = try Federation.create(directory: dir.path("federation"))
-        var config = federation.config
-        let ports = try FreePorts.take(4)
-        try config.set(FederationConfig.Key.updatesPort, String(ports[0]))
-        try config.set(FederationConfig.Key.modelsPort, String(ports[1]))
-        try config.set(FederationConfig.Key.snapshotsPort, String(ports[2]))
-        try config.set("port.status", String(ports[3]))
-        try config.set("model.name", "small28")
-        try config.set("model.classes", SyntheticXray.classNames.joined(separator: ","))
-        for (key, value) in settings { try config.set(key, value) }
-        try config.write(path: federation.configPath, overwrite: true)
-        federation = try Federation.load(directory: dir.path("federation"))
         hospitals = (1...count).map { "hospital-\($0)" }
+        federation = try Federation.createLocal(
+            directory: dir.path("federation"), model: "small28", classes: SyntheticXray.classNames,
+            settings: settings.sorted { $0.key < $1.key }.map { Federation.LocalSetting($0.key, $0.value) },
+            nodes: hospitals, bundles: dir.path("bundles")
+        ).federation
         for (i, name) in hospitals.enumerated() {
-            try FileManager.default.createDirectory(atPath: dir.path("bundles"), withIntermediateDirectories: true)
-            _ = try federation.addNode(name: name, bundlePath: dir.path("bundles/\(name).bundle"))
             try SyntheticXray.write(perClass: perClass, size: 28, seed: UInt64(100 + i), to: dir.path("data/\(name)"))
         }
-        self.federation = federation
     }
 
     var configPath: String { federation.configPath }
