@@ -83,12 +83,17 @@ let package = Package(
             ]
         ),
 
+        // MARK: Charts and benchmarks
+        .target(name: "GrowdaCharts", dependencies: ["GrowdaData"]),
+        .target(name: "GrowdaBench", dependencies: ["GrowdaCrypto", "GrowdaTransport", "GrowdaWire"]),
+
         // MARK: Command line
         .target(
             name: "GrowdaCLI",
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
                 "GrowdaProvisioning", "GrowdaAggregator", "GrowdaStore", "GrowdaFederation", "GrowdaTensor",
+                "GrowdaCharts", "GrowdaBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,6 +150,7 @@ let package = Package(
             name: "GrowdaProvisioningTests",
             dependencies: ["GrowdaProvisioning", "GrowdaCrypto", "GrowdaTestKit"]
         ),
+        .testTarget(name: "GrowdaChartsTests", dependencies: ["GrowdaCharts"]),
         .testTarget(
             name: "GrowdaCLITests",
             dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit", "GrowdaAggregator", "GrowdaTransport"],

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import GrowdaAggregator
+import GrowdaBench
 import GrowdaCrypto
 import GrowdaFederation
 import GrowdaNN
@@ -241,7 +242,7 @@ struct BenchAggregate: AsyncParsableCommand {
 
         // Warm-up, not timed: every sender's first update. A long-running aggregator's heap already holds
         // update-sized buffers; a cold one spends its first burst having the kernel zero fresh pages.
-        let idle = Self.memory(of: server.processIdentifier).rss
+        let idle = MemorySampler.memory(of: server.processIdentifier).rss
         let warmUp = SimulatedSenders(
             fleet.map { .init(node: $0.node, updates: [$0.updates[0]], keyring: $0.keyring) }, endpoint: endpoint,
             snapshots: endpoints.snapshots, window: 1, resendAfter: resendAfter)
@@ -261,7 +262,7 @@ struct BenchAggregate: AsyncParsableCommand {
             senders, server: server, client: client, label: "\(modelName), \(count) senders", total: total)
         senders.stop()
         let sampled = sampler.stop()
-        let (rss, hwm) = Self.memory(of: server.processIdentifier)
+        let (rss, hwm) = MemorySampler.memory(of: server.processIdentifier)
         let final = try client.fetch()  // all settled; a resend still on the wire may yet count as a replay
         let counters = senders.state.counters
         let accepted = final.accepted - before.accepted

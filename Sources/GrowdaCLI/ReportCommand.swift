@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GrowdaCharts
 import GrowdaData
 import GrowdaProvisioning
 import GrowdaStore

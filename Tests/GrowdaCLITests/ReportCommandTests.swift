@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GrowdaCharts
 import GrowdaData
 import GrowdaNN
 import GrowdaStore
@@ -138,33 +139,6 @@ import Testing
     @Test func outputMustBeSVGOrPNG() {
         #expect(throws: (any Error).self) { try Growda.parseAsRoot(["report", "--state", "s", "--out", "c.jpg"]) }
         #expect(ChartFormat(path: "a/B.PNG") == .png && ChartFormat(path: "c.svg") == .svg)
-    }
-
-    @Test func axesUseRoundSteps() {
-        let score = ChartAxis.fitting([0.55, 0.83], label: "", limits: 0...1)
-        #expect(score.lower == 0.5 && score.ticks.count == 5)
-        #expect(abs(score.upper - 0.9) < 1e-9)
-        #expect(score.ticks.map(score.tickLabel) == ["0.5", "0.6", "0.7", "0.8", "0.9"])
-        let versions = ChartAxis.fitting([0], label: "version", integer: true)
-        #expect(versions.lower == -1 && versions.upper == 1 && versions.ticks == [0, 1])  // centred, no -1 tick
-        let none = ChartAxis.fitting([0, 0], label: "", integer: true, includeZero: true)
-        #expect(none.lower == 0 && none.upper == 1)
-        let counts = ChartAxis.fitting([3, 17], label: "", integer: true, includeZero: true)
-        #expect(counts.lower == 0 && counts.upper == 20 && counts.ticks == [0, 5, 10, 15, 20])
-    }
-
-    @Test func hospitalNamesBreakAtSeparators() {
-        #expect(ChartDrawing.categoryLines("st-marys", width: 10, maxLines: 2) == ["st-marys"])
-        #expect(ChartDrawing.categoryLines("leeds-general", width: 10, maxLines: 2) == ["leeds-", "general"])
-        #expect(ChartDrawing.categoryLines("royal-london-1", width: 7, maxLines: 3) == ["royal-", "london-", "1"])
-        #expect(ChartDrawing.categoryLines("addenbrookes", width: 10, maxLines: 2) == ["addenbroo."])
-        #expect(ChartDrawing.categoryLines("a-b-c-d", width: 2, maxLines: 2) == ["a-", "b."])
-    }
-
-    @Test func everyTextCharacterHasAGlyph() {
-        let text = "Growda federation report: fedbuff, 12 versions (run growda serve --eval DIR) 0.85 100% st_marys/x"
-        for character in text { #expect(BitmapFont.rows(character) != BitmapFont.rows("?") || character == "?") }
-        #expect(BitmapFont.rows("g").count == 9 && BitmapFont.rows("A").count == 7)
     }
 }
 

@@ -3,9 +3,9 @@ import Foundation
 /// A `Chart` laid out in pixels (origin at the top left, y down): the shapes every back end draws, in
 /// order, and nothing else. Text is measured in the cells of `BitmapFont` (6 × `scale` pixels a character,
 /// 7 × `scale` high), which the SVG back end matches with a monospace font, so both look alike.
-struct ChartDrawing {
+public struct ChartDrawing: Sendable {
     /// One thing to draw.
-    enum Shape: Equatable {
+    public enum Shape: Equatable, Sendable {
         /// A filled rectangle.
         case rect(x: Double, y: Double, width: Double, height: Double, color: ChartColor)
         /// A straight line `width` pixels thick.
@@ -19,22 +19,22 @@ struct ChartDrawing {
     }
 
     /// Which point of a text line `at.x` names.
-    enum TextAnchor: Equatable {
+    public enum TextAnchor: Equatable, Sendable {
         case start, middle, end
     }
 
     /// The picture's size in pixels.
-    let width: Int, height: Int
+    public let width: Int, height: Int
     /// The shapes, back to front.
-    private(set) var shapes: [Shape] = []
+    public private(set) var shapes: [Shape] = []
 
     /// The width in pixels of `text` drawn at `scale`.
-    static func textWidth(_ text: String, scale: Int) -> Double {
+    public static func textWidth(_ text: String, scale: Int) -> Double {
         Double(max(0, text.count * BitmapFont.advance - 1) * scale)
     }
 
     /// Lays `chart` out.
-    init(_ chart: Chart) {
+    public init(_ chart: Chart) {
         width = chart.width
         height = chart.height
         let w = Double(width), h = Double(height)
@@ -210,7 +210,7 @@ struct ChartDrawing {
 
     /// A category label in at most `maxLines` lines of `width` characters, broken after '-', '_', '.' or a
     /// space; a piece too long for a line, or a label too long for the lines, is cut with a trailing '.'.
-    static func categoryLines(_ label: String, width: Int, maxLines: Int) -> [String] {
+    public static func categoryLines(_ label: String, width: Int, maxLines: Int) -> [String] {
         var pieces: [String] = []
         var piece = ""
         for character in label {
@@ -262,7 +262,7 @@ struct ChartDrawing {
     }
 
     /// `text` broken at spaces into lines of at most `width` characters (longer words stand alone).
-    static func wrap(_ text: String, width: Int) -> [String] {
+    public static func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = []
         var current = ""
         for word in text.split(separator: " ") {

@@ -1,15 +1,15 @@
 /// A small pixel font for chart text in PNGs: printable ASCII in a 5 × 7 cell (capitals and digits fill
 /// it; descenders of g, j, p, q, y and the comma use two more rows below), drawn by Growda itself so
 /// that a PNG chart needs no font library. A character advances 6 pixels (5 plus a gap) a scale step.
-enum BitmapFont {
+public enum BitmapFont {
     /// Pixels a character advances, per scale step.
-    static let advance = 6
+    public static let advance = 6
     /// Rows from the top of capitals to the baseline, per scale step.
-    static let capHeight = 7
+    public static let capHeight = 7
 
     /// The rows of `character`'s glyph, top first, each a 5-bit mask (bit 4 is the leftmost column);
     /// characters the font lacks draw as '?'. Rows past the seventh hang below the baseline.
-    static func rows(_ character: Character) -> [UInt8] {
+    public static func rows(_ character: Character) -> [UInt8] {
         glyphs[character] ?? glyphs["?"]!
     }
 

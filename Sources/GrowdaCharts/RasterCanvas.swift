@@ -6,30 +6,30 @@ import GrowdaData
 /// Lines are anti-aliased by coverage: a pixel whose centre lies at distance d from the stroke's centre
 /// line takes the colour at opacity clamp(width/2 + 1/2 − d, 0, 1), about the fraction of the pixel the
 /// stroke covers. A polyline's coverage is the largest over its segments, so its joins are not drawn twice.
-struct RasterCanvas {
+public struct RasterCanvas: Sendable {
     /// The size in pixels.
-    let width: Int, height: Int
+    public let width: Int, height: Int
     /// Red, green, blue per pixel, row-major.
-    private(set) var samples: [UInt8]
+    public private(set) var samples: [UInt8]
 
     /// A white canvas.
-    init(width: Int, height: Int) {
+    public init(width: Int, height: Int) {
         self.width = width
         self.height = height
         samples = [UInt8](repeating: 255, count: width * height * 3)
     }
 
     /// A drawing rasterized onto a new canvas of its size.
-    init(_ drawing: ChartDrawing) {
+    public init(_ drawing: ChartDrawing) {
         self.init(width: drawing.width, height: drawing.height)
         for shape in drawing.shapes { draw(shape) }
     }
 
     /// The canvas as an image for the PNG writer.
-    var image: RGBImage { RGBImage(width: width, height: height, pixels: samples) }
+    public var image: RGBImage { RGBImage(width: width, height: height, pixels: samples) }
 
     /// Draws one shape.
-    mutating func draw(_ shape: ChartDrawing.Shape) {
+    public mutating func draw(_ shape: ChartDrawing.Shape) {
         switch shape {
         case .rect(let x, let y, let w, let h, let color):
             fill(
@@ -47,7 +47,7 @@ struct RasterCanvas {
     }
 
     /// Fills the pixels with x in [x, toX) and y in [y, toY), clipped to the canvas.
-    mutating func fill(x: Int, y: Int, toX: Int, toY: Int, _ color: ChartColor) {
+    public mutating func fill(x: Int, y: Int, toX: Int, toY: Int, _ color: ChartColor) {
         let x0 = max(0, x), x1 = min(width, toX), y0 = max(0, y), y1 = min(height, toY)
         guard x0 < x1, y0 < y1 else { return }
         for row in y0..<y1 {
@@ -61,7 +61,7 @@ struct RasterCanvas {
     }
 
     /// Strokes the line through `points` (one point: a round dot) `strokeWidth` pixels thick.
-    mutating func stroke(_ points: [ChartPoint], color: ChartColor, width strokeWidth: Double) {
+    public mutating func stroke(_ points: [ChartPoint], color: ChartColor, width strokeWidth: Double) {
         guard let first = points.first else { return }
         let reach = strokeWidth / 2 + 1
         var minX = first.x, maxX = first.x, minY = first.y, maxY = first.y
@@ -101,7 +101,7 @@ struct RasterCanvas {
     }
 
     /// Writes one line of text with its capitals vertically centred on `at.y`.
-    mutating func write(
+    public mutating func write(
         _ text: String, at: ChartPoint, scale: Int, color: ChartColor, anchor: ChartDrawing.TextAnchor
     ) {
         let textWidth = ChartDrawing.textWidth(text, scale: scale)
@@ -136,7 +136,7 @@ struct RasterCanvas {
     }
 
     /// The distance from `p` to the segment from `a` to `b`.
-    static func distance(from p: ChartPoint, toSegment a: ChartPoint, _ b: ChartPoint) -> Double {
+    public static func distance(from p: ChartPoint, toSegment a: ChartPoint, _ b: ChartPoint) -> Double {
         let dx = b.x - a.x, dy = b.y - a.y
         let lengthSquared = dx * dx + dy * dy
         var t = lengthSquared > 0 ? ((p.x - a.x) * dx + (p.y - a.y) * dy) / lengthSquared : 0

@@ -2,7 +2,7 @@ import Foundation
 
 extension ChartDrawing {
     /// The drawing as a standalone SVG 1.1 document: rect, line, polyline, circle and text elements only.
-    func svg() -> String {
+    public func svg() -> String {
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(width)" height="\(height)" \
