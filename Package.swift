@@ -107,16 +107,27 @@ let package = Package(
 
         // MARK: Tests
         .target(
-            name: "GrowdaTestKit", dependencies: ["GrowdaTensor", "GrowdaNN", "GrowdaStore", "GrowdaSafetensors"],
+            name: "GrowdaTestKit", dependencies: ["GrowdaNN", "GrowdaStore", "GrowdaSafetensors"],
             path: "Tests/GrowdaTestKit"),
         .testTarget(name: "GrowdaTensorTests", dependencies: ["GrowdaTensor", "GrowdaTestKit"]),
-        .testTarget(name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTestKit"]),
-        .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTestKit"]),
+        .testTarget(
+            name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTensor", "GrowdaSafetensors", "GrowdaTestKit"]),
+        .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTensor"]),
         .testTarget(
             name: "GrowdaStoreTests",
-            dependencies: ["GrowdaStore", "GrowdaTestKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "GrowdaStore", "GrowdaNN", "GrowdaSafetensors", "GrowdaTestKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
-        .testTarget(name: "GrowdaFederationTests", dependencies: ["GrowdaFederation", "GrowdaTestKit"]),
+        .testTarget(
+            name: "GrowdaFederationTests",
+            dependencies: [
+                "GrowdaFederation", "GrowdaNN", "GrowdaTensor", "GrowdaWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "GrowdaAggregatorTests",
             dependencies: [
@@ -133,18 +144,22 @@ let package = Package(
         ),
         .testTarget(
             name: "GrowdaFederationIntegrationTests",
-            dependencies: ["GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit"]
+            dependencies: [
+                "GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit", "GrowdaCrypto",
+                "GrowdaNN", "GrowdaStore", "GrowdaTransport", "GrowdaWire", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "GrowdaSafetensorsTests",
             dependencies: ["GrowdaSafetensors"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "GrowdaDataTests", dependencies: ["GrowdaData", "GrowdaTestKit"], exclude: ["Fixtures"]),
-        .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
-        .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport"]),
         .testTarget(
-            name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaCrypto", "GrowdaSafetensors", "GrowdaTestKit"]
+            name: "GrowdaDataTests", dependencies: ["GrowdaData", "GrowdaTensor", "GrowdaTestKit"], exclude: ["Fixtures"]),
+        .testTarget(name: "GrowdaCryptoTests", dependencies: ["GrowdaCrypto"]),
+        .testTarget(name: "GrowdaTransportTests", dependencies: ["GrowdaTransport", "CZmq"]),
+        .testTarget(
+            name: "GrowdaWireTests", dependencies: ["GrowdaWire", "GrowdaCrypto", "GrowdaSafetensors", "GrowdaTensor"]
         ),
         .testTarget(
             name: "GrowdaProvisioningTests",
@@ -153,7 +168,11 @@ let package = Package(
         .testTarget(name: "GrowdaChartsTests", dependencies: ["GrowdaCharts"]),
         .testTarget(
             name: "GrowdaCLITests",
-            dependencies: ["GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit", "GrowdaAggregator", "GrowdaTransport"],
+            dependencies: [
+                "GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit", "GrowdaAggregator", "GrowdaTransport", "GrowdaCharts",
+                "GrowdaData", "GrowdaNN", "GrowdaNode", "GrowdaStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             exclude: ["Golden"]
         ),
     ]

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import GrowdaFederation
-import GrowdaNode
 import GrowdaTensor
 import Logging
 import ServiceLifecycle

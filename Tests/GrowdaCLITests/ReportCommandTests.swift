@@ -25,7 +25,6 @@ import Testing
         let spec = ModelSpec(
             name: "t", inputShape: [1, 6, 6], classes: ["a", "b"], layers: [.flatten, .dense(units: 2)])
         let model = try Model(spec: spec, seed: 1)
-        let parameters = model.parameterCount
         try store.registerNode(1, name: "st-marys")
         try store.registerNode(2, name: "city")
         func evaluation(_ v: Int) -> Evaluation? {

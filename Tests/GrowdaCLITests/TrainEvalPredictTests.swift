@@ -12,12 +12,12 @@ import Testing
     @Test func endToEnd() async throws {
         let dir = try TemporaryDirectory()
         let train = dir.path("train"), val = dir.path("val"), ckpt = dir.path("m.safetensors")
-        try SyntheticXray.write(perClass: 12, size: 28, seed: 1, to: train)
-        try SyntheticXray.write(perClass: 4, size: 28, seed: 2, to: val)
+        _ = try SyntheticXray.write(perClass: 12, size: 28, seed: 1, to: train)
+        _ = try SyntheticXray.write(perClass: 4, size: 28, seed: 2, to: val)
         // A corrupt PNG in the training folder is skipped and reported, not fatal.
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: train + "/normal/broken.png"))
 
-        var trainCommand = try #require(
+        let trainCommand = try #require(
             try Growda.parseAsRoot([
                 "train", "--data", train, "--val", val, "--model", "small28", "--epochs", "2", "--batch", "8",
                 "--threads", "2", "--augment", "--class-weights", "auto", "--out", ckpt, "--json",
@@ -73,7 +73,7 @@ import Testing
 
     @Test func missingDataFolderNamesIt() async throws {
         let dir = try TemporaryDirectory()
-        var command = try #require(
+        let command = try #require(
             try Growda.parseAsRoot([
                 "train", "--data", dir.path("nowhere"), "--model", "small28", "--out", dir.path("m.safetensors"),
                 "--json",

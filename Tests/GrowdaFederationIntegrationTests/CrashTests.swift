@@ -10,7 +10,7 @@ import Testing
         let process = Process()
         process.executableURL = productsDirectory().appendingPathComponent(executable)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
+        #expect(FileManager.default.createFile(atPath: log, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle

@@ -23,7 +23,7 @@ final class LocalFederation: @unchecked Sendable {
             nodes: hospitals, bundles: dir.path("bundles")
         ).federation
         for (i, name) in hospitals.enumerated() {
-            try SyntheticXray.write(perClass: perClass, size: 28, seed: UInt64(100 + i), to: dir.path("data/\(name)"))
+            _ = try SyntheticXray.write(perClass: perClass, size: 28, seed: UInt64(100 + i), to: dir.path("data/\(name)"))
         }
     }
 

@@ -80,7 +80,7 @@ import Testing
     @Test func aFileOfRandomBytesIsReportedOnOpening() throws {
         let folder = try StateFolder()
         try FileManager.default.createDirectory(atPath: folder.path, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: database(folder), contents: Data(count: 8192))
+        #expect(FileManager.default.createFile(atPath: database(folder), contents: Data(count: 8192)))
         try overwrite(database(folder), from: 0, count: 8192)
 
         expectDamaged(folder) { _ = try StateReader(folder: folder.path) }
