@@ -6,9 +6,9 @@
 // executables on top.
 import PackageDescription
 
-/// Release builds of the numeric kernels (GrowdaTensor, GrowdaNN, GrowdaAggregation) drop overflow and bounds
-/// checks on their hot loops. Never on a target that reads files or the network.
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// No target is built with -Ounchecked: measured side by side (`growda bench train`, 3 runs each, Dec 2026),
+// dropping it from the numeric kernels cost nothing outside this machine's noise (small28 1965 vs 2058
+// images/s, xray128 9.7 vs 9.6), so every target keeps its bounds and overflow checks.
 
 let package = Package(
     name: "Growda",
@@ -34,13 +34,12 @@ let package = Package(
         .systemLibrary(name: "CZmq", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
 
         // MARK: Pure logic
-        .target(name: "GrowdaTensor", dependencies: ["CBlas"], swiftSettings: fastMath),
+        .target(name: "GrowdaTensor", dependencies: ["CBlas"]),
         .target(name: "GrowdaSafetensors"),
-        .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"], swiftSettings: fastMath),
-        .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"], swiftSettings: fastMath),
+        .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"]),
+        .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"]),
 
         // MARK: I/O
-        // No -Ounchecked here: GrowdaData parses hospital files (PNG, CSV); its bounds checks stay.
         .target(name: "GrowdaData", dependencies: ["CPng", "GrowdaTensor"]),
         .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
         .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
