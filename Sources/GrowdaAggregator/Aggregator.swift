@@ -240,7 +240,7 @@ public final class Aggregator: @unchecked Sendable {
             reloadRegistry()
             opened = WireDecoder.open(frames, keys: keyring, limits: limits)
         }
-        processor.handle(opened, bytes: item.bytes, now: now)
+        processor.handle(opened, bytes: item.bytes, claimedBy: item.claimedSender, now: now)
     }
 
     /// Hands every waiting request on a ROUTER to the processor (frame 0 is the peer's routing id).
@@ -270,8 +270,10 @@ public final class Aggregator: @unchecked Sendable {
                 reloadRegistry()
                 message = WireDecoder.open(body, keys: keyring, limits: limits)
             }
+            let claimed = if case .failure = message { body.first.flatMap(WireHeader.claimedSender) } else { nil as UInt32? }
             processor.handleRequest(
-                message, peer: peer, admin: admin, queue: queueLoad(), now: now, residentBytes: residentBytes())
+                message, peer: peer, admin: admin, claimedBy: claimed, queue: queueLoad(), now: now,
+                residentBytes: residentBytes())
         }
     }
 

@@ -20,6 +20,9 @@ public enum NodeState: String, Codable, Sendable, CaseIterable {
     case revoked
     /// Registered, never heard from since the aggregator started.
     case neverSeen = "never seen"
+    /// Not revoked, but every message claiming to come from it over the last minute was refused before it
+    /// could be authenticated (most often `bad_mac`: its bundle does not hold the key registered for it).
+    case refused
 
     /// The state a heartbeat reports (`sending` is simply alive).
     public init(_ heartbeat: HeartbeatMessage.State) {
@@ -45,7 +48,7 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         public var id: UInt32
         /// The node's name from the registry.
         public var name: String
-        /// alive, training, idle, lost, revoked or "never seen".
+        /// alive, training, idle, lost, revoked, "never seen" or refused.
         public var state: NodeState
         /// Seconds since the node was last heard from (heartbeat, update or request).
         public var last_heard_seconds: Double?
@@ -61,6 +64,13 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         public var unacked: UInt64
         /// The local metrics of its last update.
         public var last_metrics: [String: Double]
+        /// Messages whose clear header claimed this node's id but that failed before they could be
+        /// authenticated as it, by reason, since the aggregator started (absent when none): a wrong key
+        /// in its bundle (`bad_mac`), a revoked node still sending (`revoked_sender`), or a forgery.
+        public var refused_claimed: [String: Int]?
+        /// What is wrong with the node, in a sentence with what to do, when every message claiming to be
+        /// from it over the last minute was refused (absent when nothing is).
+        public var problem: String?
     }
 
     /// One committed version's evaluation on the aggregator's labelled set (`growda serve --eval`).
@@ -187,6 +197,8 @@ extension AggregatorStatus.Node {
         try c.encode(settled_seq, forKey: .settled_seq)
         try c.encode(unacked, forKey: .unacked)
         try c.encode(last_metrics, forKey: .last_metrics)
+        try c.encode(refused_claimed, forKey: .refused_claimed)
+        try c.encode(problem, forKey: .problem)
     }
 }
 

@@ -20,14 +20,16 @@ extension FederationProcessor {
 
     /// Acts on one request from a ROUTER (`admin`: the operators' status ROUTER), as the shell opened it.
     /// A snapshot request is answered (or waits for leave to send); a status request gets the whole status.
+    /// A refused request is counted against the sender its clear header claims (`claimedBy`), as
+    /// ``handle(_:bytes:claimedBy:now:)`` does.
     func handleRequest(
-        _ opened: Result<Message, RejectionReason>, peer: [UInt8], admin: Bool, queue: QueueLoad, now: Double,
-        residentBytes: Int = 0
+        _ opened: Result<Message, RejectionReason>, peer: [UInt8], admin: Bool, claimedBy: UInt32? = nil,
+        queue: QueueLoad, now: Double, residentBytes: Int = 0
     ) {
         switch opened {
         case .success(.snapshotRequest(let request)) where !admin:
             if revoked.contains(request.node) {
-                refuse(.revokedSender, node: request.node, settling: nil, now: now)
+                refuse(.revokedSender, node: nil, claimedBy: request.node, settling: nil, now: now)
             } else {
                 answer(request, peer: peer, queue: queue, now: now)
             }
@@ -37,7 +39,7 @@ extension FederationProcessor {
         case .success:
             refuse(.malformed, node: nil, settling: nil, now: now)
         case .failure(let reason):
-            refuse(reason, node: nil, settling: nil, now: now)
+            refuse(reason, node: nil, claimedBy: claimedBy, settling: nil, now: now)
         }
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import GrowdaProvisioning
+import GrowdaWire
 
 extension FederationProcessor {
     // MARK: Status
@@ -26,12 +28,16 @@ extension FederationProcessor {
                 state = live == nil ? .neverSeen : .lost
             }
             let tally = tallies[record.id] ?? Tally()
+            let claim = claims[record.id]
+            let problem = problem(record, claim: claim, live: live, now: t)
             nodes.append(
                 AggregatorStatus.Node(
-                    id: record.id, name: record.name, state: state, last_heard_seconds: live.map { t - $0.lastHeard },
-                    version_held: live?.versionHeld, accepted: tally.accepted, refused: tally.refused,
-                    settled_seq: acknowledged[record.id] ?? 0, unacked: live?.unacked ?? 0,
-                    last_metrics: tally.metrics))
+                    id: record.id, name: record.name, state: problem != nil && record.isActive ? .refused : state,
+                    last_heard_seconds: live.map { t - $0.lastHeard }, version_held: live?.versionHeld,
+                    accepted: tally.accepted, refused: tally.refused, settled_seq: acknowledged[record.id] ?? 0,
+                    unacked: live?.unacked ?? 0, last_metrics: tally.metrics,
+                    refused_claimed: claim.map { Dictionary(uniqueKeysWithValues: $0.byReason.map { ($0.key.rawValue, $0.value) }) },
+                    problem: problem))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
         return AggregatorStatus(
@@ -48,6 +54,31 @@ extension FederationProcessor {
             versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t,
             resident_bytes: residentBytes, nodes: nodes, eval_history: evalHistory,
             transport_errors: transportErrors)
+    }
+
+    /// How long ``claims`` remembers arrivals, and the window of the "every message refused" rule.
+    static let claimWindow = 60.0
+    /// Claimed refusals in the window that make a node's problem (fewer could be a stray forgery).
+    static let claimThreshold = 3
+
+    /// What is wrong with a node whose every message in the last minute was refused: at least
+    /// ``claimThreshold`` claimed refusals and nothing authenticated from it in the same window.
+    private func problem(_ record: NodeRecord, claim: Claims?, live: Liveness?, now t: Double) -> String? {
+        let recent = claim?.recent.filter { $0 >= t - Self.claimWindow }.count ?? 0
+        guard recent >= Self.claimThreshold else { return nil }
+        if record.isActive, let live, live.lastHeard >= t - Self.claimWindow { return nil }
+        let reason = claim?.byReason.max { ($0.value, $1.key.rawValue) < ($1.value, $0.key.rawValue) }?.key ?? .malformed
+        let count = "\(recent) message\(recent == 1 ? "" : "s") in the last minute"
+        if !record.isActive {
+            return "revoked, yet still sending: \(count) refused; stop growda-node at this hospital"
+        }
+        if reason == .badMAC {
+            return "every message claiming to be \(record.name) failed authentication (bad_mac, \(count)): "
+                + "its bundle does not hold the key registered for node \(record.id); give the hospital its "
+                + "current bundle, or a new one (growda node revoke \(record.name), then growda node add)"
+        }
+        return "every message claiming to be \(record.name) was refused (\(reason.rawValue), \(count)): "
+            + reason.explanation
     }
 
     /// The status as the JSON a status reply carries (sorted keys).

@@ -44,6 +44,16 @@ final class FederationProcessor {
         var metrics: [String: Double] = [:]
     }
 
+    /// Messages whose clear header named a registered node but that failed before they could be
+    /// authenticated as it (a wrong or revoked key, a forgery, a damaged message): counted against the id
+    /// they claimed, apart from the node's own refusals, since anyone can write any id into a header.
+    struct Claims: Equatable {
+        /// Since the aggregator started, by reason.
+        var byReason: [RejectionReason: Int] = [:]
+        /// When each of the last minute's arrived.
+        var recent: [Double] = []
+    }
+
     /// What the processor knows of a node from its heartbeats, updates and requests.
     struct Liveness {
         var lastHeard: Double
@@ -82,6 +92,10 @@ final class FederationProcessor {
     private var heartbeatSeqs: [UInt32: UInt64] = [:]
     private(set) var liveness: [UInt32: Liveness] = [:]
     private(set) var tallies: [UInt32: Tally]
+    /// When a refusal was last logged for each reason and sender, and how many since went unlogged.
+    private var refusalLog: [String: (last: Double, suppressed: Int)] = [:]
+    /// Refusals attributed to the sender their clear header claimed, for registered nodes.
+    private(set) var claims: [UInt32: Claims] = [:]
     var cachedModelMessage: (version: UInt64, message: ModelMessage)?
     /// Decided, not yet taken by the shell.
     var actions: [Action] = []
@@ -146,17 +160,22 @@ final class FederationProcessor {
 
     /// Acts on one message from PULL, as the receiver opened it (`bytes`: its size on the wire). Every
     /// refusal is counted by reason.
-    func handle(_ opened: Result<Message, RejectionReason>, bytes: Int, now: Double) {
+    /// A message that failed to open is counted against the sender its clear header claims (`claimedBy`),
+    /// so a node whose every message fails (a wrong key in its bundle, a revoked node still sending) shows
+    /// in its own row.
+    func handle(_ opened: Result<Message, RejectionReason>, bytes: Int, claimedBy: UInt32? = nil, now: Double) {
         received += 1
         bytesReceived += bytes
         receivedTimes.append(now)
         var result = opened
+        var claimed = claimedBy
         if case .success(let message) = result, let node = message.nodeSender, revoked.contains(node) {
             result = .failure(.revokedSender)  // revoked after the receiver opened it
+            claimed = node
         }
         switch result {
         case .failure(let reason):
-            refuse(reason, node: nil, settling: nil, now: now)
+            refuse(reason, node: nil, claimedBy: claimed, settling: nil, now: now)
         case .success(.update(let update)):
             handle(update: update, now: now)
         case .success(.heartbeat(let heartbeat)):
@@ -231,19 +250,47 @@ final class FederationProcessor {
 
     /// Counts a refusal; when `settling`, the node's settled sequence number moves past this update so
     /// it is acknowledged and not sent again (a resend could not fix it).
-    func refuse(_ reason: RejectionReason, node: UInt32?, settling seq: UInt64?, now: Double) {
+    /// A refusal of a message that could not be authenticated names no `node`; `claimedBy`, the id its
+    /// clear header gave, is counted in ``claims`` when it is a registered node.
+    func refuse(_ reason: RejectionReason, node: UInt32?, claimedBy: UInt32? = nil, settling seq: UInt64?, now: Double)
+    {
         rejections.record(reason)
         refusedTimes.append(now)
         if let node { tallies[node, default: Tally()].refused += 1 }
+        if node == nil, let claimedBy, registry.node(id: claimedBy) != nil {
+            var entry = claims[claimedBy] ?? Claims()
+            entry.byReason[reason, default: 0] += 1
+            entry.recent.removeAll { $0 < now - Self.claimWindow }
+            entry.recent.append(now)
+            claims[claimedBy] = entry
+        }
         if let node, let seq { settled[node] = max(settled[node] ?? 0, seq) }
         batch.refusals.append(RefusedMessage(reason: reason.rawValue, node: node, settling: seq))
+        // One line per reason and sender, then at most one per 10 s with how many it stands for: a node
+        // with a wrong key sends many messages a minute, and each would otherwise be a line.
+        // (Only registered ids are keys, so forged ids cannot grow this table.)
+        let registeredClaim = claimedBy.flatMap { registry.node(id: $0) != nil ? $0 : nil }
+        let who = node.map { "node \($0)" } ?? registeredClaim.map { "claimed \($0)" } ?? "?"
+        let key = "\(reason.rawValue) \(who)"
+        var entry = refusalLog[key] ?? (last: -.infinity, suppressed: 0)
+        guard now - entry.last >= Self.refusalLogInterval else {
+            entry.suppressed += 1
+            refusalLog[key] = entry
+            return
+        }
         logger.notice(
             "message refused",
             metadata: [
                 "reject.reason": "\(reason.rawValue)", "node.id": "\(node.map(String.init) ?? "?")",
+                "claimed.by": "\(node == nil ? claimedBy.map(String.init) ?? "-" : "-")",
                 "update.seq": "\(seq.map(String.init) ?? "-")",
+                "refused.unlogged": "\(entry.suppressed)",
             ])
+        refusalLog[key] = (now, 0)
     }
+
+    /// The least time between two "message refused" lines for one reason and sender.
+    static let refusalLogInterval = 10.0
 
     func heard(_ node: UInt32, state: NodeState?, version: UInt64?, unacked: UInt64?, now: Double) {
         var entry = liveness[node] ?? Liveness(lastHeard: now, state: .alive, versionHeld: nil, unacked: 0)

@@ -10,6 +10,8 @@ struct Received {
     let bytes: Int
     /// The opened message, or why it was refused.
     let opened: Result<Message, RejectionReason>
+    /// When it was refused: the sender id its clear header claims (nil when not even that could be read).
+    let claimedSender: UInt32?
     /// The frames, kept only when the sender was unknown: the shell opens them again after reloading the
     /// registry (a node added since the last reload).
     let frames: [[UInt8]]?
@@ -111,7 +113,11 @@ final class Receiver: @unchecked Sendable {
             opened = WireDecoder.open(message.map(\.bytes), keys: keys, limits: limits)
         }
         let unknown = if case .failure(.unknownSender) = opened { true } else { false }
-        return Received(bytes: bytes, opened: opened, frames: unknown ? message.map(\.bytes) : nil)
+        let failed = if case .failure = opened { true } else { false }
+        return Received(
+            bytes: bytes, opened: opened,
+            claimedSender: failed && !message.isEmpty ? WireHeader.claimedSender(message[0].bytes) : nil,
+            frames: unknown ? message.map(\.bytes) : nil)
     }
 
     private func enqueue(_ item: Received) -> Bool {

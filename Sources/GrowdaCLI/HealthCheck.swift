@@ -31,6 +31,8 @@ enum HealthLevel: Int32, Comparable, Codable, Sendable {
 ///   (default 0.5) lost → critical.
 /// - Refusals over the last minute above `--max-refusal-fraction` (default 0.5) of the messages received
 ///   over the last minute → degraded.
+/// - A node whose every message over the last minute was refused (its row's `problem`: a wrong key in
+///   its bundle, a revoked node still sending) → degraded.
 struct HealthThresholds: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -116,6 +118,9 @@ struct HealthReport: Codable, Equatable, Sendable {
                     "\(status.refused_last_minute) refusals for \(status.received_last_minute) messages received "
                         + "in the last minute"
                 ))
+        }
+        for node in status.nodes {
+            if let problem = node.problem { found.append((.degraded, "node \(node.name): \(problem)")) }
         }
         found.sort { $0.0 > $1.0 }
         level = found.first?.0 ?? .healthy

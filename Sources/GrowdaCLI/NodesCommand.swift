@@ -9,10 +9,13 @@ struct NodesCommand: AsyncParsableCommand {
         abstract: "Show a running aggregator's nodes: state, last heartbeat, version held, updates, metrics.",
         discussion: """
             The same connection flags as `growda status`. States: alive, training, idle, lost (silent for \
-            liveness.lost_after_seconds), revoked, never seen. --json prints an array of objects with the \
-            keys id, name, state, last_heard_seconds, version_held, accepted, refused, settled_seq, unacked, \
-            last_metrics (absent values are null). An aggregator that does not answer within --timeout: a \
-            message and exit 2.
+            liveness.lost_after_seconds), revoked, never seen, refused (every message claiming to be the \
+            node over the last minute failed authentication: most often a wrong key in its bundle). \
+            --json prints an array of objects with the keys id, name, state, last_heard_seconds, \
+            version_held, accepted, refused, settled_seq, unacked, last_metrics, refused_claimed (reason → \
+            count of messages that claimed the node's id and failed authentication) and problem (what is \
+            wrong, with what to do); absent values are null. An aggregator that does not answer within \
+            --timeout: a message and exit 2.
             """)
 
     @OptionGroup var connection: StatusConnectionOptions

@@ -67,7 +67,8 @@ enum StatusScreen {
     static let nameWidth = 20
 
     /// The nodes as an aligned table: name, state, seconds since last heard, version held, updates accepted
-    /// and refused, updates waiting for acknowledgement, last local metrics.
+    /// and refused (with `+N claimed`: messages claiming to be the node that failed authentication), updates
+    /// waiting for acknowledgement, last local metrics; then one `!` line per node with a problem.
     static func nodeTable(_ nodes: [AggregatorStatus.Node]) -> String {
         guard !nodes.isEmpty else { return "no nodes registered; add one with growda node add NAME --federation DIR" }
         let header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
@@ -75,7 +76,7 @@ enum StatusScreen {
             [
                 node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name, node.state.rawValue,
                 node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
-                String(node.accepted), String(node.refused), String(node.unacked), metrics(node.last_metrics),
+                String(node.accepted), refusedCell(node), String(node.unacked), metrics(node.last_metrics),
             ]
         }
         let numeric: Set<Int> = [2, 3, 4, 5, 6]
@@ -88,7 +89,14 @@ enum StatusScreen {
             }.joined(separator: "  ")
             return clip(text)
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        let problems = nodes.compactMap { node in node.problem.map { "! \(node.name): \($0)" } }
+        return ([line(header)] + rows.map(line) + problems).joined(separator: "\n")
+    }
+
+    /// A node's refusals, and those of messages that only claimed to be it: `0 +1234 claimed`.
+    static func refusedCell(_ node: AggregatorStatus.Node) -> String {
+        let claimed = node.refused_claimed?.values.reduce(0, +) ?? 0
+        return claimed > 0 ? "\(node.refused) +\(claimed) claimed" : String(node.refused)
     }
 
     /// Local metrics, compactly: `val_acc=0.8 val_auc=0.91 loss=0.412 acc=0.83 …`: the hospital's own

@@ -11,7 +11,7 @@ public struct GrowdaNodeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "growda-node",
         abstract: "The Growda hospital agent: trains the shared model on local images; only sealed updates leave.",
-        subcommands: [Run.self]
+        subcommands: [Run.self, Status.self]
     )
 
     /// Creates the root command (argument parsing fills it in).
@@ -77,6 +77,18 @@ extension GrowdaNodeCommand {
                 "After each acknowledged update, wait for a newer global model (synchronous rounds); only for an aggregator that does not announce its mode (this release's does).")
         var waitForNewModel = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Warn (log and status.json) when the aggregator has not answered for this many seconds: it is down or unreachable, or this bundle's key is not the federation's.",
+                valueName: "seconds"))
+        var noAnswerWarning: Double = 60
+
+        @Option(
+            help: ArgumentHelp(
+                "Report an error (log, status.json, `growda-node status` exit 2) after this many seconds without an answer.",
+                valueName: "seconds"))
+        var noAnswerError: Double = 300
+
         @Option(help: "Straggler simulation: make each training step this many times slower.")
         var slowdown: Double = 1
 
@@ -107,6 +119,11 @@ extension GrowdaNodeCommand {
             if let resendMax, resendMax < resendAfter {
                 throw ValidationError("--resend-max must be at least --resend-after (\(resendAfter))")
             }
+            guard noAnswerWarning > 0, noAnswerError >= noAnswerWarning else {
+                throw ValidationError(
+                    "--no-answer-warning must be greater than 0 and --no-answer-error at least --no-answer-warning "
+                        + "(got \(noAnswerWarning) and \(noAnswerError))")
+            }
             guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
@@ -127,6 +144,8 @@ extension GrowdaNodeCommand {
             config.resendAfter = .milliseconds(Int(resendAfter * 1000))
             config.resendMaximum = resendMax.map { .milliseconds(Int($0 * 1000)) }
             config.waitForNewModel = waitForNewModel
+            config.noAnswerWarning = .milliseconds(Int(noAnswerWarning * 1000))
+            config.noAnswerError = .milliseconds(Int(noAnswerError * 1000))
             config.slowdown = slowdown
             config.maxUpdates = maxUpdates
             config.threads = threads
@@ -145,6 +164,63 @@ extension GrowdaNodeCommand {
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
+        }
+    }
+}
+
+extension GrowdaNodeCommand {
+    /// `growda-node status`: what the node last wrote of itself in its state folder.
+    public struct Status: ParsableCommand {
+        /// The subcommand's name and help.
+        public static let configuration = CommandConfiguration(
+            abstract: "Show what a node last said of itself (its state folder's status.json).",
+            discussion: """
+                A running node rewrites status.json every few seconds: model version held, outbox, updates \
+                sent and acknowledged, and whether the aggregator answers. Exit status: 0 ok, 1 warning \
+                (no answer for --no-answer-warning seconds), 2 error (no answer for --no-answer-error \
+                seconds, or no readable status), so a monitoring script can call it.
+                """)
+
+        @Option(help: "The node's state folder (as given to `growda-node run --state`).")
+        var state: String = "growda-node-state"
+
+        @Flag(help: "Print the status as one JSON object.")
+        var json = false
+
+        /// Creates the subcommand (argument parsing fills it in).
+        public init() {}
+
+        /// Prints the status and exits with its level.
+        public func run() throws {
+            let status: NodeStatus
+            do {
+                status = try NodeStatus.read(stateFolder: state)
+            } catch {
+                FileHandle.standardError.write(Data("growda-node status: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+            } else {
+                print(Self.text(status, now: Date().timeIntervalSince1970))
+            }
+            if status.exitCode != 0 { throw ExitCode(status.exitCode) }
+        }
+
+        /// The status as a few lines for a person.
+        static func text(_ status: NodeStatus, now: Double) -> String {
+            var lines = [
+                "node      \(status.node_name) (id \(status.node_id)), written \(Int(max(0, now - status.written_at))) s ago",
+                "model     \(status.model_version.map { "v\($0)" } ?? "none yet")",
+                "updates   \(status.sent) sent, \(status.resent) resent, \(status.acknowledged) acknowledged, "
+                    + "\(status.outbox) waiting",
+                "contact   \(status.contact.rawValue)"
+                    + (status.contact == .ok ? "" : " (\(Int(status.seconds_without_answer)) s without an answer)"),
+            ]
+            if let message = status.message { lines.append("check     " + message) }
+            return lines.joined(separator: "\n")
         }
     }
 }

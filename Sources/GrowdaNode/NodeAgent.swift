@@ -64,6 +64,10 @@ public final class NodeAgent: @unchecked Sendable {
     private var data: (spec: ModelSpec, train: Dataset, validation: Dataset?)?
     private var sockets: (push: ZMQSocket, sub: ZMQSocket, dealer: ZMQSocket, poller: ZMQPoller)?
     private var rejections = RejectionCounter()
+    /// Whether the aggregator answers, and the level last reported.
+    private var contact: AggregatorContact
+    private var reportedContact = AggregatorContact.Level.ok
+    private var lastStatusWrite: UInt64 = 0
 
     /// Checks the configuration (bundle, data, state folder) and prepares an agent; nothing is sent yet.
     public static func build(_ configuration: NodeConfiguration, logger: Logger) throws -> NodeAgent {
@@ -101,6 +105,8 @@ public final class NodeAgent: @unchecked Sendable {
         var limits = WireLimits.standard
         limits.maxMessageBytes = configuration.maxMessageBytes
         self.limits = limits
+        contact = AggregatorContact(
+            warningAfter: configuration.noAnswerWarning.seconds, errorAfter: configuration.noAnswerError.seconds)
     }
 
     /// What the agent has done so far (safe to read from any thread).
@@ -344,6 +350,7 @@ public final class NodeAgent: @unchecked Sendable {
             logger.debug("snapshot request not sent", metadata: ["reason": "\(error)"])
         }
         openRequest = (request.requestID, now)
+        contact.asked(at: Self.seconds(now))
         outstandingRequests.append(request.requestID)
         if outstandingRequests.count > 32 { outstandingRequests.removeFirst(outstandingRequests.count - 32) }
     }
@@ -359,6 +366,66 @@ public final class NodeAgent: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         if now - lastHeartbeat >= UInt64(configuration.heartbeatInterval.seconds * 1e9) {
             sendHeartbeat(state: training ? .training : (outbox.isEmpty ? .idle : .sending))
+        }
+        checkContact(now: now)
+    }
+
+    // MARK: Contact with the aggregator
+
+    private static func seconds(_ uptimeNanoseconds: UInt64) -> Double { Double(uptimeNanoseconds) / 1e9 }
+
+    /// Says so, in the log and status.json, when the aggregator stops answering (or answers again), and
+    /// rewrites status.json every `statusInterval`.
+    private func checkContact(now: UInt64) {
+        let level = contact.level(at: Self.seconds(now))
+        let changed = level != reportedContact
+        if changed {
+            let message = contactMessage(now: now)
+            var metadata: Logger.Metadata = [
+                "seconds_without_answer": "\(Int(contact.silence(at: Self.seconds(now))))",
+                "requests_unanswered": "\(contact.unanswered)", "outbox": "\(outbox.count)",
+            ]
+            switch level {
+            case .ok:
+                logger.notice("the aggregator answers again", metadata: metadata)
+            case .warning:
+                metadata["check"] = "\(message ?? "")"
+                logger.warning("no answer from the aggregator", metadata: metadata)
+            case .error:
+                metadata["check"] = "\(message ?? "")"
+                logger.error("no answer from the aggregator: no update can be acknowledged", metadata: metadata)
+            }
+            reportedContact = level
+        }
+        if changed || now - lastStatusWrite >= UInt64(configuration.statusInterval.seconds * 1e9) {
+            lastStatusWrite = now
+            writeStatus(now: now)
+        }
+    }
+
+    /// What to check when the aggregator does not answer (nil while it does).
+    private func contactMessage(now: UInt64) -> String? {
+        let silent = contact.silence(at: Self.seconds(now))
+        guard contact.level(at: Self.seconds(now)) != .ok else { return nil }
+        let endpoint = bundle.endpoints.snapshots
+        return "no answer from the aggregator at \(endpoint) for \(Int(silent)) s (\(contact.unanswered) requests), "
+            + "so no update can be acknowledged (\(outbox.count) waiting). Check that growda serve runs and that "
+            + "this host reaches \(endpoint). If it does, this bundle's key is not the one the federation holds "
+            + "for \(bundle.nodeName) (node \(bundle.nodeID)): the aggregator refuses every message as bad_mac "
+            + "and growda status shows this node as refused. Ask the admin for this node's current bundle."
+    }
+
+    private func writeStatus(now: UInt64) {
+        let c = counters.snapshot()
+        let status = NodeStatus(
+            node_id: bundle.nodeID, node_name: bundle.nodeName, written_at: Date().timeIntervalSince1970,
+            model_version: version, outbox: outbox.count, sent: c.sent, resent: c.resent,
+            acknowledged: c.acknowledged, refused: c.refused, contact: contact.level(at: Self.seconds(now)),
+            seconds_without_answer: contact.silence(at: Self.seconds(now)), message: contactMessage(now: now))
+        do {
+            try stateFolder.writeStatus(status)
+        } catch {
+            logger.warning("status.json not written", metadata: ["path": "\(stateFolder.statusPath)", "error": "\(error)"])
         }
     }
 
@@ -417,6 +484,7 @@ public final class NodeAgent: @unchecked Sendable {
         guard let index = outstandingRequests.firstIndex(of: reply.requestID) else { return }
         outstandingRequests.remove(at: index)
         if openRequest?.id == reply.requestID { openRequest = nil }
+        contact.answered(at: Self.seconds(DispatchTime.now().uptimeNanoseconds))
         if let granted = reply.sendOK { outbox.grant(through: granted) }
         if let mode = reply.mode { announcedMode = mode }
         for seq in outbox.acknowledge(through: reply.ackedSeq).retired {

@@ -40,6 +40,14 @@ public struct NodeConfiguration: Sendable {
     public var resendMaximum: Duration?
     /// How often to ask for acknowledgements (and the latest model) while updates wait.
     public var pollInterval: Duration = .milliseconds(500)
+    /// How long the node may ask without any answer from the aggregator before it warns (in its log and
+    /// status.json), and before it reports an error: an aggregator that is down or unreachable, or a
+    /// bundle whose key the federation does not hold for this node (see `AggregatorContact`).
+    public var noAnswerWarning: Duration = .seconds(60)
+    /// See `noAnswerWarning`.
+    public var noAnswerError: Duration = .seconds(300)
+    /// How often status.json is rewritten (and at once when the contact level changes).
+    public var statusInterval: Duration = .seconds(5)
     /// After an acknowledged update, wait for a newer global model before training again
     /// (synchronous FedAvg rounds); otherwise train again at once from the newest model held.
     public var waitForNewModel = false

@@ -58,4 +58,11 @@ public struct WireHeader: Sendable, Hashable {
         guard let nonce = try? SecretBox.Nonce(bytes: bytes[12..<byteCount]) else { return .failure(.malformed) }
         return .success(WireHeader(type: type, sender: sender, nonce: nonce))
     }
+
+    /// The sender id frame 1 claims, for attributing a refusal (nil when frame 1 is not a header): a
+    /// claim only, since a message that failed to open was not authenticated.
+    public static func claimedSender(_ bytes: [UInt8]) -> UInt32? {
+        guard case .success(let header) = decode(bytes) else { return nil }
+        return header.sender
+    }
 }

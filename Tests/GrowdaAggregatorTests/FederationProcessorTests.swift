@@ -185,4 +185,46 @@ import Testing
         #expect(rig.ask(rig.ids[0], have: nil)?.model != nil)
         #expect(rig.ask(rig.ids[0], have: 0)?.model == nil)
     }
+
+    /// A node whose bundle holds a wrong key: every message fails as bad_mac. Its refusals are counted
+    /// against the id its clear header claims, its row says so with what to do, and a node that also
+    /// sends authenticated messages in the same minute is not flagged (one forged message proves nothing).
+    @Test func messagesFailingAuthenticationAreCountedAgainstTheIdTheyClaim() throws {
+        let rig = try Rig()
+        let (wrong, good) = (rig.ids[0], rig.ids[1])
+        for i in 0..<5 {
+            rig.processor.handle(.failure(.badMAC), bytes: 100, claimedBy: wrong, now: 10 + Double(i))
+            rig.processor.handle(.failure(.badMAC), bytes: 100, claimedBy: good, now: 10 + Double(i))
+        }
+        rig.processor.handleRequest(
+            .failure(.badMAC), peer: [1], admin: false, claimedBy: wrong, queue: QueueLoad(capacity: 64), now: 15)
+        rig.receive(rig.heartbeat(good, seq: 1, state: .idle), now: 15)
+        rig.processor.handle(.failure(.badMAC), bytes: 100, claimedBy: 999, now: 15)  // no such node: not kept
+
+        let rows = rig.processor.status(now: 16, queue: QueueLoad(), residentBytes: 0).nodes
+        let bad = try #require(rows.first { $0.id == wrong })
+        #expect(bad.state == .refused && bad.refused == 0 && bad.refused_claimed == ["bad_mac": 6])
+        #expect(bad.problem?.contains("bad_mac") == true && bad.problem?.contains("growda node add") == true)
+        let fine = try #require(rows.first { $0.id == good })
+        #expect(fine.state == .idle && fine.problem == nil && fine.refused_claimed == ["bad_mac": 5])
+        #expect(rig.processor.claims[999] == nil)
+        // A minute later the window is empty: the row keeps its counts but no longer says "refused".
+        let later = rig.processor.status(now: 16 + 61, queue: QueueLoad(), residentBytes: 0).nodes
+        #expect(later.first { $0.id == wrong }.map { $0.problem == nil && $0.state == .neverSeen } == true)
+    }
+
+    /// A revoked node that keeps sending shows in its row (refusals claimed by it, a problem), so health
+    /// does not read healthy while its traffic still arrives.
+    @Test func aRevokedNodeStillSendingIsAProblemInItsRow() throws {
+        let rig = try Rig(revokeSecond: true)
+        let revoked = rig.ids[1]
+        for i in 0..<3 { rig.receive(rig.heartbeat(revoked, seq: UInt64(i + 1), state: .idle), now: 1 + Double(i)) }
+        rig.processor.handleRequest(
+            .success(.snapshotRequest(SnapshotRequest(node: revoked, requestID: 1, haveVersion: nil, wantSend: nil))),
+            peer: [1], admin: false, queue: QueueLoad(capacity: 64), now: 4)
+        let row = try #require(rig.processor.status(now: 5, queue: QueueLoad(), residentBytes: 0).nodes.first { $0.id == revoked })
+        #expect(row.state == .revoked && row.refused_claimed == ["revoked_sender": 4])
+        #expect(row.problem?.hasPrefix("revoked, yet still sending: 4 messages") == true)
+        #expect(rig.processor.liveness[revoked] == nil)  // never counted as heard
+    }
 }

@@ -62,9 +62,13 @@ import Testing
     }
 
     /// The hospital agent's executable, `growda-node`, has its own root command.
-    @Test(arguments: ["growda-node", "growda-node-run"])
+    @Test(arguments: ["growda-node", "growda-node-run", "growda-node-status"])
     func nodeHelpMatchesGolden(name: String) throws {
-        let type: any ParsableCommand.Type = name == "growda-node" ? GrowdaNodeCommand.self : GrowdaNodeCommand.Run.self
+        let types: [String: any ParsableCommand.Type] = [
+            "growda-node": GrowdaNodeCommand.self, "growda-node-run": GrowdaNodeCommand.Run.self,
+            "growda-node-status": GrowdaNodeCommand.Status.self,
+        ]
+        let type = try #require(types[name])
         let help = GrowdaNodeCommand.helpMessage(for: type, columns: 100)
         let file = Self.goldenFolder.appendingPathComponent("\(name).txt")
         if ProcessInfo.processInfo.environment["GROWDA_UPDATE_GOLDEN"] == "1" {

@@ -127,6 +127,19 @@ import Testing
         #expect(HealthReport(fewer, thresholds: Self.thresholds).level == .healthy)
     }
 
+    /// One hospital with a wrong key among healthy ones: few refusals overall, yet degraded, naming it.
+    @Test func aNodeWhoseEveryMessageIsRefusedIsDegradedAndShownInItsRow() throws {
+        var status = try Self.status(nodes: [("a", "alive"), ("st-marys", "refused")])
+        status.nodes[1].refused_claimed = ["bad_mac": 1234]
+        status.nodes[1].problem = "every message claiming to be st-marys failed authentication (bad_mac)"
+        let report = HealthReport(status, thresholds: Self.thresholds)
+        #expect(report.level == .degraded)
+        #expect(report.problems == ["node st-marys: every message claiming to be st-marys failed authentication (bad_mac)"])
+        let table = StatusScreen.nodeTable(status.nodes)
+        #expect(table.contains("0 +1234 claimed"))
+        #expect(table.split(separator: "\n").last == "! st-marys: every message claiming to be st-marys failed authentication (bad_mac)")
+    }
+
     @Test func sparklinesScaleBetweenMinimumAndMaximum() {
         #expect(StatusScreen.sparkline([0, 1]) == "▁█")
         #expect(StatusScreen.sparkline([0.5, 0.5, 0.5]) == "▄▄▄")
