@@ -62,7 +62,7 @@ let package = Package(
             name: "GrowdaNode",
             dependencies: [
                 "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire", "GrowdaTransport", "GrowdaProvisioning",
-                "GrowdaSafetensors", "GrowdaTensor",
+                "GrowdaSafetensors", "GrowdaTensor", "GrowdaCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -40,7 +40,11 @@ public final class Aggregator: @unchecked Sendable {
     private let processor: FederationProcessor
     private var keyring: AggregatorKeyring
     private let signingKey: SigningKey
-    private let modelKey: SecretBoxKey
+    /// The key model broadcasts are sealed with; replaced when `node revoke` rotates it (re-read with the
+    /// registry). Each snapshot reply carries it, sealed under the recipient's own key.
+    private var modelKey: SecretBoxKey
+    /// Revoked nodes' keys, kept only to open their snapshot requests and answer "revoked".
+    private var revokedKeys: [UInt32: SecretBoxKey] = [:]
     private let logger: Logger
     private let limits: WireLimits
     private let evaluator: Evaluator?
@@ -76,6 +80,7 @@ public final class Aggregator: @unchecked Sendable {
             signingKey = try federation.signingKey()
             modelKey = try federation.modelKey()
             keyring = try Aggregator.keyring(of: federation)
+            revokedKeys = try Aggregator.revokedKeys(of: federation)
             receiverKeyring = LockedValue(keyring)
         } catch let error as AggregatorError {
             throw error
@@ -154,6 +159,15 @@ public final class Aggregator: @unchecked Sendable {
         for node in federation.registry.activeNodes { keys[node.id] = try federation.nodeKey(id: node.id) }
         let revoked = Set(federation.registry.nodes.filter { !$0.isActive }.map(\.id))
         return AggregatorKeyring(nodeKeys: keys, revoked: revoked, adminKey: try federation.adminKey())
+    }
+
+    /// The keys kept for revoked nodes (see `Federation.revokedNodeKeyPath(id:)`).
+    static func revokedKeys(of federation: Federation) throws -> [UInt32: SecretBoxKey] {
+        var keys: [UInt32: SecretBoxKey] = [:]
+        for node in federation.registry.nodes where !node.isActive {
+            if let key = try federation.revokedNodeKey(id: node.id) { keys[node.id] = key }
+        }
+        return keys
     }
 
     /// Asks every thread to stop; `run` returns once they have.
@@ -270,6 +284,15 @@ public final class Aggregator: @unchecked Sendable {
                 reloadRegistry()
                 message = WireDecoder.open(body, keys: keyring, limits: limits)
             }
+            // A revoked node's request is opened with its kept key only to answer "revoked"; the processor
+            // counts it as refused all the same.
+            if !admin, case .failure(.revokedSender) = message, let id = body.first.flatMap(WireHeader.claimedSender),
+                let key = revokedKeys[id],
+                case .success(.snapshotRequest(let request)) = WireDecoder.open(
+                    body, keys: AggregatorKeyring(nodeKeys: [id: key]), limits: limits)
+            {
+                message = .success(.snapshotRequest(request))
+            }
             let claimed = if case .failure = message { body.first.flatMap(WireHeader.claimedSender) } else { nil as UInt32? }
             processor.handleRequest(
                 message, peer: peer, admin: admin, claimedBy: claimed, queue: queueLoad(), now: now,
@@ -288,10 +311,11 @@ public final class Aggregator: @unchecked Sendable {
                 send(on: pub, what: "model broadcast") {
                     try WireEncoder.encode(model, modelKey: modelKey, signingKey: signingKey, limits: limits)
                 }
-            case .reply(let reply, let peer):
-                guard let key = keyring.nodeKeys[reply.recipient] else { continue }
+            case .reply(var reply, let peer):
+                guard let key = keyring.nodeKeys[reply.recipient] ?? revokedKeys[reply.recipient] else { continue }
                 send(on: router, what: "snapshot reply") {
-                    [peer] + (try WireEncoder.encode(reply, nodeKey: key, signingKey: signingKey, limits: limits))
+                    if !reply.revoked { reply.modelKey = try modelKey.wrapped(under: key) }
+                    return [peer] + (try WireEncoder.encode(reply, nodeKey: key, signingKey: signingKey, limits: limits))
                 }
             case .statusReply(let reply, let peer):
                 guard let adminKey = keyring.adminKey else { continue }
@@ -359,6 +383,14 @@ public final class Aggregator: @unchecked Sendable {
         do {
             try federation.reloadRegistry()
             keyring = try Aggregator.keyring(of: federation)
+            revokedKeys = try Aggregator.revokedKeys(of: federation)
+            let currentModelKey = try federation.modelKey()
+            if currentModelKey != modelKey {
+                modelKey = currentModelKey
+                logger.notice(
+                    "model key rotated: later models are sealed with the new key, which nodes receive in their snapshot replies",
+                    metadata: ["key.fingerprint": "\(modelKey.fingerprint)"])
+            }
             receiverKeyring.value = keyring
             processor.registryChanged(federation.registry)
             for node in federation.registry.nodes { try store.registerNode(node.id, name: node.name) }

@@ -29,7 +29,16 @@ extension FederationProcessor {
         switch opened {
         case .success(.snapshotRequest(let request)) where !admin:
             if revoked.contains(request.node) {
+                // Refused, and told so: a signed reply saying "revoked", so the node stops instead of asking
+                // forever (the shell seals it with the key kept for the revoked node, when there is one).
                 refuse(.revokedSender, node: nil, claimedBy: request.node, settling: nil, now: now)
+                actions.append(
+                    .reply(
+                        SnapshotReply(
+                            recipient: request.node, requestID: request.requestID,
+                            ackedSeq: acknowledged[request.node] ?? 0, content: .upToDate(version: strategy.version),
+                            revoked: true),
+                        peer: peer))
             } else {
                 answer(request, peer: peer, queue: queue, now: now)
             }

@@ -98,13 +98,18 @@ extension NodeCommand {
         }
     }
 
-    /// `growda node revoke`: a node's key is deleted and its updates refused from then on.
+    /// `growda node revoke`: the node is refused from then on, and the model key is rotated.
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke node NAME: mark it revoked and delete the aggregator's copy of its key.",
+            abstract: "Revoke node NAME: refuse it from now on and rotate the federation's model key.",
             discussion: """
-                Its updates are refused from then on. Its id is never given again; `growda node add NAME` \
-                makes a new node with a new id and key if the hospital should rejoin.
+                Everything the node sends is refused from then on. The federation's model key is replaced \
+                (keys/model.key), so the node cannot open any model made after this; the other nodes \
+                receive the new key sealed under their own keys in their next snapshot reply, and no other \
+                bundle needs re-issuing. The aggregator (running or started later) tells the revoked node \
+                it was revoked, and the node stops (exit status 3). Its key moves to nodes/ID.revoked.key, \
+                kept only to seal that notice. Its id is never given again; `growda node add NAME` makes a \
+                new node with a new id and key if the hospital should rejoin.
                 """
         )
 
@@ -122,9 +127,11 @@ extension NodeCommand {
             if json {
                 try Terminal.printJSON(List.Row(record))
             } else {
-                let keyPath = federation.nodeKeyPath(id: record.id)
-                print("revoked node \(record.id) \"\(record.name)\"; deleted its key \(keyPath)")
-                print("updates from it are refused from now on")
+                print("revoked node \(record.id) \"\(record.name)\": everything it sends is refused from now on")
+                print(
+                    "model key rotated (\(federation.modelKeyPath), fingerprint \(try federation.modelKey().fingerprint)): "
+                        + "the other nodes receive it in their next snapshot reply; no bundle needs re-issuing")
+                print("the aggregator tells \(record.name) it was revoked; its growda-node then stops (exit status 3)")
             }
         }
     }

@@ -163,7 +163,12 @@ extension GrowdaNodeCommand {
                     services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch let error as NodeError {
+                FileHandle.standardError.write(Data("growda-node: \(error)\n".utf8))
+                throw ExitCode(error.exitCode)
+            }
         }
     }
 }
@@ -216,7 +221,7 @@ extension GrowdaNodeCommand {
                 "model     \(status.model_version.map { "v\($0)" } ?? "none yet")",
                 "updates   \(status.sent) sent, \(status.resent) resent, \(status.acknowledged) acknowledged, "
                     + "\(status.outbox) waiting",
-                "contact   \(status.contact.rawValue)"
+                status.revoked ? "contact   revoked: this node has stopped" : "contact   \(status.contact.rawValue)"
                     + (status.contact == .ok ? "" : " (\(Int(status.seconds_without_answer)) s without an answer)"),
             ]
             if let message = status.message { lines.append("check     " + message) }

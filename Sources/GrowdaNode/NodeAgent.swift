@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GrowdaCrypto
 import GrowdaData
 import GrowdaFederation
 import GrowdaNN
@@ -38,7 +39,8 @@ public final class NodeAgent: @unchecked Sendable {
     public let configuration: NodeConfiguration
     /// The node's identity, keys and endpoints.
     public let bundle: NodeBundle
-    private let keyring: NodeKeyring
+    /// The node's keys; the model key is replaced when the federation rotates it.
+    private var keyring: NodeKeyring
     private let stateFolder: NodeStateFolder
     private var logger: Logger
     private let limits: WireLimits
@@ -64,6 +66,8 @@ public final class NodeAgent: @unchecked Sendable {
     private var data: (spec: ModelSpec, train: Dataset, validation: Dataset?)?
     private var sockets: (push: ZMQSocket, sub: ZMQSocket, dealer: ZMQSocket, poller: ZMQPoller)?
     private var rejections = RejectionCounter()
+    /// Set when the aggregator said this node was revoked; the loop throws it.
+    private var revocation: NodeError?
     /// Whether the aggregator answers, and the level last reported.
     private var contact: AggregatorContact
     private var reportedContact = AggregatorContact.Level.ok
@@ -79,25 +83,34 @@ public final class NodeAgent: @unchecked Sendable {
         }
         try checkData(configuration.dataPath)
         let state = try NodeStateFolder(path: configuration.statePath)
+        if state.counters.revoked == true { throw NodeError.revoked(node: bundle.nodeID, name: bundle.nodeName) }
+        let rotatedModelKey: SecretBoxKey?
+        do {
+            rotatedModelKey = try state.loadModelKey()
+        } catch {
+            throw NodeError.state(path: state.path, reason: "its model.key cannot be read: \(error)")
+        }
         let outbox: Outbox
         do {
             outbox = try Outbox(storage: state, schedule: configuration.resendSchedule)
         } catch {
             throw NodeError.state(path: state.path, reason: "its outbox cannot be read: \(error)")
         }
-        return NodeAgent(configuration: configuration, bundle: bundle, state: state, outbox: outbox, logger: logger)
+        return NodeAgent(
+            configuration: configuration, bundle: bundle, state: state, outbox: outbox,
+            modelKey: rotatedModelKey ?? bundle.modelKey, logger: logger)
     }
 
     private init(
-        configuration: NodeConfiguration, bundle: NodeBundle, state: NodeStateFolder, outbox: Outbox, logger: Logger
+        configuration: NodeConfiguration, bundle: NodeBundle, state: NodeStateFolder, outbox: Outbox,
+        modelKey: SecretBoxKey, logger: Logger
     ) {
         self.configuration = configuration
         self.bundle = bundle
         self.stateFolder = state
         self.outbox = outbox
         keyring = NodeKeyring(
-            node: bundle.nodeID, nodeKey: bundle.nodeKey, modelKey: bundle.modelKey,
-            verifyKey: bundle.aggregatorVerifyKey)
+            node: bundle.nodeID, nodeKey: bundle.nodeKey, modelKey: modelKey, verifyKey: bundle.aggregatorVerifyKey)
         var logger = logger
         logger[metadataKey: "node.id"] = "\(bundle.nodeID)"
         logger[metadataKey: "node.name"] = "\(bundle.nodeName)"
@@ -152,6 +165,7 @@ public final class NodeAgent: @unchecked Sendable {
             ])
         while !stopping {
             try pump(timeout: .zero)
+            if let revokedAt = revocation { throw revokedAt }
             if global == nil {
                 requestSnapshotIfDue()
                 try pump(timeout: .milliseconds(200))
@@ -421,7 +435,8 @@ public final class NodeAgent: @unchecked Sendable {
             node_id: bundle.nodeID, node_name: bundle.nodeName, written_at: Date().timeIntervalSince1970,
             model_version: version, outbox: outbox.count, sent: c.sent, resent: c.resent,
             acknowledged: c.acknowledged, refused: c.refused, contact: contact.level(at: Self.seconds(now)),
-            seconds_without_answer: contact.silence(at: Self.seconds(now)), message: contactMessage(now: now))
+            seconds_without_answer: contact.silence(at: Self.seconds(now)),
+            message: revocation.map { "\($0)" } ?? contactMessage(now: now), revoked: revocation != nil)
         do {
             try stateFolder.writeStatus(status)
         } catch {
@@ -455,6 +470,12 @@ public final class NodeAgent: @unchecked Sendable {
             case .failure(let reason):
                 counters.add(refused: 1)
                 logger.warning("message refused", metadata: ["reject.reason": "\(reason.rawValue)"])
+                // A model broadcast this node cannot open: most likely the federation rotated its model key
+                // (a node was revoked). The next snapshot reply brings the new key and the model.
+                if socket === sockets?.sub, reason == .badMAC {
+                    openRequest = nil
+                    requestSnapshotIfDue()
+                }
             }
         }
     }
@@ -485,6 +506,11 @@ public final class NodeAgent: @unchecked Sendable {
         outstandingRequests.remove(at: index)
         if openRequest?.id == reply.requestID { openRequest = nil }
         contact.answered(at: Self.seconds(DispatchTime.now().uptimeNanoseconds))
+        if reply.revoked {
+            revoked()
+            return
+        }
+        if let box = reply.modelKey { takeModelKey(box) }
         if let granted = reply.sendOK { outbox.grant(through: granted) }
         if let mode = reply.mode { announcedMode = mode }
         for seq in outbox.acknowledge(through: reply.ackedSeq).retired {
@@ -492,6 +518,36 @@ public final class NodeAgent: @unchecked Sendable {
             logger.info("update acknowledged", metadata: ["update.seq": "\(seq)"])
         }
         if let model = reply.model { receive(model: model) }
+    }
+
+    /// The federation's current model key, from a verified reply: kept when it differs from the one held.
+    private func takeModelKey(_ box: SecretBox.SealedBox) {
+        do {
+            let key = try SecretBoxKey(unwrapping: box, with: bundle.nodeKey)
+            guard key != keyring.modelKey else { return }
+            try stateFolder.saveModelKey(key)
+            keyring.modelKey = key
+            logger.notice(
+                "model key rotated by the federation: later models are opened with the new key",
+                metadata: ["key.fingerprint": "\(key.fingerprint)", "path": "\(stateFolder.modelKeyPath)"])
+        } catch {
+            counters.add(refused: 1)
+            logger.error("the federation's new model key could not be taken", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The aggregator said this node was revoked: remembered in the state folder (the node refuses to start
+    /// again), logged, and the loop stops with ``NodeError/revoked(node:name:)``.
+    private func revoked() {
+        let error = NodeError.revoked(node: bundle.nodeID, name: bundle.nodeName)
+        logger.critical("revoked by the federation's admin; stopping", metadata: ["reason": "\(error)"])
+        var c = stateFolder.counters
+        c.revoked = true
+        do { try stateFolder.save(c) } catch {
+            logger.error("the revocation could not be noted in the state folder", metadata: ["error": "\(error)"])
+        }
+        revocation = error
+        writeStatus(now: DispatchTime.now().uptimeNanoseconds)
     }
 
     /// Takes a verified model as the one to train from next, and keeps it in the state folder.

@@ -93,6 +93,15 @@ public enum NodeError: Error, CustomStringConvertible {
     case transport(String)
     /// The local data does not fit the federation's model.
     case mismatch(String)
+    /// The federation's admin revoked this node (the aggregator said so in a signed reply).
+    case revoked(node: UInt32, name: String)
+
+    /// The exit status `growda-node run` ends with for this error: 3 for a revoked node (the systemd unit
+    /// does not restart it), 2 for the rest.
+    public var exitCode: Int32 {
+        if case .revoked = self { return 3 }
+        return 2
+    }
 
     /// What is wrong and what to do.
     public var description: String {
@@ -103,6 +112,10 @@ public enum NodeError: Error, CustomStringConvertible {
             return "cannot use the state folder \(path): \(reason); give --state a folder this user can write"
         case .transport(let reason): return "cannot reach the aggregator: \(reason)"
         case .mismatch(let reason): return "the local data does not fit the federation's model: \(reason)"
+        case .revoked(let node, let name):
+            return "this node (\(name), id \(node)) was revoked by the federation's admin: it may no longer take "
+                + "part, and it cannot open the models made since. If that is a mistake, ask the admin for a new "
+                + "bundle (growda node add) and start with a new --state folder"
         }
     }
 }

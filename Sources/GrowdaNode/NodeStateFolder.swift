@@ -1,4 +1,5 @@
 import Foundation
+import GrowdaCrypto
 import GrowdaNN
 import GrowdaSafetensors
 
@@ -8,6 +9,9 @@ import GrowdaSafetensors
 /// STATE/model.safetensors     the latest verified global model (a Growda checkpoint, usable by `growda predict`)
 /// STATE/node.json             {"next_seq": N, "model_version": V}: the next update's sequence number
 /// STATE/outbox/<seq>.update   each sealed update, exactly as sent, until the aggregator acknowledges it
+/// STATE/model.key             the federation's model key when it was rotated since the bundle was made
+///                             (KeyFile, 0600; it takes precedence over the bundle's)
+/// STATE/status.json           what the node last said of itself (`growda-node status`)
 /// ```
 /// An update is written to the outbox (atomically) and the next sequence number saved before it is
 /// first sent; it is deleted once an acknowledgement covers it. Resending after a restart sends the
@@ -22,6 +26,8 @@ final class NodeStateFolder {
     struct Counters: Codable {
         var next_seq: UInt64
         var model_version: UInt64?
+        /// Set once the aggregator said this node was revoked: the node refuses to start again.
+        var revoked: Bool?
     }
 
     private(set) var counters = Counters(next_seq: 1, model_version: nil)
@@ -46,6 +52,19 @@ final class NodeStateFolder {
     func save(_ counters: Counters) throws {
         self.counters = counters
         try AtomicFile.write(Array(try JSONEncoder().encode(counters)), to: countersPath, permissions: 0o600)
+    }
+
+    var modelKeyPath: String { path + "/model.key" }
+
+    /// The model key a rotation handed this node, if any.
+    func loadModelKey() throws -> SecretBoxKey? {
+        guard FileManager.default.fileExists(atPath: modelKeyPath) else { return nil }
+        return try KeyFile.read(SecretBoxKey.self, path: modelKeyPath)
+    }
+
+    /// Keeps the model key a rotation handed this node (atomically, mode 0600).
+    func saveModelKey(_ key: SecretBoxKey) throws {
+        try KeyFile.write(key, path: modelKeyPath, overwrite: true)
     }
 
     /// The latest global model kept here, if any.

@@ -20,11 +20,13 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var contact: AggregatorContact.Level
     /// Seconds the node has waited for an answer (0 when none is outstanding).
     public var seconds_without_answer: Double
-    /// What is wrong and what to check, when `contact` is not ok.
+    /// What is wrong and what to check, when `contact` is not ok or the node was revoked.
     public var message: String?
+    /// The aggregator said this node was revoked; it has stopped.
+    public var revoked = false
 
     /// The exit status `growda-node status` gives: 0 ok, 1 warning, 2 error.
-    public var exitCode: Int32 { contact == .ok ? 0 : contact == .warning ? 1 : 2 }
+    public var exitCode: Int32 { revoked ? 2 : contact == .ok ? 0 : contact == .warning ? 1 : 2 }
 }
 
 extension NodeStateFolder {

@@ -83,8 +83,11 @@ extension Federation {
         return AddedNode(record: record, bundlePath: bundlePath, bundle: bundle)
     }
 
-    /// Revokes the active node named `name`: marks its registry entry revoked, then deletes the aggregator's
-    /// copy of its key, so its updates are refused from then on. Its id is never given again.
+    /// Revokes the active node named `name`: replaces the federation's model key with a fresh one (the
+    /// remaining nodes receive it sealed under their own keys in their next snapshot reply; no bundle is
+    /// re-issued), marks the registry entry revoked, and moves the aggregator's copy of the node's key to
+    /// `nodes/<id>.revoked.key`, kept only to tell that node it was revoked. Everything it sends is refused
+    /// from then on, and it cannot open any model made after this. Its id is never given again.
     ///
     /// - Parameter now: the time recorded as `revoked`.
     /// - Returns: the node's entry, now revoked.
@@ -101,9 +104,15 @@ extension Federation {
             }
             throw .unknownNode(name: name)
         }
+        // The model key is rotated first: once the registry says "revoked", the aggregator (which reloads
+        // the registry and the model key together) seals every later model with a key the node never gets.
+        try ProvisioningError.wrapping { () throws(CryptoError) in
+            try KeyFile.write(SecretBoxKey.generate(), path: modelKeyPath, overwrite: true)
+        }
+        try POSIX.syncDirectory(keysDirectory)
         registry.revoke(id: node.id, at: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
         try registry.save(path: registryPath)
-        try POSIX.removeFile(nodeKeyPath(id: node.id))
+        try POSIX.renameFile(nodeKeyPath(id: node.id), to: revokedNodeKeyPath(id: node.id))
         try POSIX.syncDirectory(nodesDirectory)
         self.registry = registry
         return registry.node(id: node.id) ?? node

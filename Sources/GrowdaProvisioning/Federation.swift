@@ -11,7 +11,8 @@ import GrowdaCrypto
 /// DIR/keys/                         mode 0700
 /// DIR/keys/aggregator-signing.key   Ed25519 signing key (KeyFile, 0600)
 /// DIR/keys/aggregator-verify.key    its verify key (KeyFile, 0600)
-/// DIR/keys/model.key                the model key that seals broadcasts (KeyFile, 0600)
+/// DIR/keys/model.key                the model key that seals broadcasts (KeyFile, 0600); replaced by a
+///                                    fresh one at every revocation
 /// DIR/keys/admin.key                the admin key for status queries (KeyFile, 0600)
 /// DIR/nodes/                        mode 0700
 /// DIR/nodes/registry.json           the node registry (NodeRegistry, 0600); no key bytes
@@ -55,6 +56,9 @@ public struct Federation: Sendable {
 
     /// `DIR/nodes/<id>.key`, the aggregator's copy of node `id`'s key.
     public func nodeKeyPath(id: UInt32) -> String { nodesDirectory + "/\(id).key" }
+    /// `DIR/nodes/<id>.revoked.key`: a revoked node's key, kept only so the aggregator can tell that node
+    /// it was revoked (a sealed, signed snapshot reply); nothing it sends is accepted.
+    public func revokedNodeKeyPath(id: UInt32) -> String { nodesDirectory + "/\(id).revoked.key" }
 
     private static func configPath(in directory: String) -> String { directory + "/" + configFileName }
 
@@ -173,6 +177,16 @@ public struct Federation: Sendable {
     public func adminKey() throws(ProvisioningError) -> SecretBoxKey {
         try ProvisioningError.wrapping { () throws(CryptoError) in
             try KeyFile.read(SecretBoxKey.self, path: adminKeyPath)
+        }
+    }
+
+    /// A revoked node's key (see ``revokedNodeKeyPath(id:)``); nil when none is kept (revoked by an
+    /// older release, which deleted it).
+    public func revokedNodeKey(id: UInt32) throws(ProvisioningError) -> SecretBoxKey? {
+        let path = revokedNodeKeyPath(id: id)
+        guard try POSIX.exists(path) else { return nil }
+        return try ProvisioningError.wrapping { () throws(CryptoError) in
+            try KeyFile.read(SecretBoxKey.self, path: path)
         }
     }
 

@@ -63,6 +63,12 @@ enum POSIX {
         throw .fileSystemFailure(operation: "remove", path: path, errno: errno)
     }
 
+    /// Renames `from` to `to` (`rename`: atomic, replacing `to`); a missing `from` is fine.
+    static func renameFile(_ from: String, to: String) throws(ProvisioningError) {
+        if rename(from, to) == 0 || errno == ENOENT { return }
+        throw .fileSystemFailure(operation: "rename", path: from, errno: errno)
+    }
+
     /// Flushes a directory's entries to disk, so a removal in it survives a crash.
     static func syncDirectory(_ path: String) throws(ProvisioningError) {
         let descriptor = try call("open the folder", path: path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }

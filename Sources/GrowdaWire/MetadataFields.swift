@@ -48,6 +48,30 @@ struct MetadataFields {
         }
     }
 
+    /// The lower-case hex bytes in `key` (exactly `count` bytes), nil when the field is absent.
+    func optionalHex(_ key: String, count: Int) throws(RejectionReason) -> [UInt8]? {
+        guard let text = fields[key] else { return nil }
+        let utf8 = Array(text.utf8)
+        guard utf8.count == count * 2 else { throw .malformed }
+        func nibble(_ c: UInt8) throws(RejectionReason) -> UInt8 {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            default: throw .malformed
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        for i in stride(from: 0, to: utf8.count, by: 2) { bytes.append(try nibble(utf8[i]) << 4 | nibble(utf8[i + 1])) }
+        return bytes
+    }
+
+    /// The lower-case hex text of `bytes`, two characters per byte.
+    static func hexText(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] }, as: UTF8.self)
+    }
+
     /// A canonical unsigned decimal (1 to 20 digits, no leading zero but in "0") that fits in 64 bits.
     static func parseDecimal(_ text: String) -> UInt64? {
         let utf8 = text.utf8

@@ -1,3 +1,5 @@
+import GrowdaCrypto
+
 /// Aggregator → one node (ROUTER → DEALER): the answer to a ``SnapshotRequest``. Sealed with the node's
 /// key and signed by the aggregator (frame 3), whether or not it carries the model.
 ///
@@ -5,7 +7,9 @@
 /// `has_model` (`true`/`false`); with a model, also `created` and `spec` and the weights as tensors;
 /// without one, no tensors. An aggregator that admits updates (all of this build's) also sends
 /// `send_ok` (decimal). An aggregator that announces how it runs its rounds sends `mode` (`async` or
-/// `sync`); older ones leave it out.
+/// `sync`); older ones leave it out. Two optional fields carry revocation: `model_key`, the federation's
+/// current model key sealed under the node's own key (after a rotation the node takes it), and
+/// `revoked` = `true`, sent only to a revoked node.
 public struct SnapshotReply: Sendable, Equatable {
     /// What the reply carries besides the acknowledgement.
     public enum Content: Sendable, Equatable {
@@ -32,11 +36,20 @@ public struct SnapshotReply: Sendable, Equatable {
     /// How the aggregator runs its rounds (synchronous nodes wait for a newer version after each update).
     /// Nil from an aggregator that does not announce it: the node falls back to its own setting.
     public var mode: FederationMode?
+    /// The key that seals model broadcasts now, itself sealed under the recipient's own key (see
+    /// `SecretBoxKey.wrapped(under:)`): after a revocation the federation rotates it, and this is how
+    /// the remaining nodes learn the new one. Nil from an aggregator that does not send it.
+    public var modelKey: SecretBox.SealedBox?
+    /// The recipient was revoked: it may no longer take part, and should stop.
+    public var revoked: Bool
+
+    /// The size of `model_key`: a 24-byte nonce, the 16-byte tag and the 32-byte key.
+    public static let modelKeyByteCount = SecretBox.nonceByteCount + SecretBox.macByteCount + SecretBoxKey.byteCount
 
     /// Makes a snapshot reply.
     public init(
         recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content, sendOK: UInt64? = nil,
-        mode: FederationMode? = nil
+        mode: FederationMode? = nil, modelKey: SecretBox.SealedBox? = nil, revoked: Bool = false
     ) {
         self.recipient = recipient
         self.requestID = requestID
@@ -44,6 +57,8 @@ public struct SnapshotReply: Sendable, Equatable {
         self.content = content
         self.sendOK = sendOK
         self.mode = mode
+        self.modelKey = modelKey
+        self.revoked = revoked
     }
 
     /// The aggregator's latest model version.
@@ -80,6 +95,8 @@ extension SnapshotReply: MessageBody {
         }
         if let sendOK { fields["send_ok"] = String(sendOK) }
         if let mode { fields["mode"] = mode.rawValue }
+        if let modelKey { fields["model_key"] = MetadataFields.hexText(modelKey.combined) }
+        if revoked { fields["revoked"] = "true" }
         return fields
     }
 
@@ -103,13 +120,21 @@ extension SnapshotReply: MessageBody {
             guard let known = FederationMode(rawValue: text) else { throw .malformed }
             mode = known
         }
+        var modelKey: SecretBox.SealedBox? = nil
+        if let combined = try fields.optionalHex("model_key", count: Self.modelKeyByteCount) {
+            guard let box = try? SecretBox.SealedBox(combined: combined) else { throw .malformed }
+            modelKey = box
+        }
+        guard fields.fields["revoked"] == nil || fields.fields["revoked"] == "true" else { throw .malformed }
         self.init(
             recipient: try fields.uint32("recipient"),
             requestID: try fields.uint64("request_id"),
             ackedSeq: try fields.uint64("acked_seq"),
             content: content,
             sendOK: try fields.optionalUInt64("send_ok"),
-            mode: mode
+            mode: mode,
+            modelKey: modelKey,
+            revoked: fields.fields["revoked"] == "true"
         )
     }
 }

@@ -144,7 +144,9 @@ import Testing
         let revoked = rig.ids[1]
         rig.receive(try rig.update(revoked, seq: 1))
         rig.receive(rig.heartbeat(revoked, seq: 10, state: .idle))
-        #expect(rig.ask(revoked) == nil)
+        // Its request is refused too, and answered with a notice that carries nothing but "revoked".
+        let notice = try #require(rig.ask(revoked))
+        #expect(notice.revoked && notice.model == nil && notice.sendOK == nil && notice.recipient == revoked)
         #expect(rig.processor.rejections.count(of: .revokedSender) == 3)
         #expect(rig.processor.strategy.pending.count == 0)
         let row = rig.processor.status(now: 2, queue: QueueLoad(), residentBytes: 0).nodes.first { $0.id == revoked }

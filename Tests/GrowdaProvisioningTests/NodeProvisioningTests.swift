@@ -62,11 +62,18 @@ struct NodeProvisioningTests {
         try federation.addNode(name: "a", bundlePath: temporary.path("a1"))
         try federation.addNode(name: "b", bundlePath: temporary.path("b"))
         let bBundle = try contents(temporary.path("b"))
+        let aKey = try federation.nodeKey(id: 1)
+        let modelKeyBefore = try federation.modelKey()
         let revokedAt = Date(timeIntervalSince1970: 1_800_000_000.7)
         let revoked = try federation.revokeNode(name: "a", now: revokedAt)
         #expect(revoked.id == 1 && revoked.revoked == Date(timeIntervalSince1970: 1_800_000_000))
         #expect(!FileManager.default.fileExists(atPath: federation.nodeKeyPath(id: 1)))
         #expect(FileManager.default.fileExists(atPath: federation.nodeKeyPath(id: 2)))
+        // The model key is rotated (mode 0600); the revoked node's key is kept apart, only to tell it.
+        #expect(try federation.modelKey() != modelKeyBefore)
+        #expect(try FileManager.default.attributesOfItem(atPath: federation.modelKeyPath)[.posixPermissions] as? Int == 0o600)
+        #expect(try federation.revokedNodeKey(id: 1) == aKey)
+        #expect(try federation.revokedNodeKey(id: 2) == nil)
         let reloaded = try Federation.load(directory: federation.directory)
         #expect(reloaded.registry.nodes.map(\.isActive) == [false, true])
         #expect(

@@ -167,6 +167,41 @@ import Testing
         #expect(try Self.craftedReply(mode: text).failure == .malformed)
     }
 
+    /// Revocation: `model_key` (the new model key sealed under the recipient's key) and `revoked`
+    /// round-trip; only the recipient opens the key; any other form of either field is malformed.
+    @Test func snapshotReplyModelKeyAndRevokedRoundTrip() throws {
+        let modelKey = try SecretBoxKey.generate()
+        let box = try modelKey.wrapped(under: Fixture.nodeKey)
+        let reply = SnapshotReply(
+            recipient: 7, requestID: 9, ackedSeq: 2, content: .upToDate(version: 4), modelKey: box)
+        let frames = try WireEncoder.encode(reply, nodeKey: Fixture.nodeKey, signingKey: Fixture.signingKey)
+        guard case .snapshotReply(let decoded) = try WireDecoder.open(frames, keys: Fixture.nodeKeys).get() else {
+            Issue.record("expected a snapshot reply")
+            return
+        }
+        #expect(decoded == reply && !decoded.revoked)
+        #expect(try SecretBoxKey(unwrapping: try #require(decoded.modelKey), with: Fixture.nodeKey) == modelKey)
+        #expect(throws: CryptoError.authenticationFailure) {
+            _ = try SecretBoxKey(unwrapping: box, with: try SecretBoxKey.generate())
+        }
+
+        let notice = SnapshotReply(recipient: 7, requestID: 9, ackedSeq: 0, content: .upToDate(version: 4), revoked: true)
+        let noticeFrames = try WireEncoder.encode(notice, nodeKey: Fixture.nodeKey, signingKey: Fixture.signingKey)
+        #expect(try WireDecoder.open(noticeFrames, keys: Fixture.nodeKeys).get() == .snapshotReply(notice))
+
+        for (key, value) in [
+            ("revoked", "false"), ("revoked", "TRUE"), ("model_key", "00"),
+            ("model_key", String(repeating: "g", count: 144)), ("model_key", String(repeating: "A", count: 144)),
+        ] {
+            var fields = Self.snapshotReplyFields
+            fields[key] = value
+            let crafted = try Crafting.frames(
+                type: .snapshotReply, sender: 0, plaintext: try Crafting.body(metadata: fields), key: Fixture.nodeKey,
+                signingKey: Fixture.signingKey)
+            #expect(WireDecoder.open(crafted, keys: Fixture.nodeKeys).failure == .malformed, "\(key) = \(value)")
+        }
+    }
+
     @Test func bodyLimitsAreOversize() throws {
         let frames = try Crafting.update(fields: Crafting.updateFields)
         #expect(Self.open(frames, limits: WireLimits(maxTensors: 1)).failure == .oversize)
