@@ -279,6 +279,8 @@ setconf fedbuff.k 4
 setconf fedbuff.max_staleness 1000
 setconf liveness.lost_after_seconds 10
 setconf eval.dir "$EVAL"
+"$G" serve --config "$FED/federation.conf" --check-config >"$WORK/logs/check-config.log" 2>&1 ||
+    die "federation.conf does not check: $(cat "$WORK/logs/check-config.log")"
 for i in $(seq 1 "$HOSPITALS"); do
     "$G" node add "$(hname "$i")" --federation "$FED" --out "$WORK/bundles/$(hname "$i").bundle" >>"$WORK/logs/init.log" 2>&1 ||
         die "growda node add $(hname "$i") failed"

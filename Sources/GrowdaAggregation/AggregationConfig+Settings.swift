@@ -10,6 +10,37 @@ enum SettingKey: String, CaseIterable {
     case serverOptimizer = "server.optimizer"
     case clipNorm = "clip_norm"
 
+    /// What the key does, as `growda federation init` documents it.
+    var meaning: String {
+        switch self {
+        case .mode:
+            "How updates are combined: async is FedBuff (a new version every fedbuff.k accepted updates; "
+                + "hospitals never wait for each other), sync is FedAvg in rounds (a new version once every alive "
+                + "hospital has reported, or at the deadline once a quorum has)."
+        case .bufferSize:
+            "FedBuff (mode = async): a new version every K accepted updates. With fewer hospitals than K, each "
+                + "version waits for repeat updates from the same hospitals: keep K at most their number."
+        case .maxStaleness:
+            "FedBuff: an update trained on a model more than this many versions behind the latest is refused "
+                + "as stale."
+        case .quorum:
+            "Rounds (mode = sync): the fraction of alive hospitals whose updates end a round at its deadline."
+        case .deadline:
+            "Rounds: how long a round waits for every alive hospital before it ends with a quorum."
+        case .serverLearningRate:
+            "The server learning rate: each version moves the model by this times the weighted mean update."
+        case .staleness:
+            "FedBuff's weight for an update s versions stale: polynomial:a weighs it (1 + s)^-a, constant "
+                + "weighs every update 1, hinge:a:b weighs 1 up to s = b, then 1 / (a(s - b) + 1)."
+        case .serverOptimizer:
+            "What turns the weighted mean update into the step: none (FedAvg), momentum (FedAvgM) or adam "
+                + "(FedAdam)."
+        case .clipNorm:
+            "Updates whose L2 norm is larger are scaled down to this norm before they are averaged; none for "
+                + "no clipping."
+        }
+    }
+
     /// What the key accepts, as shown in errors.
     var allowed: String {
         switch self {
@@ -29,8 +60,32 @@ enum SettingKey: String, CaseIterable {
 }
 
 extension AggregationConfig {
+    /// A key ``init(settings:)`` reads, documented.
+    public struct SettingDescription: Sendable, Equatable {
+        /// The key, e.g. `fedbuff.k`.
+        public var key: String
+        /// What it does.
+        public var meaning: String
+        /// What it accepts, as errors name it.
+        public var allowed: String
+        /// The value a configuration without the key takes, as ``settings`` writes it.
+        public var defaultValue: String
+    }
+
     /// Every key ``init(settings:)`` understands.
     public static var settingKeys: [String] { SettingKey.allCases.map(\.rawValue) }
+
+    /// Every key ``init(settings:)`` understands, in the order a config file lists them, with what it
+    /// means, what it allows and its default: that of `AggregationConfig()`, and for the synchronous mode's
+    /// keys that of ``Mode/defaultSync``.
+    public static var settingDescriptions: [SettingDescription] {
+        let sync = AggregationConfig(mode: .defaultSync).settings
+        let defaults = AggregationConfig().settings.merging(sync) { async, _ in async }
+        return SettingKey.allCases.map { key in
+            SettingDescription(
+                key: key.rawValue, meaning: key.meaning, allowed: key.allowed, defaultValue: defaults[key.rawValue]!)
+        }
+    }
 
     /// Reads the aggregation section of a config file, given as `key = value` pairs already split:
     /// `mode = async|sync`, `fedbuff.k = 4`, `fedbuff.max_staleness = 8`, `sync.quorum = 0.75`,

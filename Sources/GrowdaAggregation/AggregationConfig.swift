@@ -134,6 +134,13 @@ public enum AggregationConfigError: Error, Sendable, Equatable, CustomStringConv
     /// A value that parses but is outside its range.
     case outOfRange(key: String, value: String, allowed: String)
 
+    /// The config key the error is about.
+    public var key: String {
+        switch self {
+        case .unknownKey(let key, _), .invalidValue(let key, _, _), .outOfRange(let key, _, _): key
+        }
+    }
+
     /// A one-line explanation naming the key and the allowed values.
     public var description: String {
         switch self {

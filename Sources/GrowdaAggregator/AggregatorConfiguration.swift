@@ -5,8 +5,8 @@ import GrowdaProvisioning
 
 /// What `growda serve` runs with: the federation folder, the state folder, the model, the
 /// aggregation rule and the aggregator's own limits. Everything comes from `federation.conf`
-/// (see `AggregatorConfiguration.settingsHelp` for the keys), with command-line overrides.
-public struct AggregatorConfiguration: Sendable {
+/// (``knownKeys`` lists and documents every key), with command-line overrides.
+public struct AggregatorConfiguration: Sendable, Equatable {
     /// The federation folder (keys, node registry, federation.conf).
     public var federationPath: String
     /// The aggregator's state folder (SQLite, checkpoints, pending updates).
@@ -43,137 +43,151 @@ public struct AggregatorConfiguration: Sendable {
     public var keepCheckpoints = 5
 
     /// The keys of `federation.conf` the aggregator reads besides ``FederationConfig/Key`` (addresses and
-    /// ports) and ``AggregationConfig/settingKeys`` (the aggregation rule). Every reader of these keys
-    /// (`serve`, `status`, `simulate`, `bench`, the tests' federations) names them through here.
+    /// ports) and ``AggregationConfig/settingKeys`` (the aggregation rule), documented in ``knownKeys``.
+    /// Every reader of these keys (`serve`, `status`, `simulate`, `bench`, the tests' federations) names
+    /// them through here.
     public enum Key {
+        /// The reference model every hospital trains.
         public static let modelName = "model.name"
+        /// The class names in label order, comma-separated.
         public static let modelClasses = "model.classes"
+        /// The seed of the initial model's weights.
         public static let modelSeed = "model.seed"
+        /// A checkpoint to start from instead of a fresh model.
         public static let modelInit = "model.init"
+        /// The largest L2 norm of an update's delta.
         public static let maxUpdateNorm = "updates.max_norm"
+        /// How long a silent node stays alive.
         public static let lostAfterSeconds = "liveness.lost_after_seconds"
+        /// The most updates waiting to be processed.
         public static let queueCapacity = "queue.capacity"
+        /// The most bytes of updates waiting to be processed.
         public static let queueBytes = "queue.max_bytes"
+        /// The most bytes of updates queued or on their way with leave to send.
         public static let admissionBytes = "admission.max_bytes"
+        /// The aggregator's state folder.
         public static let stateDir = "state.dir"
+        /// A labelled folder to evaluate each version on.
         public static let evalDir = "eval.dir"
+        /// Where the operators' status socket binds.
         public static let statusBindHost = "status.bind_host"
+        /// The status socket's port.
         public static let statusPort = "port.status"
     }
 
     /// The defaults of the keys in ``Key``.
     public enum Default {
+        /// The small 28×28 reference CNN.
         public static let modelName = "small28"
+        /// Normal and pneumonia.
         public static let modelClasses = ["normal", "pneumonia"]
+        /// Seed 1.
         public static let modelSeed: UInt64 = 1
+        /// 1000.
         public static let maxUpdateNorm = 1000.0
+        /// 15 seconds.
         public static let lostAfterSeconds = 15.0
+        /// 64 updates.
         public static let queueCapacity = 64
+        /// 512 MiB.
         public static let queueBytes = 512 << 20
+        /// 128 MiB.
         public static let admissionBytes = 128 << 20
+        /// `state`, inside the federation folder.
         public static let stateDir = "state"
+        /// This machine only.
         public static let statusHost = FederationConfig.Default.host
+        /// 7704.
         public static let statusPort = 7704
     }
 
-    /// The keys in ``Key``, with what they mean, as `growda serve --help` lists them.
-    public static let settingsHelp: [(key: String, meaning: String)] = [
-        (Key.modelName, "reference model: small28, xray128 or ecg187"),
-        (Key.modelClasses, "class names in label order, comma-separated (e.g. bacterial,normal,viral)"),
-        (Key.modelSeed, "seed of the initial weights (default \(Default.modelSeed))"),
-        (Key.modelInit, "a checkpoint to start from instead (optional)"),
-        (Key.maxUpdateNorm, "refuse updates whose delta L2 norm is above this (default \(Int(Default.maxUpdateNorm)))"),
-        (Key.lostAfterSeconds, "a node silent this long is lost (default \(Int(Default.lostAfterSeconds)))"),
-        (Key.queueCapacity, "updates waiting to be processed, at most (default \(Default.queueCapacity))"),
-        (Key.queueBytes, "bytes of updates waiting, at most (default \(Default.queueBytes))"),
-        (
-            Key.admissionBytes,
-            "bytes of updates queued or on their way with leave to send, at most (default \(Default.admissionBytes))"
-        ),
-        (
-            Key.stateDir,
-            "the aggregator's state folder, relative to the federation folder (default \(Default.stateDir))"
-        ),
-        (Key.evalDir, "a labelled folder to evaluate each version on (optional)"),
-        (Key.statusBindHost, "where the operators' status socket binds (default \(Default.statusHost))"),
-        (Key.statusPort, "its port (default \(Default.statusPort))"),
-    ]
-
     /// Reads the configuration from a federation's `federation.conf`.
+    ///
+    /// - Throws: ``AggregatorError/configurationProblems(path:problems:)`` naming every problem at once.
     public init(federation: Federation) throws {
-        let config = federation.config
-        func value(_ key: String) -> String? { config[key] }
-        func number<T: LosslessStringConvertible>(_ key: String, _ fallback: T) throws -> T {
-            guard let text = value(key) else { return fallback }
-            guard let v = T(text) else {
-                throw AggregatorError.configuration(
-                    "\(config.path): \(key) = \(text) is not a valid number\(config.line(of: key).map { " (line \($0))" } ?? "")"
-                )
-            }
-            return v
+        try self.init(config: federation.config, federationDirectory: federation.directory)
+    }
+
+    /// Reads the configuration from `config`, the `federation.conf` of the federation folder at
+    /// `federationDirectory` (the base of a relative `state.dir`).
+    ///
+    /// Every key must be one of ``knownKeys``, and every value must parse and lie in its range; the model
+    /// name and classes and the aggregation rule are checked as the aggregator will use them. Nothing is
+    /// opened, bound or written.
+    ///
+    /// - Throws: ``AggregatorError/configurationProblems(path:problems:)`` listing every problem: each
+    ///   unknown key with its line and the nearest known key, and each bad value with its line.
+    public init(config: FederationConfig, federationDirectory: String) throws {
+        var reader = SettingsReader(config: config, registry: Self.knownKeys)
+        reader.checkKeysAreKnown()
+        federationPath = federationDirectory
+
+        let modelName = config[Key.modelName] ?? Default.modelName
+        let classes = config[Key.modelClasses].map(Self.classNames) ?? Default.modelClasses
+        if classes.count < 2 || Set(classes).count != classes.count || classes.contains("") {
+            reader.invalid(Key.modelClasses)
         }
-        federationPath = federation.directory
-        let modelName = value(Key.modelName) ?? Default.modelName
-        let classes = value(Key.modelClasses).map {
-            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        } ?? Default.modelClasses
-        guard let spec = ModelSpec.reference(modelName, classes: classes) else {
-            throw AggregatorError.configuration(
-                "\(config.path): \(Key.modelName) = \(modelName) is not one of \(ModelSpec.referenceNames.joined(separator: ", "))"
-            )
+        let spec = ModelSpec.reference(modelName, classes: classes)
+        if spec == nil { reader.invalid(Key.modelName) }
+        model = spec ?? ModelSpec.reference(Default.modelName, classes: Default.modelClasses)!
+        modelSeed = reader.number(Key.modelSeed, Default.modelSeed) { _ in true }
+        initialCheckpoint = reader.path(Key.modelInit)
+        aggregation = reader.aggregation()
+
+        maxUpdateNorm = reader.number(Key.maxUpdateNorm, Default.maxUpdateNorm) { $0 > 0 && $0.isFinite }
+        let lostAfterSeconds = reader.number(Key.lostAfterSeconds, Default.lostAfterSeconds) {
+            $0 > 0 && $0 <= Self.lostAfterLimit
         }
-        guard classes.count >= 2, Set(classes).count == classes.count, !classes.contains("") else {
-            throw AggregatorError.configuration("\(config.path): \(Key.modelClasses) needs two or more distinct names")
+        lostAfter = .milliseconds(Int((lostAfterSeconds * 1000).rounded()))
+        queueCapacity = reader.number(Key.queueCapacity, Default.queueCapacity) { Self.queueCapacityRange.contains($0) }
+        queueBytes = reader.number(Key.queueBytes, Default.queueBytes) { $0 >= Self.minimumBufferBytes }
+        admissionBytes = reader.number(Key.admissionBytes, Default.admissionBytes) { $0 >= Self.minimumBufferBytes }
+        let stateDir = reader.path(Key.stateDir) ?? Default.stateDir
+        statePath = stateDir.hasPrefix("/") ? stateDir : federationDirectory + "/" + stateDir
+        evalPath = reader.path(Key.evalDir)
+
+        _ = reader.read("") { () throws(ProvisioningError) in try config.endpointHost() }
+        bindHost = reader.read(FederationConfig.Default.host) { () throws(ProvisioningError) in try config.bindHost() }
+        let ports = reader.read((updates: 0, models: 0, snapshots: 0)) { () throws(ProvisioningError) in
+            try config.ports()
         }
-        model = spec
-        modelSeed = try number(Key.modelSeed, Default.modelSeed)
-        initialCheckpoint = value(Key.modelInit)
-        let settings = config.keys.reduce(into: [String: String]()) { dict, key in
-            if AggregationConfig.settingKeys.contains(key) { dict[key] = config[key] }
+        (updatesPort, modelsPort, snapshotsPort) = ports
+        statusHost = reader.read(Default.statusHost) { () throws(ProvisioningError) in
+            try config.host(Key.statusBindHost, default: Default.statusHost)
         }
-        do {
-            aggregation = try AggregationConfig(settings: settings)
-            try aggregation.validate()
-        } catch {
-            throw AggregatorError.configuration("\(config.path): \(error)")
+        statusPort = reader.read(Default.statusPort) { () throws(ProvisioningError) in
+            try config.port(Key.statusPort, default: Default.statusPort)
         }
-        maxUpdateNorm = try number(Key.maxUpdateNorm, Default.maxUpdateNorm)
-        lostAfter = .milliseconds(Int(try number(Key.lostAfterSeconds, Default.lostAfterSeconds) * 1000))
-        queueCapacity = try number(Key.queueCapacity, Default.queueCapacity)
-        queueBytes = try number(Key.queueBytes, Default.queueBytes)
-        admissionBytes = try number(Key.admissionBytes, Default.admissionBytes)
-        statePath =
-            value(Key.stateDir).map { $0.hasPrefix("/") ? $0 : federation.directory + "/" + $0 }
-            ?? federation.directory + "/" + Default.stateDir
-        evalPath = value(Key.evalDir)
-        do {
-            bindHost = try config.host(FederationConfig.Key.bindHost, default: FederationConfig.Default.host)
-            updatesPort = try config.port(
-                FederationConfig.Key.updatesPort, default: FederationConfig.Default.updatesPort)
-            modelsPort = try config.port(FederationConfig.Key.modelsPort, default: FederationConfig.Default.modelsPort)
-            snapshotsPort = try config.port(
-                FederationConfig.Key.snapshotsPort, default: FederationConfig.Default.snapshotsPort)
-            statusHost = try config.host(Key.statusBindHost, default: Default.statusHost)
-            statusPort = try config.port(Key.statusPort, default: Default.statusPort)
-            maxMessageBytes = try config.integer(
-                FederationConfig.Key.maxMessageBytes, in: FederationConfig.maxMessageBytesRange,
-                default: FederationConfig.Default.maxMessageBytes)
-        } catch {
-            throw AggregatorError.configuration("\(error)")
+        if config[Key.statusPort] != nil, [ports.updates, ports.models, ports.snapshots].contains(statusPort) {
+            reader.fail(Key.statusPort, "is the same as another port")
         }
-        guard maxUpdateNorm > 0, queueCapacity >= 1, queueBytes >= 1 << 20, admissionBytes >= 1 << 20 else {
-            throw AggregatorError.configuration(
-                "\(config.path): updates.max_norm must be positive, queue.capacity at least 1, queue.max_bytes and "
-                    + "admission.max_bytes at least 1 MiB"
-            )
+        maxMessageBytes = reader.read(FederationConfig.Default.maxMessageBytes) { () throws(ProvisioningError) in
+            try config.maxMessageBytes()
+        }
+        if !reader.problems.isEmpty {
+            throw AggregatorError.configurationProblems(path: config.path, problems: reader.problems)
         }
     }
+
+    /// The class names a `model.classes` value lists: split at commas, spaces around each removed.
+    static func classNames(_ text: String) -> [String] {
+        text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The longest `liveness.lost_after_seconds`: a day.
+    static let lostAfterLimit = 86_400.0
+    /// The accepted range of `queue.capacity`.
+    static let queueCapacityRange = 1...1_000_000
+    /// The smallest `queue.max_bytes` and `admission.max_bytes`: 1 MiB.
+    static let minimumBufferBytes = 1 << 20
 }
 
 /// Why the aggregator cannot start or go on; each message says what to fix.
 public enum AggregatorError: Error, CustomStringConvertible {
     /// The configuration is wrong.
     case configuration(String)
+    /// The configuration file at `path` has problems, each a line naming the file, the line and the key.
+    case configurationProblems(path: String, problems: [String])
     /// The state folder cannot be used.
     case state(String)
     /// A socket could not be bound.
@@ -183,6 +197,12 @@ public enum AggregatorError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .configuration(let s): return "configuration: \(s)"
+        case .configurationProblems(let path, let problems):
+            let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+            let head =
+                "configuration: \(count) in \(path); fix \(problems.count == 1 ? "it" : "them") "
+                + "(`growda serve --config \(path) --check-config` checks the file without starting):"
+            return ([head] + problems.map { "  " + $0 }).joined(separator: "\n")
         case .state(let s): return "state: \(s)"
         case .transport(let s): return "cannot bind: \(s) (is another aggregator running on these ports?)"
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GrowdaAggregator
 import GrowdaProvisioning
 
 /// `growda federation`: set up a federation's folder on the aggregator's host.
@@ -19,10 +20,14 @@ extension FederationCommand {
             abstract: "Make a federation: aggregator signing key pair, model key, admin key, federation.conf.",
             discussion: """
                 DIR is made mode 0700 (it may already exist, but not hold a federation) and every file in it \
-                mode 0600. Nodes connect to --endpoint-host on ports 7701 (updates, PULL), 7702 (models, PUB) \
-                and 7703 (snapshots, ROUTER); edit DIR/federation.conf to change them before adding nodes. \
-                The aggregator binds --bind-host, 127.0.0.1 unless told otherwise: use 0.0.0.0 (or an \
-                interface's address) when hospitals connect from other machines. Keep DIR private and backed up.
+                mode 0600. DIR/federation.conf sets endpoint.host and bind.host and lists every other key \
+                Growda reads, commented out at its default, with what it means and allows: remove the # to \
+                set one (model.name and model.classes first), then check the file with `growda serve \
+                --config DIR/federation.conf --check-config`; an unknown key is an error. Nodes connect to \
+                --endpoint-host on ports 7701 (updates, PULL), 7702 (models, PUB) and 7703 (snapshots, \
+                ROUTER); change them before adding nodes. The aggregator binds --bind-host, 127.0.0.1 unless \
+                told otherwise: use 0.0.0.0 (or an interface's address) when hospitals connect from other \
+                machines. Keep DIR private and backed up.
                 """
         )
 
@@ -50,7 +55,9 @@ extension FederationCommand {
         }
 
         func run() async throws {
-            let federation = try Federation.create(directory: dir, endpointHost: endpointHost, bindHost: bindHost)
+            let federation = try Federation.create(
+                directory: dir, endpointHost: endpointHost, bindHost: bindHost,
+                documenting: AggregatorConfiguration.knownKeys)
             let summary = try Summary(federation)
             if json {
                 try Terminal.printJSON(summary)
@@ -112,6 +119,9 @@ extension FederationCommand.Init {
                     "note: the aggregator accepts nodes on this machine only; set bind.host = 0.0.0.0 in \(config) "
                         + "for remote hospitals")
             }
+            lines.append(
+                "edit: \(config) lists every setting, commented out at its default; set model.name and "
+                    + "model.classes there, then check it with growda serve --config \(config) --check-config")
             lines.append("next: \(next_step)")
             return lines.joined(separator: "\n")
         }

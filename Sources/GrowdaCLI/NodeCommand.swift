@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GrowdaAggregator
 import GrowdaProvisioning
 
 /// `growda node`: add, revoke and list the hospitals of a federation.
@@ -55,6 +56,16 @@ extension NodeCommand {
 
         func run() async throws {
             var federation = try Federation.load(directory: federation.federation)
+            // The bundle carries the endpoints: a misspelt endpoint key would send the hospital elsewhere.
+            let unknown = federation.config.unknownKeys(known: AggregatorConfiguration.knownKeys.map(\.name))
+            guard unknown.isEmpty else {
+                let path = federation.configPath
+                let count = unknown.count == 1 ? "an unknown key" : "\(unknown.count) unknown keys"
+                let head =
+                    "\(path) has \(count), so no bundle was written; fix the file (growda serve --config "
+                    + "\(path) --check-config checks it) and add the node again:"
+                throw CLIError(([head] + unknown.map { "  \($0)" }).joined(separator: "\n"))
+            }
             let added = try federation.addNode(name: name, bundlePath: out, overwrite: force)
             let report = Report(added)
             if json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GrowdaAggregator
 import GrowdaCharts
 import GrowdaData
 import GrowdaProvisioning
@@ -74,7 +75,7 @@ struct ReportCommand: AsyncParsableCommand {
         let configPath = URL(fileURLWithPath: path).appendingPathComponent(Federation.configFileName).path
         guard FileManager.default.fileExists(atPath: configPath) else { return path }
         let config = try FederationConfig.load(path: configPath)
-        guard let stateDir = config["state.dir"] else {
+        guard let stateDir = config[AggregatorConfiguration.Key.stateDir] else {
             return URL(fileURLWithPath: path).appendingPathComponent("state").path
         }
         return stateDir.hasPrefix("/") ? stateDir : URL(fileURLWithPath: path).appendingPathComponent(stateDir).path

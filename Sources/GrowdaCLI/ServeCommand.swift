@@ -14,11 +14,12 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the aggregator: collect sealed updates, apply buffered FedAvg, publish new models.",
         discussion: """
             Reads the federation folder that holds FILE (keys, node registry) and its settings: \
-            \(AggregatorConfiguration.settingsHelp.map(\.key).joined(separator: ", ")), and the \
-            aggregation keys mode, fedbuff.k, fedbuff.max_staleness, sync.quorum, sync.deadline_seconds, \
-            server.lr, staleness, server.optimizer, clip_norm. Stops gracefully on SIGTERM or SIGINT; \
-            every accepted update is on disk before it counts, so a restart (even after kill -9) \
-            carries on from the same version or a newer one.
+            \(AggregatorConfiguration.knownKeys.map(\.name).joined(separator: ", ")). `growda federation \
+            init` lists them all in FILE, each with what it means and allows. Any other key is an error \
+            naming its line and the nearest known key, and nothing starts; --check-config checks FILE \
+            the same way and exits, binding nothing. Stops gracefully on SIGTERM or SIGINT; every \
+            accepted update is on disk before it counts, so a restart (even after kill -9) carries on \
+            from the same version or a newer one.
             """)
 
     @Option(
@@ -42,7 +43,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(
+        help: """
+            Check FILE and exit, starting nothing: every key known, every value valid. Prints the settings \
+            in effect and exits 0, or every problem and exits 1.
+            """)
+    var checkConfig = false
+
+    @Flag(help: "With --check-config, print the result as JSON.")
+    var json = false
+
     func validate() throws {
+        if json && !checkConfig { throw ValidationError("--json goes with --check-config.") }
         if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
         if let metricsPort, !(1...65535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a TCP port (1–65535), got \(metricsPort).")
@@ -54,6 +66,16 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if checkConfig {
+            let check = ConfigCheck(file: config)
+            if json {
+                try Terminal.printJSON(check)
+            } else {
+                print(check.text())
+            }
+            if !check.ok { throw ExitCode(1) }
+            return
+        }
         ServiceLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "growda-aggregator")
         let configuration = try Self.configuration(file: config, state: state, eval: eval)
@@ -79,8 +101,11 @@ struct ServeCommand: AsyncParsableCommand {
                 "--config must be the federation's \(Federation.configFileName) (made by `growda federation init`), got \(file)"
             )
         }
-        let federation = try Federation.load(directory: url.deletingLastPathComponent().path)
-        var configuration = try AggregatorConfiguration(federation: federation)
+        let directory = url.deletingLastPathComponent().path
+        // Every problem in the file first, then the rest of the folder (keys, registry).
+        var configuration = try AggregatorConfiguration(
+            config: try ConfigCheck.load(file, federationDirectory: directory), federationDirectory: directory)
+        _ = try Federation.load(directory: directory)
         if let state { configuration.statePath = state }
         if let eval { configuration.evalPath = eval }
         return configuration

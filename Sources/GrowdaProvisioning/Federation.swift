@@ -76,17 +76,21 @@ public struct Federation: Sendable {
     /// - Parameters:
     ///   - endpointHost: the host nodes connect to.
     ///   - bindHost: the address the aggregator binds.
+    ///   - keys: the keys the configuration documents, commented out with their defaults; `growda federation
+    ///     init` gives every key Growda reads.
     /// - Throws: ``ProvisioningError/federationExists(directory:found:)`` when `directory` already holds a
     ///   federation (or part of one), ``ProvisioningError/invalidHost(host:reason:)``, or a file error.
     public static func create(
         directory: String,
         endpointHost: String = FederationConfig.Default.host,
-        bindHost: String = FederationConfig.Default.host
+        bindHost: String = FederationConfig.Default.host,
+        documenting keys: [FederationConfig.KnownKey] = FederationConfig.knownKeys
     ) throws(ProvisioningError) -> Federation {
         let directory = normalized(directory)
         let config = try FederationConfig.initial(
             endpointHost: endpointHost,
             bindHost: bindHost,
+            documenting: keys,
             path: configPath(in: directory)
         )
         let existing = try POSIX.kind(of: directory)

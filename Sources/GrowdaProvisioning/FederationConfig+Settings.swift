@@ -1,65 +1,51 @@
 extension FederationConfig {
-    /// The configuration `growda federation init` writes: every key Growda reads, each with a comment.
+    /// The configuration `growda federation init` writes: `endpoint.host` and `bind.host` set, and every
+    /// other key in `keys` commented out (`# key = default`), each below a comment saying what it means,
+    /// what it allows and its default, under a heading per ``Section``. Read back, it sets only the two
+    /// hosts: every other key takes its default.
     ///
     /// - Parameters:
     ///   - endpointHost: the host nodes connect to.
     ///   - bindHost: the address the aggregator binds its node-facing sockets to.
+    ///   - keys: the keys to document, in order (`growda federation init` gives every key Growda reads:
+    ///     GrowdaAggregator's `AggregatorConfiguration.knownKeys`); this module's own ``knownKeys`` unless
+    ///     told otherwise.
     ///   - path: the file's path, named in errors.
     /// - Throws: ``ProvisioningError/invalidHost(host:reason:)`` for a bad host.
     public static func initial(
         endpointHost: String = Default.host,
         bindHost: String = Default.host,
+        documenting keys: [KnownKey] = knownKeys,
         path: String
     ) throws(ProvisioningError) -> FederationConfig {
-        let endpointHost = try Host.validated(endpointHost)
-        let bindHost = try Host.validated(bindHost)
+        let set = [Key.endpointHost: try Host.validated(endpointHost), Key.bindHost: try Host.validated(bindHost)]
         var config = FederationConfig(path: path)
         config.lines = [
             .comment("Growda federation configuration, written by `growda federation init`."),
-            .comment("Lines are `key = value`; lines starting with # are comments. Unknown keys are kept."),
+            .comment("Lines are `key = value`; lines starting with # are comments, so a commented-out key keeps"),
+            .comment("its default: remove the # to set it. Every key Growda reads is below; any other key is an"),
+            .comment("error (`growda serve --config FILE --check-config` checks the file without starting)."),
             .comment("Nodes get the endpoint host and ports in their bundles when they are added: after a"),
-            .comment("change here, give the nodes new bundles (growda node revoke, then growda node add)."),
+            .comment("change to those, give the nodes new bundles (growda node revoke, then growda node add)."),
         ]
-        try config.set(
-            Key.endpointHost,
-            endpointHost,
-            comment: [
-                "The host name or address that nodes connect to; written into every node bundle."
-            ]
-        )
-        try config.set(
-            Key.bindHost,
-            bindHost,
-            comment: [
-                "The address the aggregator binds its node-facing sockets (updates, models, snapshots) to.",
-                "127.0.0.1 accepts nodes on this machine only: for remote hospitals set 0.0.0.0 (every",
-                "interface) or the address of the interface they reach. Status and admin queries stay on",
-                "localhost by default.",
-            ]
-        )
-        try config.set(
-            Key.updatesPort,
-            String(Default.updatesPort),
-            comment: ["Port of the PULL socket that receives sealed updates and heartbeats from nodes."]
-        )
-        try config.set(
-            Key.modelsPort,
-            String(Default.modelsPort),
-            comment: ["Port of the PUB socket that broadcasts each signed, sealed global model."]
-        )
-        try config.set(
-            Key.snapshotsPort,
-            String(Default.snapshotsPort),
-            comment: ["Port of the ROUTER socket that sends the latest model to nodes that ask (late joiners)."]
-        )
-        try config.set(
-            Key.maxMessageBytes,
-            String(Default.maxMessageBytes),
-            comment: [
-                "The largest message the aggregator accepts, in bytes (67108864 = 64 MiB); larger ones are",
-                "refused as oversize. From \(maxMessageBytesRange.lowerBound) to \(maxMessageBytesRange.upperBound).",
-            ]
-        )
+        for (name, _) in set where !keys.contains(where: { $0.name == name }) {
+            throw .configInvalid(path: path, line: nil, key: name, reason: "is set but not documented")
+        }
+        var section: Section?
+        for key in keys {
+            if key.section != section {
+                config.lines += [.blank, .comment("---- \(key.section.rawValue) ----")]
+                section = key.section
+            }
+            config.lines.append(.blank)
+            config.lines += key.commentLines.map(Line.comment)
+            if let value = set[key.name] {
+                config.lines.append(.entry(key: key.name, value: value))
+            } else {
+                let shown = key.defaultValue ?? key.example ?? ""
+                config.lines.append(.comment(shown.isEmpty ? "\(key.name) =" : "\(key.name) = \(shown)"))
+            }
+        }
         return config
     }
 

@@ -10,15 +10,22 @@ import GrowdaCrypto
 /// - `# comment`, and blank lines. A `#` starts a comment only at the start of a line (after spaces).
 /// - A key appears at most once.
 ///
-/// Keys that Growda does not know are kept, written back and exposed in ``unknownKeys``: later versions add
-/// settings (aggregation ones such as `fedbuff.k`) that an older reader passes over. The typed getters
+/// The parser accepts any well-formed key: this module reads only the addresses, ports and message limit
+/// (``Key``), and the aggregator and the aggregation rule read the rest. ``unknownKeys(known:)`` lists the
+/// keys outside a registry, each with its line and the nearest known key; the aggregator checks every file
+/// against the registry of every key Growda reads (GrowdaAggregator's `AggregatorConfiguration.knownKeys`)
+/// and refuses to start on an unknown one, so a misspelt key is never silently ignored. The typed getters
 /// (``endpointHost()``, ``port(_:)``, …) check ranges, fall back to the defaults ``Key`` documents when a
 /// known key is absent, and name the file and line of a bad value.
+///
+/// A commented-out `# key = value` line is a comment: it sets nothing. `growda federation init` writes
+/// every key it does not set that way, above it what it means, allows and defaults to (``KnownKey``);
+/// ``set(_:_:comment:)`` puts a new key in place of its commented-out line.
 ///
 /// The writer keeps every comment, blank line and the order of keys, so a file read and written again
 /// is unchanged apart from spacing around `=`.
 public struct FederationConfig: Sendable, Equatable {
-    /// The keys Growda reads, with their defaults.
+    /// The keys this module reads, with their defaults (documented in ``knownKeys``).
     public enum Key {
         /// The host nodes connect to, written into their bundles. Default `127.0.0.1`.
         public static let endpointHost = "endpoint.host"
@@ -32,9 +39,6 @@ public struct FederationConfig: Sendable, Equatable {
         public static let snapshotsPort = "port.snapshots"
         /// The largest message the aggregator accepts, in bytes. Default 64 MiB.
         public static let maxMessageBytes = "limits.max_message_bytes"
-
-        /// Every key Growda reads.
-        public static let all = [endpointHost, bindHost, updatesPort, modelsPort, snapshotsPort, maxMessageBytes]
     }
 
     /// The defaults of the keys in ``Key``.
@@ -161,16 +165,15 @@ public struct FederationConfig: Sendable, Equatable {
         }
     }
 
-    /// The keys Growda does not read (yet), in file order: kept and written back as they are.
-    public var unknownKeys: [String] { keys.filter { !Key.all.contains($0) } }
-
     /// The value of `key` as written, or nil when the file does not set it.
     public subscript(key: String) -> String? {
         for case .entry(let name, let value) in lines where name == key { return value }
         return nil
     }
 
-    /// Sets `key` to `value` in place, or appends it after a blank line and `comment` lines when it is new.
+    /// Sets `key` to `value`: in place when the file sets it, in place of its commented-out `# key = …` line
+    /// (a value without spaces) when there is one, keeping the comments above it; else appended after a
+    /// blank line and `comment`.
     ///
     /// - Throws: ``ProvisioningError/configInvalid(path:line:key:reason:)`` when `key` is not a valid key or
     ///   `value` or a comment holds a line break.
@@ -182,6 +185,14 @@ public struct FederationConfig: Sendable, Equatable {
             throw .configInvalid(path: path, line: nil, key: key, reason: "has a line break in its value or comment")
         }
         if let index = lines.firstIndex(where: { if case .entry(key, _) = $0 { true } else { false } }) {
+            lines[index] = .entry(key: key, value: value)
+            return
+        }
+        let commentedOut = lines.firstIndex { line in
+            if case .comment(let text) = line { return Self.commentedKey(text) == key }
+            return false
+        }
+        if let index = commentedOut {
             lines[index] = .entry(key: key, value: value)
             return
         }
@@ -251,6 +262,15 @@ public struct FederationConfig: Sendable, Equatable {
 
     /// Whether `key` is 1–64 characters of `a-z A-Z 0-9 . _ -`.
     static func isKey(_ key: String) -> Bool { NodeName.problem(with: key) == nil }
+
+    /// The key of a commented-out entry (`text` is a comment's text, `key = value` with a value of no
+    /// spaces, as `federation init` writes them), or nil for prose (which has spaces after any `=`).
+    static func commentedKey(_ text: String) -> String? {
+        guard let equals = text.firstIndex(of: "=") else { return nil }
+        let key = String(Substring(text)[..<equals].trimmingBlanks())
+        let value = Substring(text)[text.index(after: equals)...].trimmingBlanks()
+        return isKey(key) && !value.contains(where: \.isWhitespace) ? key : nil
+    }
 }
 
 extension Substring {

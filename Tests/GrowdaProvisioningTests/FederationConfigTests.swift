@@ -21,7 +21,8 @@ struct FederationConfigTests {
             empty =
             """)
         #expect(config.keys == ["endpoint.host", "port.updates", "fedbuff.k", "empty"])
-        #expect(config.unknownKeys == ["fedbuff.k", "empty"])
+        let unknown = config.unknownKeys(known: FederationConfig.knownKeys.map(\.name))
+        #expect(unknown.map(\.key) == ["fedbuff.k", "empty"] && unknown.map(\.line) == [6, 7])
         #expect(config["fedbuff.k"] == "10")
         #expect(config["empty"] == "")
         #expect(config["absent"] == nil)
@@ -50,8 +51,72 @@ struct FederationConfigTests {
         let config = try FederationConfig.initial(endpointHost: "agg.example.org", path: Self.path)
         let reread = try Self.parse(config.rendered())
         #expect(reread.rendered() == config.rendered())
-        #expect(reread.keys == FederationConfig.Key.all)
+        #expect(reread.keys == ["endpoint.host", "bind.host"])
         #expect(try reread.nodeEndpoints() == config.nodeEndpoints())
+    }
+
+    @Test func theInitialConfigurationDocumentsEveryKeyAndSetsOnlyTheHosts() throws {
+        let text = try FederationConfig.initial(endpointHost: "agg.example.org", path: Self.path).rendered()
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for key in FederationConfig.knownKeys {
+            let set = ["endpoint.host": "agg.example.org", "bind.host": "127.0.0.1"][key.name]
+            let line = set.map { "\(key.name) = \($0)" } ?? "# \(key.name) = \(key.defaultValue!)"
+            let index = try #require(lines.firstIndex(of: line), "\(key.name) is not written as `\(line)`")
+            // Above it: its meaning, then what it allows and its default.
+            let above = lines[..<index].reversed().prefix { $0.hasPrefix("# ") }.reversed().map { $0.dropFirst(2) }
+                .joined(separator: " ")
+            #expect(above == "\(key.meaning) Allowed: \(key.allowed). Default: \(key.defaultValue!).")
+        }
+        #expect(lines.allSatisfy { $0.count <= 100 })
+        #expect(text.contains("# ---- Network ----\n") && text.contains("# ---- Limits ----\n"))
+    }
+
+    @Test func aCommentedOutKeySetsNothingAndSetReplacesIt() throws {
+        var config = try Self.parse(
+            """
+            # The updates port.
+            # port.updates = 7701
+            # Lines are `key = value`.
+            # port.models = 7702 unless set: prose, not a commented-out key
+            """)
+        #expect(config.keys.isEmpty && config["port.updates"] == nil)
+        #expect(try config.ports() == (7701, 7702, 7703))
+        try config.set("port.updates", "9001", comment: ["not written: the key has its place"])
+        try config.set("port.models", "9002", comment: ["The models port."])
+        #expect(
+            config.rendered()
+                == "# The updates port.\nport.updates = 9001\n# Lines are `key = value`.\n"
+                + "# port.models = 7702 unless set: prose, not a commented-out key\n\n# The models port.\n"
+                + "port.models = 9002\n")
+    }
+
+    @Test func unknownKeysNameTheirLineAndTheNearestKnownKey() throws {
+        let config = try Self.parse(
+            """
+            # misspelt
+            model.clases = a,b
+            modle.name = xray128
+
+            fedbuff.kk = 3
+            port.update = 9001
+            zzz = 1
+            model.name = small28
+            """)
+        let known = ["model.name", "model.classes", "fedbuff.k", "fedbuff.max_staleness", "port.updates", "mode"]
+        let unknown = config.unknownKeys(known: known)
+        #expect(unknown.map(\.key) == ["model.clases", "modle.name", "fedbuff.kk", "port.update", "zzz"])
+        #expect(unknown.map(\.line) == [2, 3, 5, 6, 7])
+        #expect(unknown.map(\.suggestion) == ["model.classes", "model.name", "fedbuff.k", "port.updates", nil])
+        #expect(
+            unknown.map(\.description) == [
+                "\(Self.path) line 2: unknown key \"model.clases\" (did you mean \"model.classes\"?)",
+                "\(Self.path) line 3: unknown key \"modle.name\" (did you mean \"model.name\"?)",
+                "\(Self.path) line 5: unknown key \"fedbuff.kk\" (did you mean \"fedbuff.k\"?)",
+                "\(Self.path) line 6: unknown key \"port.update\" (did you mean \"port.updates\"?)",
+                "\(Self.path) line 7: unknown key \"zzz\" (not a key Growda reads; `growda federation init` writes "
+                    + "every key, documented)",
+            ])
+        #expect(config.unknownKeys(known: known + unknown.map(\.key)).isEmpty)
     }
 
     @Test(arguments: [

@@ -15,7 +15,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? config.host(Key.bindHost, default: FederationConfig.Default.host)
     for key in [Key.updatesPort, Key.modelsPort, Key.snapshotsPort] { _ = try? config.port(key, default: 1) }
     _ = try? config.integer(Key.maxMessageBytes, in: FederationConfig.maxMessageBytesRange, default: 1 << 20)
-    _ = config.unknownKeys
+    _ = config.unknownKeys(known: FederationConfig.knownKeys.map(\.name))
     guard let again = try? FederationConfig.parse(config.rendered(), path: "federation.conf"), again.keys == config.keys
     else { fatalError("the rendered configuration does not parse back to the same keys") }
     return 0
