@@ -11,6 +11,7 @@ public struct GrowdaNodeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "growda-node",
         abstract: "The Growda hospital agent: trains the shared model on local images; only sealed updates leave.",
+        version: growdaVersion,
         subcommands: [Run.self]
     )
 
