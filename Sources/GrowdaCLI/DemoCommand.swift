@@ -48,8 +48,8 @@ struct DemoCommand: AsyncParsableCommand {
 
         Terminal.say(
             "1. synthesizing \(perClass) training and \(perClass / 4) validation images per class (\(size)×\(size))")
-        try SyntheticXray.write(perClass: perClass, size: size, seed: seed, to: trainDir)
-        try SyntheticXray.write(perClass: perClass / 4, size: size, seed: seed &+ 1_000_003, to: valDir)
+        _ = try SyntheticXray.write(perClass: perClass, size: size, seed: seed, to: trainDir)
+        _ = try SyntheticXray.write(perClass: perClass / 4, size: size, seed: seed &+ 1_000_003, to: valDir)
 
         Terminal.say("2. training \(modelName) for \(epochs) epochs")
         let checkpoint = root.appendingPathComponent("\(modelName).safetensors").path

@@ -186,10 +186,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let size = model == "xray128" ? 128 : 28
         if dataDir == nil {
             say("synthesizing \(synthPerClass) images per class (\(size)×\(size)) and an evaluation set")
-            try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
+            _ = try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
             dataDir = root + "/synthetic/train"
             if evalDir == nil {
-                try SyntheticXray.write(
+                _ = try SyntheticXray.write(
                     perClass: max(50, synthPerClass / 4), size: size, seed: seed &+ 7919, to: root + "/synthetic/eval")
                 evalDir = root + "/synthetic/eval"
             }
@@ -262,7 +262,9 @@ struct SimulateCommand: AsyncParsableCommand {
             environment["OPENBLAS_NUM_THREADS"] = "1"
             process.environment = environment
             let log = "\(root)/logs/\(name).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            guard FileManager.default.createFile(atPath: log, contents: nil) else {
+                throw CLIError("cannot create the log file \(log)")
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardOutput = handle
             process.standardError = handle
