@@ -47,18 +47,21 @@ enum StatusScreen {
         return counts.isEmpty ? "none" : counts.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
-    /// Accuracy and AUC sparklines over the evaluated versions, with the last value.
+    /// Accuracy and AUC sparklines over the evaluated versions, each with its last value and its scale
+    /// (see ``Sparkline``).
     static func model(_ history: [AggregatorStatus.EvalPoint]) -> [String] {
         guard let last = history.last, let first = history.first else {
             return ["model     no evaluation yet (serve with --eval DIR, or eval.dir in federation.conf)"]
         }
         let span = "v\(first.version)–v\(last.version)"
+        let accuracy = Sparkline(history.map(\.accuracy))
         var lines = [
-            "accuracy  \(sparkline(history.map(\.accuracy)))  \(fmt(last.accuracy, 3)) at v\(last.version)  (\(span))"
+            "accuracy  \(accuracy.bars)  \(fmt(last.accuracy, 3)) at v\(last.version)  "
+                + "scale \(accuracy.scaleText)  (\(span))"
         ]
-        let aucs = history.compactMap(\.auc)
-        if !aucs.isEmpty {
-            lines.append("auc       \(sparkline(aucs))  \(fmt(last.auc, 3)) at v\(last.version)")
+        let aucs = Sparkline(history.compactMap(\.auc))
+        if !aucs.bars.isEmpty {
+            lines.append("auc       \(aucs.bars)  \(fmt(last.auc, 3)) at v\(last.version)  scale \(aucs.scaleText)")
         }
         return lines
     }
@@ -104,19 +107,6 @@ enum StatusScreen {
             return ra != rb ? ra < rb : a.name < b.name
         }
         return ordered.map { "\($0.name)=\(number($0.value))" }.joined(separator: " ")
-    }
-
-    /// Eight-level bars (▁▂▃▄▅▆▇█) scaled between the values' minimum and maximum; the last 40 values.
-    static func sparkline(_ values: [Double]) -> String {
-        let bars = Array("▁▂▃▄▅▆▇█")
-        let shown = values.suffix(40).filter(\.isFinite)
-        guard let low = shown.min(), let high = shown.max() else { return "" }
-        let range = high - low
-        return String(
-            shown.map { value in
-                range > 0
-                    ? bars[min(bars.count - 1, Int((value - low) / range * Double(bars.count - 1) + 0.5))] : bars[3]
-            })
     }
 
     private static func short(_ name: String) -> String {
