@@ -114,8 +114,24 @@ struct BenchAggregate: AsyncParsableCommand {
         guard perSender >= 1 else { throw ValidationError("--per-sender must be at least 1") }
         guard inFlight >= 0 else { throw ValidationError("--in-flight must be 0 (all) or more") }
         guard resendAfter > 0, resendAfter <= 60 else {
-            throw ValidationError("--resend-after must be between 0 and 60 seconds, got \(resendAfter)")
+            throw ValidationError("--resend-after must be greater than 0 and at most 60 seconds, got \(resendAfter)")
         }
+    }
+
+    /// The table's header, aligned with ``line(_:)``.
+    static let header =
+        "model    update      senders  updates  seconds  updates/s  raw open/s  fraction  dropped  resent"
+        + "  RSS idle  RSS peak  VmHWM"
+
+    /// One row of the table; sizes in MiB (the --json rows keep bytes).
+    static func line(_ r: Row) -> String {
+        r.model.padding(toLength: 9, withPad: " ", startingAt: 0)
+            + String(
+                format: "%6.2f MiB  %7d  %7d  %7.2f  %9.1f  %10.1f  %8.3f  %7d  %6d  %4d MiB  %4d MiB  %3d MiB",
+                Double(r.update_bytes) / Double(1 << 20), r.senders, r.updates, r.seconds, r.updates_per_s,
+                r.raw_open_per_s, r.fraction_of_raw_open, r.queue_dropped, r.resent,
+                r.aggregator_idle_rss_bytes >> 20, r.aggregator_sampled_peak_rss_bytes >> 20,
+                r.aggregator_peak_rss_bytes >> 20)
     }
 
     var senderCounts: [Int] {
@@ -146,19 +162,8 @@ struct BenchAggregate: AsyncParsableCommand {
             try Terminal.printJSON(rows)
             return
         }
-        print(
-            "model    update    senders  updates  seconds  updates/s  raw open/s  fraction  dropped  resent"
-                + "  RSS idle  RSS peak  VmHWM")
-        for r in rows {
-            print(
-                r.model.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + String(
-                        format: "%5.2f MB  %7d  %7d  %7.2f  %9.1f  %10.1f  %8.3f  %7d  %6d  %4d MiB  %4d MiB  %3d MiB",
-                        Double(r.update_bytes) / 1e6, r.senders, r.updates, r.seconds, r.updates_per_s,
-                        r.raw_open_per_s, r.fraction_of_raw_open, r.queue_dropped, r.resent,
-                        r.aggregator_idle_rss_bytes >> 20, r.aggregator_sampled_peak_rss_bytes >> 20,
-                        r.aggregator_peak_rss_bytes >> 20))
-        }
+        print(Self.header)
+        for r in rows { print(Self.line(r)) }
         for model in modelNames {
             let mine = rows.filter { $0.model == model }.sorted { $0.senders < $1.senders }
             guard let fewest = mine.first, let most = mine.last, most.senders > fewest.senders else { continue }

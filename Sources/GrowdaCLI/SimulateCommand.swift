@@ -415,8 +415,8 @@ struct SimulateCommand: AsyncParsableCommand {
             "staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")"
         )
         lines.append(
-            "bytes received \(r.bytes_received); aggregator process resident \(r.aggregator_resident_bytes >> 20) MiB "
-                + "(peak \(r.aggregator_peak_resident_bytes >> 20) MiB)")
+            "received \(mib(r.bytes_received)); aggregator process resident \(mib(r.aggregator_resident_bytes)) "
+                + "(peak \(mib(r.aggregator_peak_resident_bytes)))")
         lines.append(
             "AUC ≥ \(r.target_auc) after "
                 + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached)"))

@@ -13,7 +13,7 @@ enum StatusScreen {
         let alive = active.filter { $0.state.isAlive }.count
         lines.append(
             "growda \(status.mode) federation at \(endpoint)  up \(Age.text(status.uptime_seconds))  "
-                + "mem \(bytes(status.resident_bytes))  \(health.level.name.uppercased())")
+                + "mem \(mib(status.resident_bytes))  \(health.level.name.uppercased())")
         for problem in health.problems { lines.append("  ! \(problem)") }
         let buffer =
             status.buffer_target > 0
@@ -28,7 +28,7 @@ enum StatusScreen {
                 + "accepted \(rate(status.accepted_per_second_last_minute))/s (last minute)  "
                 + "dropped \(status.queue_dropped)")
         lines.append(
-            "          \(status.received) received, \(status.accepted) accepted, "
+            "          \(status.received) received (\(mib(status.bytes_received))), \(status.accepted) accepted, "
                 + "\(status.refused.values.reduce(0, +)) refused in all")
         lines.append("refused   " + refusals(status.refused))
         lines.append(
@@ -123,11 +123,6 @@ enum StatusScreen {
     }
 
     private static func rate(_ value: Double) -> String { fmt(value, value < 10 ? 2 : 1) }
-
-    private static func bytes(_ count: Int) -> String {
-        count >= 1 << 30
-            ? fmt(Double(count) / Double(1 << 30), 1) + " GiB" : fmt(Double(count) / Double(1 << 20), 0) + " MiB"
-    }
 
     /// Cuts a line to ``width`` characters, marking the cut with `…`.
     static func clip(_ line: String) -> String {

@@ -165,6 +165,7 @@ import Testing
         #expect(screen.contains("hospital-with-a-rat…  training"))
         #expect(screen.contains("loss=0.412 acc=0.83 n=18"))
         #expect(screen.contains("HEALTHY"))
+        #expect(screen.contains("mem 50.0 MiB") && screen.contains("100 received (0.00 MiB), 40 accepted"))
     }
 
     @Test func theJSONObjectHasEveryKeyFlat() throws {
