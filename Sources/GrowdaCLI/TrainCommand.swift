@@ -76,13 +76,21 @@ struct TrainCommand: AsyncParsableCommand {
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
     }
 
-    /// What the run achieved (printed with --json).
+    /// What the run achieved (printed with --json). `best_epoch` is the epoch kept: the best by validation
+    /// AUC, or without --val the last.
     struct Summary: Codable {
         var model: String
         var checkpoint: String
         var best_epoch: Int
         var epochs: [EpochRecord]
         var val: EvalReport?
+
+        /// The line naming the epoch written: "best" only when validation chose it.
+        var savedLine: String {
+            val == nil
+                ? "epoch \(best_epoch), the last, written to \(checkpoint) (give --val to keep the best by validation AUC)"
+                : "best epoch \(best_epoch) by validation AUC written to \(checkpoint)"
+        }
     }
 
     struct EpochRecord: Codable {
@@ -187,7 +195,7 @@ struct TrainCommand: AsyncParsableCommand {
         if json {
             try Terminal.printJSON(summary)
         } else {
-            print("best epoch \(summary.best_epoch) written to \(out)")
+            print(summary.savedLine)
             if let r = summary.val {
                 print(r.text(classes: train.classNames))
                 if let t = r.chosen_threshold {
