@@ -66,7 +66,7 @@ struct StatusConnectionOptions: ParsableArguments {
             throw ValidationError("--endpoint must be a ZeroMQ endpoint such as tcp://127.0.0.1:7704, got \(endpoint).")
         }
         guard timeout > 0, timeout <= 600 else {
-            throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout).")
+            throw ValidationError("--timeout must be greater than 0 and at most 600 seconds, got \(timeout).")
         }
     }
 
