@@ -40,10 +40,11 @@ struct BenchAggregate: AsyncParsableCommand {
     @Option(help: "Sender counts to measure, comma-separated.")
     var senders = "10,50,100"
 
-    @Option(help: "Updates each sender sends per measurement.")
+    @Option(parsing: .unconditional, help: "Updates each sender sends per measurement.")
     var perSender = 2
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Updates a sender keeps unacknowledged at once (growda-node keeps 1: it trains again only once "
                 + "acknowledged); 0: all of --per-sender, like a backlog. Above 1 a sender outruns admission, "
@@ -52,6 +53,7 @@ struct BenchAggregate: AsyncParsableCommand {
     var inFlight = 1
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Seconds a sender waits for an update's acknowledgement before resending it, doubled at each "
                 + "resend of it up to 8× (growda-node waits 10).",
@@ -251,7 +253,8 @@ struct BenchAggregate: AsyncParsableCommand {
         let warmUp = SimulatedSenders(
             fleet.map { .init(node: $0.node, updates: [$0.updates[0]], keyring: $0.keyring) }, endpoint: endpoint,
             snapshots: endpoints.snapshots, window: 1, resendAfter: resendAfter)
-        _ = try run(warmUp, server: server, client: client, label: "\(modelName), \(count) senders, warm-up", total: count)
+        _ = try run(
+            warmUp, server: server, client: client, label: "\(modelName), \(count) senders, warm-up", total: count)
 
         let senders = SimulatedSenders(
             fleet.map {
@@ -313,7 +316,8 @@ struct BenchAggregate: AsyncParsableCommand {
             senders.acknowledge(Dictionary(s.nodes.map { ($0.id, $0.settled_seq) }, uniquingKeysWith: max))
             progress.update(
                 fraction: Double(accepted) / Double(total),
-                "\(label): \(accepted)/\(total) accepted, \(s.queue_dropped) dropped, \(senders.state.counters.resent) resent")
+                "\(label): \(accepted)/\(total) accepted, \(s.queue_dropped) dropped, \(senders.state.counters.resent) resent"
+            )
         }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }

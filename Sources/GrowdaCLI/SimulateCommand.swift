@@ -29,28 +29,28 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Model: small28, xray128 or ecg187.")
     var model = "small28"
 
-    @Option(help: "Number of hospitals.")
+    @Option(parsing: .unconditional, help: "Number of hospitals.")
     var hospitals = 4
 
     @Flag(help: "Split the data evenly (same class mix everywhere).")
     var iid = false
 
-    @Option(help: "Dirichlet label skew, e.g. 0.5 (smaller: more skew, unequal sizes).")
+    @Option(parsing: .unconditional, help: "Dirichlet label skew, e.g. 0.5 (smaller: more skew, unequal sizes).")
     var alpha: Double?
 
     @Option(help: "Aggregation: async (FedBuff) or sync (FedAvg rounds).")
     var mode = "async"
 
-    @Option(help: "Stop after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop after this many seconds.")
     var duration: Double?
 
-    @Option(help: "Stop once this many new versions exist.")
+    @Option(parsing: .unconditional, help: "Stop once this many new versions exist.")
     var versions: Int?
 
-    @Option(help: "How many hospitals run slowly.")
+    @Option(parsing: .unconditional, help: "How many hospitals run slowly.")
     var stragglers = 0
 
-    @Option(help: "How much slower the stragglers are (e.g. 4).")
+    @Option(parsing: .unconditional, help: "How much slower the stragglers are (e.g. 4).")
     var slowdown: Double = 4
 
     @Option(help: ArgumentHelp("Kill COUNT hospitals with SIGKILL at SEC seconds.", valueName: "sec:count"))
@@ -71,25 +71,25 @@ struct SimulateCommand: AsyncParsableCommand {
     )
     var out: String?
 
-    @Option(help: "Local epochs per update.")
+    @Option(parsing: .unconditional, help: "Local epochs per update.")
     var epochs = 1
 
-    @Option(help: "Local batch size.")
+    @Option(parsing: .unconditional, help: "Local batch size.")
     var batch = 32
 
-    @Option(help: "Local learning rate.")
+    @Option(parsing: .unconditional, help: "Local learning rate.")
     var lr: Float = 1e-3
 
-    @Option(help: "FedBuff buffer size K (default: min(4, hospitals)).")
+    @Option(parsing: .unconditional, help: "FedBuff buffer size K (default: min(4, hospitals)).")
     var k: Int?
 
-    @Option(help: "Synthetic images per class when --data is not given.")
+    @Option(parsing: .unconditional, help: "Synthetic images per class when --data is not given.")
     var synthPerClass = 300
 
-    @Option(help: "Record the first time the evaluation AUC reaches this.")
+    @Option(parsing: .unconditional, help: "Record the first time the evaluation AUC reaches this.")
     var targetAuc: Double = 0.97
 
-    @Option(help: "Seed for the split and the hospitals.")
+    @Option(parsing: .unconditional, help: "Seed for the split and the hospitals.")
     var seed: UInt64 = 1
 
     @Flag(help: "Print the report as one JSON object.")
@@ -115,6 +115,13 @@ struct SimulateCommand: AsyncParsableCommand {
         _ = try Fault.parse(dropAfter, flag: "--drop-after", hospitals: hospitals)
         _ = try Fault.parse(lateJoin, flag: "--late-join", hospitals: hospitals)
         if let k, k < 1 { throw ValidationError("--k must be at least 1") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard synthPerClass >= 1 else { throw ValidationError("--synth-per-class must be at least 1") }
+        guard targetAuc > 0, targetAuc <= 1 else {
+            throw ValidationError("--target-auc must be greater than 0 and at most 1")
+        }
     }
 
     /// A timed fault: at `seconds`, `count` hospitals.

@@ -46,7 +46,9 @@ struct StatusConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The federation's admin key file (keys/admin.key), with --endpoint.", valueName: "file"))
     var adminKey: String?
 
-    @Option(help: ArgumentHelp("Seconds to wait for the aggregator's answer.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds to wait for the aggregator's answer.", valueName: "seconds"))
     var timeout: Double = 2
 
     func validate() throws {

@@ -76,7 +76,8 @@ enum StatusScreen {
         let header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
         let rows = nodes.map { node in
             [
-                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name, node.state.rawValue,
+                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name,
+                node.state.rawValue,
                 node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
                 String(node.accepted), String(node.refused), String(node.unacked), metrics(node.last_metrics),
             ]
