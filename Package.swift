@@ -130,8 +130,9 @@ let package = Package(
         .testTarget(
             name: "GrowdaAggregatorTests",
             dependencies: [
-                "GrowdaAggregator", "GrowdaAggregation", "GrowdaFederation", "GrowdaNN", "GrowdaProvisioning",
-                "GrowdaWire", "GrowdaTestKit", .product(name: "Logging", package: "swift-log"),
+                "GrowdaAggregator", "GrowdaAggregation", "GrowdaData", "GrowdaFederation", "GrowdaNN",
+                "GrowdaProvisioning", "GrowdaStore", "GrowdaWire", "GrowdaTestKit",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

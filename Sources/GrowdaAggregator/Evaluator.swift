@@ -77,6 +77,8 @@ final class Evaluator: @unchecked Sendable {
         model.state.assign(job.state)
         let probabilities = predictor.probabilities(data)
         let m = ClassificationMetrics(probabilities: probabilities, labels: data.labels, classes: data.classNames)
-        return Evaluation(accuracy: m.accuracy, auc: m.auc)
+        let loss = ClassificationMetrics.crossEntropy(
+            probabilities: probabilities, labels: data.labels, classes: data.classNames.count)
+        return Evaluation(accuracy: m.accuracy, auc: m.auc, loss: loss)
     }
 }

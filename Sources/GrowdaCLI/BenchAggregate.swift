@@ -40,10 +40,11 @@ struct BenchAggregate: AsyncParsableCommand {
     @Option(help: "Sender counts to measure, comma-separated.")
     var senders = "10,50,100"
 
-    @Option(help: "Updates each sender sends per measurement.")
+    @Option(parsing: .unconditional, help: "Updates each sender sends per measurement.")
     var perSender = 2
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Updates a sender keeps unacknowledged at once (growda-node keeps 1: it trains again only once "
                 + "acknowledged); 0: all of --per-sender, like a backlog. Above 1 a sender outruns admission, "
@@ -52,6 +53,7 @@ struct BenchAggregate: AsyncParsableCommand {
     var inFlight = 1
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Seconds a sender waits for an update's acknowledgement before resending it, doubled at each "
                 + "resend of it up to 8× (growda-node waits 10).",
@@ -114,8 +116,24 @@ struct BenchAggregate: AsyncParsableCommand {
         guard perSender >= 1 else { throw ValidationError("--per-sender must be at least 1") }
         guard inFlight >= 0 else { throw ValidationError("--in-flight must be 0 (all) or more") }
         guard resendAfter > 0, resendAfter <= 60 else {
-            throw ValidationError("--resend-after must be between 0 and 60 seconds, got \(resendAfter)")
+            throw ValidationError("--resend-after must be greater than 0 and at most 60 seconds, got \(resendAfter)")
         }
+    }
+
+    /// The table's header, aligned with ``line(_:)``.
+    static let header =
+        "model    update      senders  updates  seconds  updates/s  raw open/s  fraction  dropped  resent"
+        + "  RSS idle  RSS peak  VmHWM"
+
+    /// One row of the table; sizes in MiB (the --json rows keep bytes).
+    static func line(_ r: Row) -> String {
+        r.model.padding(toLength: 9, withPad: " ", startingAt: 0)
+            + String(
+                format: "%6.2f MiB  %7d  %7d  %7.2f  %9.1f  %10.1f  %8.3f  %7d  %6d  %4d MiB  %4d MiB  %3d MiB",
+                Double(r.update_bytes) / Double(1 << 20), r.senders, r.updates, r.seconds, r.updates_per_s,
+                r.raw_open_per_s, r.fraction_of_raw_open, r.queue_dropped, r.resent,
+                r.aggregator_idle_rss_bytes >> 20, r.aggregator_sampled_peak_rss_bytes >> 20,
+                r.aggregator_peak_rss_bytes >> 20)
     }
 
     var senderCounts: [Int] {
@@ -146,19 +164,8 @@ struct BenchAggregate: AsyncParsableCommand {
             try Terminal.printJSON(rows)
             return
         }
-        print(
-            "model    update    senders  updates  seconds  updates/s  raw open/s  fraction  dropped  resent"
-                + "  RSS idle  RSS peak  VmHWM")
-        for r in rows {
-            print(
-                r.model.padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + String(
-                        format: "%5.2f MB  %7d  %7d  %7.2f  %9.1f  %10.1f  %8.3f  %7d  %6d  %4d MiB  %4d MiB  %3d MiB",
-                        Double(r.update_bytes) / 1e6, r.senders, r.updates, r.seconds, r.updates_per_s,
-                        r.raw_open_per_s, r.fraction_of_raw_open, r.queue_dropped, r.resent,
-                        r.aggregator_idle_rss_bytes >> 20, r.aggregator_sampled_peak_rss_bytes >> 20,
-                        r.aggregator_peak_rss_bytes >> 20))
-        }
+        print(Self.header)
+        for r in rows { print(Self.line(r)) }
         for model in modelNames {
             let mine = rows.filter { $0.model == model }.sorted { $0.senders < $1.senders }
             guard let fewest = mine.first, let most = mine.last, most.senders > fewest.senders else { continue }
@@ -246,7 +253,8 @@ struct BenchAggregate: AsyncParsableCommand {
         let warmUp = SimulatedSenders(
             fleet.map { .init(node: $0.node, updates: [$0.updates[0]], keyring: $0.keyring) }, endpoint: endpoint,
             snapshots: endpoints.snapshots, window: 1, resendAfter: resendAfter)
-        _ = try run(warmUp, server: server, client: client, label: "\(modelName), \(count) senders, warm-up", total: count)
+        _ = try run(
+            warmUp, server: server, client: client, label: "\(modelName), \(count) senders, warm-up", total: count)
 
         let senders = SimulatedSenders(
             fleet.map {
@@ -308,7 +316,8 @@ struct BenchAggregate: AsyncParsableCommand {
             senders.acknowledge(Dictionary(s.nodes.map { ($0.id, $0.settled_seq) }, uniquingKeysWith: max))
             progress.update(
                 fraction: Double(accepted) / Double(total),
-                "\(label): \(accepted)/\(total) accepted, \(s.queue_dropped) dropped, \(senders.state.counters.resent) resent")
+                "\(label): \(accepted)/\(total) accepted, \(s.queue_dropped) dropped, \(senders.state.counters.resent) resent"
+            )
         }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }

@@ -19,7 +19,7 @@ struct BenchOptions: ParsableArguments {
     /// The thread count in force.
     var threads: Int { threadOptions.count }
 
-    @Option(help: "Seconds to time each model for (after warm-up).")
+    @Option(parsing: .unconditional, help: "Seconds to time each model for (after warm-up).")
     var seconds: Double = 4
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -140,8 +140,12 @@ struct BenchTrain: AsyncParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    @Option(help: "Samples per training step.")
+    @Option(parsing: .unconditional, help: "Samples per training step.")
     var batch = 32
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
 
     func run() async throws {
         let gemm = Bench.gemmGflops(threads: options.threads)

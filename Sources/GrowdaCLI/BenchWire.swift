@@ -17,10 +17,10 @@ struct BenchWire: AsyncParsableCommand {
             machine's raw crypto_secretbox_open rate for the same size, measured in the same run.
             """)
 
-    @Option(help: "Floats per update (1M = a 4 MB update).")
+    @Option(parsing: .unconditional, help: "Floats per update (1M = a 3.8 MiB update).")
     var parameters = 1_000_000
 
-    @Option(help: "Updates to send in the timed run.")
+    @Option(parsing: .unconditional, help: "Updates to send in the timed run.")
     var messages = 200
 
     @Flag(help: "Print one JSON object.")
@@ -112,7 +112,7 @@ struct BenchWire: AsyncParsableCommand {
         if json {
             try Terminal.printJSON(report)
         } else {
-            print("update: \(parameters) floats (\(bytes / 1_000_000) MB)")
+            print("update: \(parameters) floats (\(mib(bytes)))")
             print("raw crypto_secretbox_open: \(fmt(rawRate, 1)) /s (\(fmt(report.raw_open_gb_per_s, 2)) GB/s)")
             print(
                 "seal+send+receive+open+validate over tcp: \(fmt(wireRate, 1)) updates/s (\(fmt(report.wire_gb_per_s, 2)) GB/s)"

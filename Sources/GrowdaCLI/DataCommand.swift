@@ -22,13 +22,15 @@ extension DataCommand {
         @Option(help: ArgumentHelp("Folder to write the class folders into (created if missing).", valueName: "dir"))
         var out: String
 
-        @Option(help: "Images per class.")
+        @Option(parsing: .unconditional, help: "Images per class.")
         var perClass: Int = 500
 
-        @Option(help: "Image side in pixels, \(Synth.sizeRange) (28 for small28, 128 for xray128).")
+        @Option(
+            parsing: .unconditional, help: "Image side in pixels, \(Synth.sizeRange) (28 for small28, 128 for xray128)."
+        )
         var size: Int = 28
 
-        @Option(help: "Random seed: the same seed and size give the same images.")
+        @Option(parsing: .unconditional, help: "Random seed: the same seed and size give the same images.")
         var seed: UInt64 = 1
 
         @Flag(help: "Print the summary as JSON.")
@@ -84,19 +86,23 @@ extension DataCommand {
         @Option(help: ArgumentHelp("New or empty folder to write hospital-NN/<class>/ into.", valueName: "dir"))
         var out: String
 
-        @Option(help: "Number of hospitals.")
+        @Option(parsing: .unconditional, help: "Number of hospitals.")
         var hospitals: Int
 
         @Flag(help: "Give every hospital about the same number of each class.")
         var iid = false
 
-        @Option(help: "Dirichlet concentration for label skew, e.g. 0.5 (small: skewed, large: near IID).")
+        @Option(
+            parsing: .unconditional,
+            help: "Dirichlet concentration for label skew, e.g. 0.5 (small: skewed, large: near IID).")
         var alpha: Double?
 
-        @Option(help: "Random seed: the same seed gives the same split.")
+        @Option(parsing: .unconditional, help: "Random seed: the same seed gives the same split.")
         var seed: UInt64 = 1
 
-        @Option(help: "Smallest number of images per hospital (default: min(10, images / (2 × hospitals))).")
+        @Option(
+            parsing: .unconditional,
+            help: "Smallest number of images per hospital (default: min(10, images / (2 × hospitals))).")
         var minPerHospital: Int?
 
         @Flag(help: "Copy files instead of hard-linking them.")

@@ -25,10 +25,10 @@ extension DataCommand {
                 "New or empty folder to write train/<class>/ and holdout/<class>/ into.", valueName: "dir"))
         var out: String
 
-        @Option(help: "Fraction of each class to hold out, in (0, 1).")
+        @Option(parsing: .unconditional, help: "Fraction of each class to hold out, in (0, 1).")
         var fraction: Double = 0.2
 
-        @Option(help: "Random seed: the same seed gives the same split.")
+        @Option(parsing: .unconditional, help: "Random seed: the same seed gives the same split.")
         var seed: UInt64 = 1
 
         @Flag(help: "Copy files instead of hard-linking them.")

@@ -14,16 +14,16 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Folder to keep the data and model in (default: a temporary folder, removed afterwards).")
     var out: String?
 
-    @Option(help: "Training images per class (validation gets a quarter as many).")
+    @Option(parsing: .unconditional, help: "Training images per class (validation gets a quarter as many).")
     var perClass: Int = 1000
 
-    @Option(help: "Image size in pixels (the model is small28 at 28, xray128 at 128).")
+    @Option(parsing: .unconditional, help: "Image size in pixels (the model is small28 at 28, xray128 at 128).")
     var size: Int = 28
 
-    @Option(help: "Training epochs.")
+    @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs: Int = 12
 
-    @Option(help: "Seed.")
+    @Option(parsing: .unconditional, help: "Seed.")
     var seed: UInt64 = 7
 
     @OptionGroup var threadOptions: ThreadOptions
@@ -48,8 +48,8 @@ struct DemoCommand: AsyncParsableCommand {
 
         Terminal.say(
             "1. synthesizing \(perClass) training and \(perClass / 4) validation images per class (\(size)×\(size))")
-        try SyntheticXray.write(perClass: perClass, size: size, seed: seed, to: trainDir)
-        try SyntheticXray.write(perClass: perClass / 4, size: size, seed: seed &+ 1_000_003, to: valDir)
+        _ = try SyntheticXray.write(perClass: perClass, size: size, seed: seed, to: trainDir)
+        _ = try SyntheticXray.write(perClass: perClass / 4, size: size, seed: seed &+ 1_000_003, to: valDir)
 
         Terminal.say("2. training \(modelName) for \(epochs) epochs")
         let checkpoint = root.appendingPathComponent("\(modelName).safetensors").path

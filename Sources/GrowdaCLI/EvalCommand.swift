@@ -79,6 +79,7 @@ struct EvalCommand: AsyncParsableCommand {
     var data: String
 
     @Option(
+        parsing: .unconditional,
         help: """
             Two classes only: 'auto' uses the threshold stored in the checkpoint (chosen on validation data), \
             'argmax' ignores it, or give a number in (0, 1).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GrowdaFederation
 
 /// The `growda` command: data preparation, training, evaluation, prediction, benchmarks, and setting up a
 /// federation and its nodes.
@@ -20,6 +21,3 @@ public struct Growda: AsyncParsableCommand {
     /// Creates the root command (argument parsing fills it in).
     public init() {}
 }
-
-/// The version printed by `growda --version`.
-public let growdaVersion = "0.1.0"

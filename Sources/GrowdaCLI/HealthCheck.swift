@@ -35,23 +35,27 @@ enum HealthLevel: Int32, Comparable, Codable, Sendable {
 ///   its bundle, a revoked node still sending) → degraded.
 struct HealthThresholds: ParsableArguments {
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "--check: degraded when no version was made for this many seconds while nodes are alive (critical at twice).",
             valueName: "seconds"))
     var maxVersionAge: Double = 600
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "--check: degraded when the queue holds more than this fraction of its capacity.", valueName: "fraction"))
     var maxQueueFraction: Double = 0.8
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "--check: critical when more than this fraction of active nodes is lost (degraded for any).",
             valueName: "fraction"))
     var maxLostFraction: Double = 0.5
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "--check: degraded when refusals over the last minute exceed this fraction of messages received.",
             valueName: "fraction"))

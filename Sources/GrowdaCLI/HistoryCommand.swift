@@ -11,13 +11,22 @@ struct HistoryCommand: AsyncParsableCommand {
         abstract: "Show the history of versions from the aggregator's state (no running aggregator needed).",
         discussion: """
             Reads the state folder read-only (safe while the aggregator runs). --json prints an array, oldest \
-            version first, with the keys version, created_at, updates_folded, total_weight, mean_staleness, \
-            max_staleness, contributing_nodes, checkpoint, evaluation (accuracy, auc, loss) and train_metrics. \
-            --csv prints a header line and one line per version: version, created_at, updates_folded, \
-            total_weight, mean_staleness, max_staleness, contributing_nodes (ids joined by ;), checkpoint, \
-            eval_accuracy, eval_auc, eval_loss, then local_<name> per local metric. Without either, a table \
-            of the last \(Self.tableRows) versions and sparklines of accuracy and AUC.
+            version first, of objects with the keys \(Self.jsonKeys.joined(separator: ", ")) (eval_* are null \
+            until the version is evaluated; train_metrics holds each local metric's mean over the folded \
+            updates). --csv prints a header line and one line per version: \
+            \(Self.csvColumns.joined(separator: ", ")) (contributing_nodes: ids joined by ;), then \
+            local_<name> per local metric. Without either, a table of the last \(Self.tableRows) versions \
+            and sparklines of accuracy and AUC.
             """)
+
+    /// The keys of each --json object, as the help names them.
+    static let jsonKeys = [
+        "version", "created_at", "updates_folded", "total_weight", "mean_staleness", "max_staleness",
+        "contributing_nodes", "checkpoint", "eval_accuracy", "eval_auc", "eval_loss", "train_metrics",
+    ]
+
+    /// The fixed --csv columns, as the help names them.
+    static let csvColumns = jsonKeys.filter { $0 != "train_metrics" }
 
     @Option(help: ArgumentHelp("The aggregator's state folder.", valueName: "dir"))
     var state: String?
@@ -53,13 +62,17 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         defer { try? reader.close() }
         let history = try reader.history()
-        if json {
-            Terminal.say(try HistoryExport.json(history))
-        } else if csv {
+        if csv {
             FileHandle.standardOutput.write(Data(HistoryExport.csv(history).utf8))
         } else {
-            Terminal.say(Self.table(history))
+            Terminal.say(try text(history))
         }
+    }
+
+    /// What the command prints for `history` (but --csv, which is written as is, CRLF line ends and all):
+    /// the JSON array with --json, else the table.
+    func text(_ history: [VersionRecord]) throws -> String {
+        json ? try HistoryExport.json(history) : Self.table(history)
     }
 
     /// The state folder the flags name.

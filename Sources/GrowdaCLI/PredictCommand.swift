@@ -39,6 +39,14 @@ struct PredictCommand: AsyncParsableCommand {
         var classes: [String]
         var predictions: [Prediction]
         var total_ms: Double
+
+        /// `3 image(s) diagnosed in 12.5 ms`, then `; 2 failed (errors above)` when some could not be read:
+        /// the images counted are the ones diagnosed.
+        var summary: String {
+            let failed = predictions.filter { $0.error != nil }.count
+            let line = "\(predictions.count - failed) image(s) diagnosed in \(fmt(total_ms, 1)) ms"
+            return failed == 0 ? line : line + "; \(failed) failed (errors above)"
+        }
     }
 
     func run() async throws {
@@ -52,7 +60,7 @@ struct PredictCommand: AsyncParsableCommand {
                     separator: "  ")
                 print("\(p.file): \(p.predicted!)  (\(probs))  \(fmt(p.ms, 2)) ms")
             }
-            print("\(files.count) image(s) in \(fmt(output.total_ms, 1)) ms")
+            print(output.summary)
         }
         if output.predictions.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }

@@ -29,28 +29,28 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Model: small28, xray128 or ecg187.")
     var model = "small28"
 
-    @Option(help: "Number of hospitals.")
+    @Option(parsing: .unconditional, help: "Number of hospitals.")
     var hospitals = 4
 
     @Flag(help: "Split the data evenly (same class mix everywhere).")
     var iid = false
 
-    @Option(help: "Dirichlet label skew, e.g. 0.5 (smaller: more skew, unequal sizes).")
+    @Option(parsing: .unconditional, help: "Dirichlet label skew, e.g. 0.5 (smaller: more skew, unequal sizes).")
     var alpha: Double?
 
     @Option(help: "Aggregation: async (FedBuff) or sync (FedAvg rounds).")
     var mode = "async"
 
-    @Option(help: "Stop after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop after this many seconds.")
     var duration: Double?
 
-    @Option(help: "Stop once this many new versions exist.")
+    @Option(parsing: .unconditional, help: "Stop once this many new versions exist.")
     var versions: Int?
 
-    @Option(help: "How many hospitals run slowly.")
+    @Option(parsing: .unconditional, help: "How many hospitals run slowly.")
     var stragglers = 0
 
-    @Option(help: "How much slower the stragglers are (e.g. 4).")
+    @Option(parsing: .unconditional, help: "How much slower the stragglers are (e.g. 4).")
     var slowdown: Double = 4
 
     @Option(help: ArgumentHelp("Kill COUNT hospitals with SIGKILL at SEC seconds.", valueName: "sec:count"))
@@ -71,25 +71,25 @@ struct SimulateCommand: AsyncParsableCommand {
     )
     var out: String?
 
-    @Option(help: "Local epochs per update.")
+    @Option(parsing: .unconditional, help: "Local epochs per update.")
     var epochs = 1
 
-    @Option(help: "Local batch size.")
+    @Option(parsing: .unconditional, help: "Local batch size.")
     var batch = 32
 
-    @Option(help: "Local learning rate.")
+    @Option(parsing: .unconditional, help: "Local learning rate.")
     var lr: Float = 1e-3
 
-    @Option(help: "FedBuff buffer size K (default: min(4, hospitals)).")
+    @Option(parsing: .unconditional, help: "FedBuff buffer size K (default: min(4, hospitals)).")
     var k: Int?
 
-    @Option(help: "Synthetic images per class when --data is not given.")
+    @Option(parsing: .unconditional, help: "Synthetic images per class when --data is not given.")
     var synthPerClass = 300
 
-    @Option(help: "Record the first time the evaluation AUC reaches this.")
+    @Option(parsing: .unconditional, help: "Record the first time the evaluation AUC reaches this.")
     var targetAuc: Double = 0.97
 
-    @Option(help: "Seed for the split and the hospitals.")
+    @Option(parsing: .unconditional, help: "Seed for the split and the hospitals.")
     var seed: UInt64 = 1
 
     @Flag(help: "Print the report as one JSON object.")
@@ -115,6 +115,13 @@ struct SimulateCommand: AsyncParsableCommand {
         _ = try Fault.parse(dropAfter, flag: "--drop-after", hospitals: hospitals)
         _ = try Fault.parse(lateJoin, flag: "--late-join", hospitals: hospitals)
         if let k, k < 1 { throw ValidationError("--k must be at least 1") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard synthPerClass >= 1 else { throw ValidationError("--synth-per-class must be at least 1") }
+        guard targetAuc > 0, targetAuc <= 1 else {
+            throw ValidationError("--target-auc must be greater than 0 and at most 1")
+        }
     }
 
     /// A timed fault: at `seconds`, `count` hospitals.
@@ -186,10 +193,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let size = model == "xray128" ? 128 : 28
         if dataDir == nil {
             say("synthesizing \(synthPerClass) images per class (\(size)×\(size)) and an evaluation set")
-            try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
+            _ = try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
             dataDir = root + "/synthetic/train"
             if evalDir == nil {
-                try SyntheticXray.write(
+                _ = try SyntheticXray.write(
                     perClass: max(50, synthPerClass / 4), size: size, seed: seed &+ 7919, to: root + "/synthetic/eval")
                 evalDir = root + "/synthetic/eval"
             }
@@ -262,7 +269,9 @@ struct SimulateCommand: AsyncParsableCommand {
             environment["OPENBLAS_NUM_THREADS"] = "1"
             process.environment = environment
             let log = "\(root)/logs/\(name).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            guard FileManager.default.createFile(atPath: log, contents: nil) else {
+                throw CLIError("cannot create the log file \(log)")
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardOutput = handle
             process.standardError = handle
@@ -413,8 +422,8 @@ struct SimulateCommand: AsyncParsableCommand {
             "staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")"
         )
         lines.append(
-            "bytes received \(r.bytes_received); aggregator process resident \(r.aggregator_resident_bytes >> 20) MiB "
-                + "(peak \(r.aggregator_peak_resident_bytes >> 20) MiB)")
+            "received \(mib(r.bytes_received)); aggregator process resident \(mib(r.aggregator_resident_bytes)) "
+                + "(peak \(mib(r.aggregator_peak_resident_bytes)))")
         lines.append(
             "AUC ≥ \(r.target_auc) after "
                 + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached)"))

@@ -46,7 +46,9 @@ struct StatusConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The federation's admin key file (keys/admin.key), with --endpoint.", valueName: "file"))
     var adminKey: String?
 
-    @Option(help: ArgumentHelp("Seconds to wait for the aggregator's answer.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds to wait for the aggregator's answer.", valueName: "seconds"))
     var timeout: Double = 2
 
     func validate() throws {
@@ -66,7 +68,7 @@ struct StatusConnectionOptions: ParsableArguments {
             throw ValidationError("--endpoint must be a ZeroMQ endpoint such as tcp://127.0.0.1:7704, got \(endpoint).")
         }
         guard timeout > 0, timeout <= 600 else {
-            throw ValidationError("--timeout must be between 0 and 600 seconds, got \(timeout).")
+            throw ValidationError("--timeout must be greater than 0 and at most 600 seconds, got \(timeout).")
         }
     }
 

@@ -34,7 +34,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the status as one JSON object (keys above).")
     var json = false
 
-    @Option(help: ArgumentHelp("Redraw every SEC seconds until Ctrl-C.", valueName: "sec"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Redraw every SEC seconds until Ctrl-C.", valueName: "sec"))
     var watch: Double?
 
     @Flag(help: "Print one health line and exit 0 (healthy), 1 (degraded) or 2 (critical).")

@@ -13,7 +13,7 @@ enum StatusScreen {
         let alive = active.filter { $0.state.isAlive }.count
         lines.append(
             "growda \(status.mode) federation at \(endpoint)  up \(Age.text(status.uptime_seconds))  "
-                + "mem \(bytes(status.resident_bytes))  \(health.level.name.uppercased())")
+                + "mem \(mib(status.resident_bytes))  \(health.level.name.uppercased())")
         for problem in health.problems { lines.append("  ! \(problem)") }
         let buffer =
             status.buffer_target > 0
@@ -28,7 +28,7 @@ enum StatusScreen {
                 + "accepted \(rate(status.accepted_per_second_last_minute))/s (last minute)  "
                 + "dropped \(status.queue_dropped)")
         lines.append(
-            "          \(status.received) received, \(status.accepted) accepted, "
+            "          \(status.received) received (\(mib(status.bytes_received))), \(status.accepted) accepted, "
                 + "\(status.refused.values.reduce(0, +)) refused in all")
         lines.append("refused   " + refusals(status.refused))
         lines.append(
@@ -47,18 +47,21 @@ enum StatusScreen {
         return counts.isEmpty ? "none" : counts.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
-    /// Accuracy and AUC sparklines over the evaluated versions, with the last value.
+    /// Accuracy and AUC sparklines over the evaluated versions, each with its last value and its scale
+    /// (see ``Sparkline``).
     static func model(_ history: [AggregatorStatus.EvalPoint]) -> [String] {
         guard let last = history.last, let first = history.first else {
             return ["model     no evaluation yet (serve with --eval DIR, or eval.dir in federation.conf)"]
         }
         let span = "v\(first.version)–v\(last.version)"
+        let accuracy = Sparkline(history.map(\.accuracy))
         var lines = [
-            "accuracy  \(sparkline(history.map(\.accuracy)))  \(fmt(last.accuracy, 3)) at v\(last.version)  (\(span))"
+            "accuracy  \(accuracy.bars)  \(fmt(last.accuracy, 3)) at v\(last.version)  "
+                + "scale \(accuracy.scaleText)  (\(span))"
         ]
-        let aucs = history.compactMap(\.auc)
-        if !aucs.isEmpty {
-            lines.append("auc       \(sparkline(aucs))  \(fmt(last.auc, 3)) at v\(last.version)")
+        let aucs = Sparkline(history.compactMap(\.auc))
+        if !aucs.bars.isEmpty {
+            lines.append("auc       \(aucs.bars)  \(fmt(last.auc, 3)) at v\(last.version)  scale \(aucs.scaleText)")
         }
         return lines
     }
@@ -74,7 +77,8 @@ enum StatusScreen {
         let header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
         let rows = nodes.map { node in
             [
-                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name, node.state.rawValue,
+                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name,
+                node.state.rawValue,
                 node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
                 String(node.accepted), refusedCell(node), String(node.unacked), metrics(node.last_metrics),
             ]
@@ -114,19 +118,6 @@ enum StatusScreen {
         return ordered.map { "\($0.name)=\(number($0.value))" }.joined(separator: " ")
     }
 
-    /// Eight-level bars (▁▂▃▄▅▆▇█) scaled between the values' minimum and maximum; the last 40 values.
-    static func sparkline(_ values: [Double]) -> String {
-        let bars = Array("▁▂▃▄▅▆▇█")
-        let shown = values.suffix(40).filter(\.isFinite)
-        guard let low = shown.min(), let high = shown.max() else { return "" }
-        let range = high - low
-        return String(
-            shown.map { value in
-                range > 0
-                    ? bars[min(bars.count - 1, Int((value - low) / range * Double(bars.count - 1) + 0.5))] : bars[3]
-            })
-    }
-
     private static func short(_ name: String) -> String {
         var name = name.hasPrefix("train_") ? String(name.dropFirst("train_".count)) : name
         for (long, brief) in [("accuracy", "acc"), ("seconds", "s"), ("samples", "n"), ("sample_count", "n")] {
@@ -141,11 +132,6 @@ enum StatusScreen {
     }
 
     private static func rate(_ value: Double) -> String { fmt(value, value < 10 ? 2 : 1) }
-
-    private static func bytes(_ count: Int) -> String {
-        count >= 1 << 30
-            ? fmt(Double(count) / Double(1 << 30), 1) + " GiB" : fmt(Double(count) / Double(1 << 20), 0) + " MiB"
-    }
 
     /// Cuts a line to ``width`` characters, marking the cut with `…`.
     static func clip(_ line: String) -> String {

@@ -72,6 +72,13 @@ enum Terminal {
     }
 }
 
+/// A byte count for people, in MiB (2²⁰ bytes): `0.38 MiB`, `42.5 MiB`, `1536 MiB` (two decimals below
+/// 10 MiB, one below 100, none above). Reports keep the raw count in their --json.
+func mib(_ bytes: Int) -> String {
+    let value = Double(bytes) / Double(1 << 20)
+    return fmt(value, value < 10 ? 2 : value < 100 ? 1 : 0) + " MiB"
+}
+
 /// Formats a Double with a fixed number of decimals.
 func fmt(_ value: Double?, _ decimals: Int = 4) -> String {
     guard let value else { return "n/a" }

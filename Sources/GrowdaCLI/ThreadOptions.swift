@@ -3,7 +3,7 @@ import Foundation
 
 /// `--threads`, shared by every command that computes.
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .customLong("threads"), help: "Threads to use (default: all cores).")
+    @Option(name: .customLong("threads"), parsing: .unconditional, help: "Threads to use (default: all cores).")
     var requested: Int?
 
     /// The thread count in force: the flag, or every core.

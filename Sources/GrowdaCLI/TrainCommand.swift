@@ -23,19 +23,19 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Model: \(ModelSpec.referenceNames.joined(separator: ", ")).")
     var model: String
 
-    @Option(help: "Passes over the training data.")
+    @Option(parsing: .unconditional, help: "Passes over the training data.")
     var epochs: Int = 10
 
-    @Option(help: "Samples per optimizer step.")
+    @Option(parsing: .unconditional, help: "Samples per optimizer step.")
     var batch: Int = 32
 
-    @Option(help: "Learning rate.")
+    @Option(parsing: .unconditional, help: "Learning rate.")
     var lr: Float = 1e-3
 
     @Option(help: "Optimizer: adam or sgd (momentum 0.9).")
     var optimizer: OptimizerName = .adam
 
-    @Option(help: "Weight decay (decoupled for Adam, L2 for SGD).")
+    @Option(parsing: .unconditional, help: "Weight decay (decoupled for Adam, L2 for SGD).")
     var weightDecay: Float = 0
 
     @Option(help: "Learning-rate schedule over the run: constant or cosine.")
@@ -47,7 +47,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Augment training images (small rotation, shift, zoom, brightness, contrast; no flip).")
     var augment = false
 
-    @Option(help: "Seed for initialisation, shuffling and augmentation.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation, shuffling and augmentation.")
     var seed: UInt64 = 1
 
     @OptionGroup var threadOptions: ThreadOptions
@@ -73,16 +73,27 @@ struct TrainCommand: AsyncParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard weightDecay >= 0, weightDecay.isFinite else {
+            throw ValidationError("--weight-decay must be 0 or a positive number")
+        }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
     }
 
-    /// What the run achieved (printed with --json).
+    /// What the run achieved (printed with --json). `best_epoch` is the epoch kept: the best by validation
+    /// AUC, or without --val the last.
     struct Summary: Codable {
         var model: String
         var checkpoint: String
         var best_epoch: Int
         var epochs: [EpochRecord]
         var val: EvalReport?
+
+        /// The line naming the epoch written: "best" only when validation chose it.
+        var savedLine: String {
+            val == nil
+                ? "epoch \(best_epoch), the last, written to \(checkpoint) (give --val to keep the best by validation AUC)"
+                : "best epoch \(best_epoch) by validation AUC written to \(checkpoint)"
+        }
     }
 
     struct EpochRecord: Codable {
@@ -187,7 +198,7 @@ struct TrainCommand: AsyncParsableCommand {
         if json {
             try Terminal.printJSON(summary)
         } else {
-            print("best epoch \(summary.best_epoch) written to \(out)")
+            print(summary.savedLine)
             if let r = summary.val {
                 print(r.text(classes: train.classNames))
                 if let t = r.chosen_threshold {

@@ -51,7 +51,7 @@ public final class BatchNorm2D: StatefulLayer {
     /// About four operations per element.
     public var forwardFlops: Int { 4 * inputSize }
 
-    final class Cache: LayerCache {
+    final class Cache: LayerCache, @unchecked Sendable {
         let xhat: UnsafeMutableBufferPointer<Float>
         var invStd: [Float], mean: [Float], variance: [Float]
         var samples = 0

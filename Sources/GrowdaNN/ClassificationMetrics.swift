@@ -1,3 +1,5 @@
+import Foundation
+
 /// How well predicted probabilities match labels: accuracy, balanced accuracy, per-class sensitivity
 /// and specificity, ROC AUC (binary, or one-vs-rest macro average over classes) and the confusion matrix.
 public struct ClassificationMetrics: Sendable, Codable, Equatable {
@@ -85,6 +87,22 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
             i = j + 1
         }
         return (rankSumPositive - Double(pos) * Double(pos + 1) / 2) / (Double(pos) * Double(neg))
+    }
+
+    /// The mean cross-entropy of `probabilities` (count × classes, row-major) against `labels`:
+    /// (1/N) Σᵢ −log max(pᵢ,yᵢ, ε) with ε = `Float.ulpOfOne` (about 1.2e-7, so a confident mistake costs
+    /// about 15.9, not infinity). Nil without samples, or when a probability is not a number.
+    public static func crossEntropy(probabilities: [Float], labels: [Int32], classes k: Int) -> Double? {
+        let n = labels.count
+        precondition(probabilities.count == n * k, "probabilities do not match \(n) labels × \(k) classes")
+        guard n > 0 else { return nil }
+        var sum = 0.0
+        for i in 0..<n {
+            let p = probabilities[i * k + Int(labels[i])]
+            guard !p.isNaN else { return nil }
+            sum -= Double(log(max(p, Float.ulpOfOne)))
+        }
+        return sum / Double(n)
     }
 
     /// The two-class threshold on p₁ that maximises balanced accuracy (sensitivity + specificity)

@@ -46,7 +46,7 @@ public final class Conv2D: Layer {
     /// 2 · F · C·kH·kW · H'·W'.
     public var forwardFlops: Int { 2 * filters * geometry.patchSize * geometry.outPixels }
 
-    final class Cache: LayerCache {
+    final class Cache: LayerCache, @unchecked Sendable {
         let col: UnsafeMutableBufferPointer<Float>
         init(size: Int) { col = .allocate(capacity: size) }
         deinit { col.deallocate() }

@@ -24,7 +24,7 @@ public final class Dropout: Layer {
     /// Elementwise, and backward reads only its mask.
     public var canRunInPlace: Bool { true }
 
-    final class Cache: LayerCache {
+    final class Cache: LayerCache, @unchecked Sendable {
         let mask: UnsafeMutableBufferPointer<Float>
         init(size: Int) { mask = .allocate(capacity: size) }
         deinit { mask.deallocate() }

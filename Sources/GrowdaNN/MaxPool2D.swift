@@ -33,7 +33,7 @@ public final class MaxPool2D: Layer {
     /// One comparison per window element.
     public var forwardFlops: Int { geometry.channels * geometry.outPixels * geometry.kernelH * geometry.kernelW }
 
-    final class Cache: LayerCache {
+    final class Cache: LayerCache, @unchecked Sendable {
         let argmax: UnsafeMutableBufferPointer<Int32>
         init(size: Int) { argmax = .allocate(capacity: size) }
         deinit { argmax.deallocate() }

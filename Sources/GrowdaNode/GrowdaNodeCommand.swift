@@ -11,6 +11,7 @@ public struct GrowdaNodeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "growda-node",
         abstract: "The Growda hospital agent: trains the shared model on local images; only sealed updates leave.",
+        version: growdaVersion,
         subcommands: [Run.self, Status.self]
     )
 
@@ -41,13 +42,13 @@ extension GrowdaNodeCommand {
         @Option(help: "Folder for the node's state (default: ./growda-node-state).")
         var state: String = "growda-node-state"
 
-        @Option(help: "Local epochs per update.")
+        @Option(parsing: .unconditional, help: "Local epochs per update.")
         var epochs = 1
 
-        @Option(help: "Samples per optimizer step.")
+        @Option(parsing: .unconditional, help: "Samples per optimizer step.")
         var batch = 32
 
-        @Option(help: "Local learning rate.")
+        @Option(parsing: .unconditional, help: "Local learning rate.")
         var lr: Float = 1e-3
 
         @Option(help: "Local optimizer: adam or sgd.")
@@ -59,46 +60,53 @@ extension GrowdaNodeCommand {
         @Flag(help: "Weight classes by inverse local frequency.")
         var classWeights = false
 
-        @Option(help: "Seconds between heartbeats.")
+        @Option(parsing: .unconditional, help: "Seconds between heartbeats.")
         var heartbeat: Double = 2
 
         @Option(
+            parsing: .unconditional,
             help: """
                 Seconds before an unacknowledged update is sent again; each resend doubles the wait, \
                 up to --resend-max, and every wait is ±20% at random.
                 """)
         var resendAfter: Double = 10
 
-        @Option(help: "Longest wait in seconds between resends of one update (default: 8 × --resend-after).")
+        @Option(
+            parsing: .unconditional,
+            help: "Longest wait in seconds between resends of one update (default: 8 × --resend-after).")
         var resendMax: Double?
 
         @Flag(
             help:
-                "After each acknowledged update, wait for a newer global model (synchronous rounds); only for an aggregator that does not announce its mode (this release's does).")
+                "After each acknowledged update, wait for a newer global model (synchronous rounds); only for an aggregator that does not announce its mode (this release's does)."
+        )
         var waitForNewModel = false
 
         @Option(
+            parsing: .unconditional,
             help: ArgumentHelp(
                 "Warn (log and status.json) when the aggregator has not answered for this many seconds: it is down or unreachable, or this bundle's key is not the federation's.",
                 valueName: "seconds"))
         var noAnswerWarning: Double = 60
 
         @Option(
+            parsing: .unconditional,
             help: ArgumentHelp(
                 "Report an error (log, status.json, `growda-node status` exit 2) after this many seconds without an answer.",
                 valueName: "seconds"))
         var noAnswerError: Double = 300
 
-        @Option(help: "Straggler simulation: make each training step this many times slower.")
+        @Option(parsing: .unconditional, help: "Straggler simulation: make each training step this many times slower.")
         var slowdown: Double = 1
 
-        @Option(help: "Stop after this many acknowledged updates (default: run until stopped).")
+        @Option(
+            parsing: .unconditional, help: "Stop after this many acknowledged updates (default: run until stopped).")
         var maxUpdates: Int?
 
-        @Option(help: "Threads for training.")
+        @Option(parsing: .unconditional, help: "Threads for training.")
         var threads = 1
 
-        @Option(help: "Seed for local shuffling and augmentation.")
+        @Option(parsing: .unconditional, help: "Seed for local shuffling and augmentation.")
         var seed: UInt64 = 1
 
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -126,6 +134,7 @@ extension GrowdaNodeCommand {
             }
             guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            if let maxUpdates, maxUpdates < 1 { throw ValidationError("--max-updates must be at least 1") }
             if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
         }
 

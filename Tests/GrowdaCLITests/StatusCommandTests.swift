@@ -55,7 +55,9 @@ import Testing
         #expect(
             Self.parseError(["status", "--endpoint", "127.0.0.1:7704", "--admin-key", "k"])?
                 .contains("tcp://127.0.0.1:7704") == true)
-        #expect(Self.parseError(["status", "--federation", "f", "--timeout", "0"])?.contains("--timeout") == true)
+        #expect(
+            Self.parseError(["status", "--federation", "f", "--timeout", "0"])
+                == "--timeout must be greater than 0 and at most 600 seconds, got 0.0.")
         #expect(Self.parseError(["status", "--endpoint", "tcp://127.0.0.1:7704", "--admin-key", "k"]) == nil)
         #expect(Self.parseError(["nodes"])?.contains("--federation") == true)
         #expect(Self.parseError(["nodes", "--federation", "f", "--json"]) == nil)
@@ -140,18 +142,25 @@ import Testing
         #expect(table.split(separator: "\n").last == "! st-marys: every message claiming to be st-marys failed authentication (bad_mac)")
     }
 
-    @Test func sparklinesScaleBetweenMinimumAndMaximum() {
-        #expect(StatusScreen.sparkline([0, 1]) == "▁█")
-        #expect(StatusScreen.sparkline([0.5, 0.5, 0.5]) == "▄▄▄")
-        #expect(StatusScreen.sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█")
-        #expect(StatusScreen.sparkline([]) == "")
+    @Test func sparklinesNeverMagnifyASmallChange() {
+        // 0.917 → 0.918 was drawn ▁ → █ when the bars spanned the values' own minimum and maximum.
+        let tiny = Sparkline([0.917, 0.918])
+        #expect(tiny.bars == "▂▂")
+        #expect(tiny.scaleText == "0.9–1.0")
+        #expect(Sparkline([0, 1]).bars == "▁█" && Sparkline([0, 1]).scaleText == "0.0–1.0")
+        #expect(Sparkline([0.84, 0.77]).bars == "▆▃" && Sparkline([0.84, 0.77]).scaleText == "0.7–0.9")
+        #expect(Sparkline([0.3, 0.3, 0.3]).bars == "▁▁▁" && Sparkline([0.3]).scaleText == "0.3–0.4")
+        #expect(Sparkline([1, 1]).bars == "██" && Sparkline([1, 1]).scaleText == "0.9–1.0")
+        #expect(Sparkline((0...7).map { 0.2 + Double($0) * 0.1 / 7 }).bars == "▁▂▃▄▅▆▇█")
+        #expect(Sparkline([0.5, .nan, 2]).bars == "▁█" && Sparkline([0.5, 2]).scaleText == "0.5–1.0")
+        #expect(Sparkline([]).bars == "" && Sparkline([]).scaleText == "")
+        #expect(Sparkline(Array(repeating: 0.5, count: 100)).bars.count == 40)
         #expect(
             StatusScreen.metrics([
                 "train_seconds": 1.889, "val_auc": 0.76, "train_accuracy": 0.65, "train_loss": 0.6258,
             ])
                 == "val_auc=0.76 loss=0.626 acc=0.65")
         #expect(StatusScreen.metrics(["val_accuracy": 0.5]) == "val_acc=0.5")
-        #expect(StatusScreen.sparkline(Array(repeating: 1, count: 100)).count == 40)
     }
 
     @Test func theScreenFitsAHundredColumnsAndShowsEveryPart() throws {
@@ -166,10 +175,12 @@ import Testing
         #expect(screen.contains("version   12 (3.5s ago)  buffer 1/4  120.0 versions/hour  nodes 6/6 alive"))
         #expect(screen.contains("refused   unknown_sender 9, norm_too_large 4, stale 3, replay 2, bad_mac 1"))
         #expect(screen.contains("staleness p50 1.0  p95 2.0  max 3  stale refusals 3"))
-        #expect(screen.contains("0.900 at v12  (v10–v12)") && screen.contains("auc       ▁"))
+        #expect(screen.contains("accuracy  ▁") && screen.contains("  0.900 at v12  scale 0.5–0.9  (v10–v12)"))
+        #expect(screen.contains("auc       ▁") && screen.contains("  0.950 at v12  scale 0.6–1.0"))
         #expect(screen.contains("hospital-with-a-rat…  training"))
         #expect(screen.contains("loss=0.412 acc=0.83 n=18"))
         #expect(screen.contains("HEALTHY"))
+        #expect(screen.contains("mem 50.0 MiB") && screen.contains("100 received (0.00 MiB), 40 accepted"))
     }
 
     @Test func theJSONObjectHasEveryKeyFlat() throws {

@@ -51,6 +51,21 @@ import Testing
         let probs = try #require(output.predictions[0].probabilities)
         #expect(abs(probs.values.reduce(0, +) - 1) < 1e-4)
         #expect(output.predictions[1].error?.contains("missing.png") == true)
+        // Only the image diagnosed is counted; the one that failed is named as failed.
+        #expect(output.summary.hasPrefix("1 image(s) diagnosed in "), "\(output.summary)")
+        #expect(output.summary.hasSuffix(" ms; 1 failed (errors above)"), "\(output.summary)")
+    }
+
+    /// Without --val nothing chooses an epoch, so the line says the last one was written, not the best.
+    @Test func trainingWithoutValidationDoesNotClaimABestEpoch() {
+        var summary = TrainCommand.Summary(model: "small28", checkpoint: "m.safetensors", best_epoch: 3, epochs: [])
+        #expect(
+            summary.savedLine
+                == "epoch 3, the last, written to m.safetensors (give --val to keep the best by validation AUC)")
+        #expect(!summary.savedLine.contains("best epoch"))
+        let metrics = ClassificationMetrics(probabilities: [0.9, 0.1, 0.2, 0.8], labels: [0, 1], classes: ["a", "b"])
+        summary.val = EvalReport(metrics)
+        #expect(summary.savedLine == "best epoch 3 by validation AUC written to m.safetensors")
     }
 
     @Test func badFlagsAreRefusedWithAReason() {

@@ -97,9 +97,9 @@ import Testing
         #expect(throws: DatasetError.self) { try Dataset.loadCSV(path, sampleLength: 3) }
     }
 
-    static let mitbih = "/work/shared/data/mitbih-pvc/train.csv"
+    static let mitbih = SharedData.path("mitbih-pvc/train.csv")
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: mitbih), "needs ../shared/data/mitbih-pvc"))
+    @Test(.enabled(if: SharedData.has("mitbih-pvc/train.csv"), Comment(rawValue: SharedData.needs("mitbih-pvc"))))
     func mitbihBeatsLoad() throws {
         let data = try Dataset.loadCSV(Self.mitbih, classNames: ["normal", "pvc"])
         #expect(data.count == 47_704)

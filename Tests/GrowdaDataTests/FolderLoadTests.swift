@@ -154,9 +154,10 @@ import Testing
         }
     }
 
-    static let pneumoniamnist = "/work/shared/data/pneumoniamnist/train"
+    static let pneumoniamnist = SharedData.path("pneumoniamnist/train")
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: pneumoniamnist), "needs ../shared/data/pneumoniamnist"))
+    @Test(
+        .enabled(if: SharedData.has("pneumoniamnist/train"), Comment(rawValue: SharedData.needs("pneumoniamnist"))))
     func pneumoniamnistLoads() throws {
         let (data, report) = try Dataset.loadFolder(Self.pneumoniamnist, height: 28, width: 28)
         #expect(data.count == 4_708 && report.skippedCount == 0)

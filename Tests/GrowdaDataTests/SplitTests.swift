@@ -1,9 +1,10 @@
 import Foundation
+import GrowdaTestKit
 import Testing
 
 @testable import GrowdaData
 
-private let kermany = "/work/shared/data/kermany3"
+private let kermany = SharedData.path("kermany3")
 private let kermanyManifest = kermany + "/train_manifest.csv"
 
 @Suite struct SplitTests {
@@ -97,7 +98,7 @@ private let kermanyManifest = kermany + "/train_manifest.csv"
         #expect((120...180).contains(validation.count), "validation \(validation.count)")
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: kermanyManifest), "needs ../shared/data/kermany3"))
+    @Test(.enabled(if: SharedData.has("kermany3/train_manifest.csv"), Comment(rawValue: SharedData.needs("kermany3"))))
     func kermanyManifestSplitsByPatient() throws {
         let catalog = try ImageCatalog.readManifest(kermanyManifest, imagesRoot: kermany + "/train")
         #expect(catalog.classNames == ["bacterial", "normal", "viral"])

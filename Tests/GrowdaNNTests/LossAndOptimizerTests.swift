@@ -86,6 +86,19 @@ struct LossAndOptimizerTests {
         #expect(m.auc != nil)
     }
 
+    /// Cross-entropy of the labels' probabilities: labels 0, 1, 2, 2 have p 0.8, 0.7, 0.3, 0.7 →
+    /// −(ln 0.8 + ln 0.7 + ln 0.3 + ln 0.7) / 4 ≈ 0.53512; a zero probability costs −ln ε, not infinity.
+    @Test func crossEntropyByHand() throws {
+        let probs: [Float] = [0.8, 0.1, 0.1, 0.1, 0.7, 0.2, 0.2, 0.5, 0.3, 0.1, 0.2, 0.7]
+        let loss = try #require(
+            ClassificationMetrics.crossEntropy(probabilities: probs, labels: [0, 1, 2, 2], classes: 3))
+        #expect(abs(loss - 0.535_12) < 1e-5, "\(loss)")
+        let certain = ClassificationMetrics.crossEntropy(probabilities: [1, 0], labels: [1], classes: 2)
+        #expect(certain.map { abs($0 - Double(-log(Float.ulpOfOne))) < 1e-9 } == true)
+        #expect(ClassificationMetrics.crossEntropy(probabilities: [], labels: [], classes: 2) == nil)
+        #expect(ClassificationMetrics.crossEntropy(probabilities: [.nan, .nan], labels: [0], classes: 2) == nil)
+    }
+
     @Test func thresholdMaximisesBalancedAccuracy() {
         // p1 for negatives 0.1, 0.2, 0.3; positives 0.25, 0.6: best cut keeps 0.25 positive → threshold 0.25
         // gives sens 1, spec 2/3 (0.833), better than 0.6 (sens 0.5, spec 1 → 0.75).

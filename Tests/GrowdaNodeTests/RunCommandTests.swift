@@ -23,4 +23,23 @@ import Testing
                     == "--resend-max must be at least --resend-after (\(resendAfter))")
         }
     }
+
+    /// A negative number is read as a number and refused with the flag's range (it used to be taken for a
+    /// flag, leaving the option's value "missing").
+    @Test(arguments: [
+        (["--epochs", "-1"], "--epochs must be at least 1"), (["--batch", "-32"], "--batch must be at least 1"),
+        (["--lr", "-0.001"], "--lr must be positive"),
+        (["--heartbeat", "-2"], "--heartbeat and --resend-after must be positive"),
+        (["--slowdown", "-1"], "--slowdown must be at least 1"),
+        (["--max-updates", "-5"], "--max-updates must be at least 1"),
+        (["--threads", "-1"], "--threads must be at least 1"),
+    ])
+    func negativeNumbersGetTheRangeError(flags: [String], message: String) {
+        do {
+            _ = try GrowdaNodeCommand.Run.parse(Self.required + flags)
+            Issue.record("\(flags) was accepted")
+        } catch {
+            #expect(GrowdaNodeCommand.Run.message(for: error) == message)
+        }
+    }
 }
