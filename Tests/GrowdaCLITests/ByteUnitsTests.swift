@@ -17,8 +17,9 @@ import Testing
             mode: "async", model: "small28", hospitals: 3, wall_seconds: 60, versions: [], accepted: 12,
             rejected: [:], queue_dropped: 0, staleness_p50: 1, staleness_p95: 2, staleness_max: 3,
             bytes_received: 123_456_789, aggregator_resident_bytes: 80 << 20,
-            aggregator_peak_resident_bytes: 96 << 20, seconds_to_target_auc: nil, target_auc: 0.97,
-            final_accuracy: 0.8, final_auc: 0.9, final_model: "m.safetensors", node_exits: [:])
+            aggregator_peak_resident_bytes: 96 << 20, data: "synthetic", eval_images: 100, reference: nil,
+            seconds_to_target_auc: nil, target_auc: 0.9, best_version: nil, best_accuracy: nil, best_auc: nil,
+            best_seconds: nil, final_accuracy: 0.8, final_auc: 0.9, final_model: "m.safetensors", node_exits: [:])
         let text = SimulateCommand.text(report)
         #expect(text.contains("received 118 MiB; aggregator process resident 80.0 MiB (peak 96.0 MiB)"), "\(text)")
         #expect(!text.contains("123456789"))
