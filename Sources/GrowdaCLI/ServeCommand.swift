@@ -29,10 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "State folder (default: state.dir in the config, else FEDERATION/state).")
     var state: String?
 
-    @Option(help: "A labelled folder to evaluate each new version on (accuracy and AUC go into the history).")
+    @Option(help: "A labelled folder to evaluate each new version on (accuracy, AUC and loss go into the history).")
     var eval: String?
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Serve Prometheus metrics at http://HOST:PORT/metrics (off unless given).", valueName: "port"))
     var metricsPort: Int?

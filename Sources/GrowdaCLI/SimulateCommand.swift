@@ -83,6 +83,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Local learning rate.")
     var lr: Float = 1e-3
 
+    @Option(parsing: .unconditional, help: "Local weight decay of every hospital (growda-node run --weight-decay).")
+    var weightDecay: Float = 0
+
+    @Option(parsing: .unconditional, help: "The aggregator's server learning rate (federation.conf server.lr).")
+    var serverLr: Double = 1
+
     @Option(parsing: .unconditional, help: "FedBuff buffer size K (default: min(4, hospitals)).")
     var k: Int?
 
@@ -128,6 +134,8 @@ struct SimulateCommand: AsyncParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard weightDecay >= 0, weightDecay < 1 else { throw ValidationError("--weight-decay must be in [0, 1)") }
+        guard serverLr > 0, serverLr.isFinite else { throw ValidationError("--server-lr must be a positive number") }
         guard synthPerClass >= 1 else { throw ValidationError("--synth-per-class must be at least 1") }
         if let targetAuc, !(targetAuc > 0 && targetAuc <= 1) {
             throw ValidationError("--target-auc must be greater than 0 and at most 1")
@@ -248,6 +256,7 @@ struct SimulateCommand: AsyncParsableCommand {
             .init("mode", mode),
             .init("fedbuff.k", String(k ?? min(4, hospitals))),
             .init("sync.deadline_seconds", "60"),
+            .init("server.lr", String(serverLr)),
             .init(Key.lostAfterSeconds, "10"),
         ]
         if let evalDir { settings.append(.init(Key.evalDir, URL(fileURLWithPath: evalDir).standardizedFileURL.path)) }
@@ -282,7 +291,7 @@ struct SimulateCommand: AsyncParsableCommand {
             var arguments = [
                 "run", "--bundle", "\(root)/bundles/\(name).bundle", "--data", "\(root)/hospitals/\(name)",
                 "--state", "\(root)/nodes/\(name)", "--epochs", String(epochs), "--batch", String(batch),
-                "--lr", String(lr), "--seed", String(seed &+ UInt64(index)), "--heartbeat", "1", "--resend-after", "5",
+                "--lr", String(lr), "--weight-decay", String(weightDecay), "--seed", String(seed &+ UInt64(index)), "--heartbeat", "1", "--resend-after", "5",
                 "--log-level", "notice",
             ]
             if slowSet.contains(name) { arguments += ["--slowdown", String(slowdown)] }

@@ -51,6 +51,11 @@ extension GrowdaNodeCommand {
         @Option(parsing: .unconditional, help: "Local learning rate.")
         var lr: Float = 1e-3
 
+        @Option(
+            parsing: .unconditional,
+            help: "Local weight decay (decoupled for adam, L2 for sgd); keeps many rounds on a small shard from overfitting.")
+        var weightDecay: Float = 0
+
         @Option(help: "Local optimizer: adam or sgd.")
         var optimizer: String = "adam"
 
@@ -120,6 +125,7 @@ extension GrowdaNodeCommand {
             guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
             guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
             guard lr > 0 else { throw ValidationError("--lr must be positive") }
+            guard weightDecay >= 0, weightDecay < 1 else { throw ValidationError("--weight-decay must be in [0, 1)") }
             guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
             guard heartbeat > 0, resendAfter > 0 else {
                 throw ValidationError("--heartbeat and --resend-after must be positive")
@@ -146,6 +152,7 @@ extension GrowdaNodeCommand {
             config.localEpochs = epochs
             config.batchSize = batch
             config.learningRate = lr
+            config.weightDecay = weightDecay
             config.optimizer = NodeConfiguration.OptimizerName(rawValue: optimizer)!
             config.augment = augment
             config.classWeights = classWeights

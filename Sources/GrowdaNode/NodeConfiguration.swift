@@ -17,6 +17,10 @@ public struct NodeConfiguration: Sendable {
     public var batchSize = 32
     /// Learning rate of the local optimizer.
     public var learningRate: Float = 1e-3
+    /// Weight decay of the local optimizer (decoupled, AdamW, for adam; L2 for sgd): pulls weights toward 0
+    /// each step, so that many rounds over a small local shard do not drive the loss to 0 and the
+    /// predictions to certainty.
+    public var weightDecay: Float = 0
     /// The local optimizer (its state starts afresh from each global model).
     public var optimizer: OptimizerName = .adam
     /// Augment local images while training.
@@ -77,7 +81,9 @@ public struct NodeConfiguration: Sendable {
 
     /// The optimizer as the trainer takes it.
     var optimizerConfig: OptimizerConfig {
-        optimizer == .adam ? .adam(learningRate: learningRate) : .sgd(learningRate: learningRate, momentum: 0.9)
+        optimizer == .adam
+            ? .adam(learningRate: learningRate, weightDecay: weightDecay)
+            : .sgd(learningRate: learningRate, momentum: 0.9, weightDecay: weightDecay)
     }
 }
 

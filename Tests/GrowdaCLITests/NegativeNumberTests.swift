@@ -37,6 +37,9 @@ import Testing
             "--threshold must be auto, argmax or a number in (0, 1), got '-0.5'"
         ),
         (["demo", "--epochs", "-1"], "--epochs must be at least 1"),
+        (["serve", "--config", "f.conf", "--metrics-port", "-1"], "--metrics-port must be a TCP port (1–65535), got -1."),
+        (["simulate", "--iid", "--duration", "10", "--weight-decay", "-1"], "--weight-decay must be in [0, 1)"),
+        (["simulate", "--iid", "--duration", "10", "--server-lr", "-1"], "--server-lr must be a positive number"),
     ])
     func negativeNumbersGetTheRangeError(arguments: [String], message: String) {
         #expect(DataCommandTests.parseError(arguments) == message)

@@ -33,6 +33,11 @@ import Testing
         (["--slowdown", "-1"], "--slowdown must be at least 1"),
         (["--max-updates", "-5"], "--max-updates must be at least 1"),
         (["--threads", "-1"], "--threads must be at least 1"),
+        (["--weight-decay", "-0.1"], "--weight-decay must be in [0, 1)"),
+        (
+            ["--no-answer-warning", "-1"],
+            "--no-answer-warning must be greater than 0 and --no-answer-error at least --no-answer-warning (got -1.0 and 300.0)"
+        ),
     ])
     func negativeNumbersGetTheRangeError(flags: [String], message: String) {
         do {
