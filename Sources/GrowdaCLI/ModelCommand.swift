@@ -57,7 +57,9 @@ struct ModelCommand: AsyncParsableCommand {
 
         func validate() throws {
             if state == nil, federation == nil { throw ValidationError("Give --state DIR or --federation DIR.") }
-            if state != nil, federation != nil { throw ValidationError("Give either --state or --federation, not both.") }
+            if state != nil, federation != nil {
+                throw ValidationError("Give either --state or --federation, not both.")
+            }
             let chosen = [best, latest, number != nil].filter { $0 }.count
             guard chosen == 1 else { throw ValidationError("Give exactly one of --best, --latest and --version N.") }
             if let number, number < 0 { throw ValidationError("--version must be 0 or more, got \(number).") }
@@ -90,7 +92,8 @@ struct ModelCommand: AsyncParsableCommand {
             if json {
                 try Terminal.printJSON(exported)
             } else {
-                let why = exported.best
+                let why =
+                    exported.best
                     ? " (the best by \(exported.metric.flatMap(EvalMetric.init(rawValue:))?.label ?? "the metric") "
                         + "\(fmt(exported.metric_value, 4)))" : ""
                 Terminal.say(
@@ -144,7 +147,8 @@ struct ModelCommand: AsyncParsableCommand {
                 _ = try Model(checkpoint: SafetensorsFile(bytes: bytes), origin: source)
             } catch {
                 throw CLIError(
-                    "cannot read version \(version)'s checkpoint \(source): \(error) (pruned while exporting? try again)")
+                    "cannot read version \(version)'s checkpoint \(source): \(error) (pruned while exporting? try again)"
+                )
             }
             do {
                 try AtomicFile.write(bytes, to: path)

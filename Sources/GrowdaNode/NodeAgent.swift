@@ -585,7 +585,9 @@ public final class NodeAgent: @unchecked Sendable {
         if stopped {
             logger.notice(
                 "the federation has stopped making versions: training stops, the final model is kept",
-                metadata: ["model.version": "\(version.map(String.init) ?? "none")", "path": "\(stateFolder.modelPath)"])
+                metadata: [
+                    "model.version": "\(version.map(String.init) ?? "none")", "path": "\(stateFolder.modelPath)",
+                ])
         } else {
             logger.notice("the federation makes versions again: training resumes")
         }

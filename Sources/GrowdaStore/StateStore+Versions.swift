@@ -126,7 +126,8 @@ extension StateStore {
                     arguments: [evaluation.accuracy, evaluation.auc, evaluation.loss, version])
                 guard let best else { return .commit }
                 if restored {
-                    try db.execute(sql: "UPDATE versions SET checkpoint = ? WHERE version = ?", arguments: [name, version])
+                    try db.execute(
+                        sql: "UPDATE versions SET checkpoint = ? WHERE version = ?", arguments: [name, version])
                 }
                 try db.execute(
                     sql: "UPDATE federation SET best_version = ?, best_metric = ?, best_value = ? WHERE id = 1",

@@ -22,10 +22,12 @@ import Testing
         rig.evaluated(4, auc: 0.90)
         let recorded = Rig.evaluations(rig.processor.takeActions())
         #expect(recorded.map(\.0) == [1, 2, 3, 4])
-        #expect(recorded.map(\.1) == [
-            BestVersion(version: 1, metric: "auc", value: 0.80), BestVersion(version: 2, metric: "auc", value: 0.93),
-            nil, nil,
-        ])
+        #expect(
+            recorded.map(\.1) == [
+                BestVersion(version: 1, metric: "auc", value: 0.80),
+                BestVersion(version: 2, metric: "auc", value: 0.93),
+                nil, nil,
+            ])
         let status = rig.processor.status(now: 2, queue: QueueLoad(), residentBytes: 0)
         #expect(status.best_version == 2 && status.best_metric == 0.93 && status.eval_metric == "auc")
         #expect(status.versions_since_best == 2)

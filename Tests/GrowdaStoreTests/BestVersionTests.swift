@@ -78,7 +78,9 @@ import Testing
         #expect(try store.history()[2].checkpoint == "models/v000000002.safetensors")
         #expect(try store.history()[2].evaluation?.auc == 0.9)
         let restored = try Model(checkpoint: store.path(of: "models/v000000002.safetensors"))
-        #expect(Array(restored.parameters.buffer) == Array(model.parameters.buffer))
+        withExtendedLifetime((restored, model)) {
+            #expect(Array(restored.parameters.buffer) == Array(model.parameters.buffer))
+        }
         // A best naming another version than the evaluation's is refused.
         #expect(throws: StoreError.self) {
             try store.recordEvaluation(Evaluation(accuracy: 0.9), version: 3, best: Self.best(4, 0.9))
