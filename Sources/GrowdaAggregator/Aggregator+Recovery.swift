@@ -1,5 +1,6 @@
 import Foundation
 import GrowdaAggregation
+import GrowdaFederation
 import GrowdaNN
 import GrowdaSafetensors
 import GrowdaStore
@@ -15,6 +16,9 @@ extension Aggregator {
         var settled: [UInt32: UInt64]
         var tallies: [UInt32: FederationProcessor.Tally]
         var evalHistory: [AggregatorStatus.EvalPoint]
+        /// The best version the state keeps, with its model (nil without `eval.keep_best`, or when the state
+        /// ranked versions by another metric than `eval.metric`).
+        var best: FederationProcessor.Best?
     }
 
     /// Opens what the last run left (after a crash too): the buffer is restored exactly from the file in
@@ -72,7 +76,29 @@ extension Aggregator {
         }
         return Recovered(
             model: model, strategy: strategy, settled: recovery.settledSeqs, tallies: tallies,
-            evalHistory: Array(evaluated.suffix(AggregatorStatus.evalHistoryLimit)))
+            evalHistory: Array(evaluated.suffix(AggregatorStatus.evalHistoryLimit)),
+            best: try recoverBest(store: store, configuration: configuration, logger: logger))
+    }
+
+    /// The best version the state keeps and its model, read from its checkpoint. A best version ranked by
+    /// another metric is not carried over: the next evaluation starts the ranking afresh (and releases it).
+    static func recoverBest(
+        store: StateStore, configuration: AggregatorConfiguration, logger: Logger
+    ) throws -> FederationProcessor.Best? {
+        guard configuration.keepBest, let record = try store.bestVersion() else { return nil }
+        guard record.metric == configuration.evalMetric.rawValue else {
+            logger.notice(
+                "eval.metric changed: the best version is ranked afresh from the next evaluation",
+                metadata: ["best.version": "\(record.version)", "best.metric": "\(record.metric)"])
+            return nil
+        }
+        guard let file = try store.history().first(where: { $0.version == record.version })?.checkpoint else {
+            throw AggregatorError.state(
+                "the checkpoint of the best version, v\(record.version), is missing from \(store.folder): the state "
+                    + "folder was altered; restore it from a backup")
+        }
+        let best = try Model(checkpoint: store.path(of: file))
+        return FederationProcessor.Best(record: record, message: try best.modelMessage(version: record.version))
     }
 
     /// The server optimizer's state that the store committed beside a checkpoint.

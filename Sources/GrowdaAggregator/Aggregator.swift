@@ -75,6 +75,7 @@ public final class Aggregator: @unchecked Sendable {
     public init(configuration: AggregatorConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        try configuration.checkStopRules()
         do {
             federation = try Federation.load(directory: configuration.federationPath)
             signingKey = try federation.signingKey()
@@ -111,7 +112,8 @@ public final class Aggregator: @unchecked Sendable {
         processor = FederationProcessor(
             configuration: configuration, model: recovered.model, strategy: recovered.strategy,
             registry: federation.registry, settled: recovered.settled, tallies: recovered.tallies,
-            evalHistory: recovered.evalHistory, evaluates: evalSet != nil, logger: logger)
+            evalHistory: recovered.evalHistory, evaluates: evalSet != nil,
+            best: evalSet != nil ? recovered.best : nil, logger: logger)
 
         queue = BoundedQueue(capacity: configuration.queueCapacity, byteCapacity: configuration.queueBytes)
         var socketConfig = SocketConfiguration()
@@ -236,7 +238,7 @@ public final class Aggregator: @unchecked Sendable {
             try perform()
         }
         processor.finish()
-        for (version, evaluation) in evaluator?.finish() ?? [] { processor.evaluated(version: version, evaluation) }
+        for scored in evaluator?.finish() ?? [] { processor.evaluated(scored.job, scored.evaluation) }
         try perform()
         committer.waitUntilIdle()
         try collect()
@@ -351,7 +353,7 @@ public final class Aggregator: @unchecked Sendable {
     /// rethrows a failed write.
     private func collect() throws {
         processor.acknowledge(try committer.collect())
-        for (version, evaluation) in evaluator?.collect() ?? [] { processor.evaluated(version: version, evaluation) }
+        for scored in evaluator?.collect() ?? [] { processor.evaluated(scored.job, scored.evaluation) }
     }
 
     private func queueLoad() -> QueueLoad {

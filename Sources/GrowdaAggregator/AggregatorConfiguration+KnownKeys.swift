@@ -104,6 +104,32 @@ extension AggregatorConfiguration {
                 meaning: "A labelled folder (one sub-folder per class) to evaluate each new version on; its "
                     + "accuracy and AUC go into the history and growda status. growda serve --eval overrides it.",
                 allowed: "a folder path", default: nil, example: "/srv/growda/eval"),
+            Known(
+                Key.evalMetric, section: .evaluation,
+                meaning: "With evaluation (eval.dir or growda serve --eval): the metric that ranks versions, for "
+                    + "the best version and stop.plateau. auc is the macro one-vs-rest AUC (undefined when the "
+                    + "evaluation set lacks a class); accuracy the fraction classified correctly.",
+                allowed: EvalMetric.allCases.map(\.rawValue).joined(separator: " or "),
+                default: Default.evalMetric.rawValue),
+            Known(
+                Key.evalKeepBest, section: .evaluation,
+                meaning: "With evaluation: keep the best version by eval.metric beside the latest. It is recorded "
+                    + "in the state folder, its checkpoint is never pruned, growda status shows it and how many "
+                    + "versions followed without improvement, growda model export --best writes it, and nodes "
+                    + "run with --diagnose-with best receive it.",
+                allowed: "true or false", default: String(Default.evalKeepBest)),
+            Known(
+                Key.stopMaxVersions, section: .evaluation,
+                meaning: "Stop making versions once this version is made. The aggregator keeps running: it answers "
+                    + "nodes with the final model, refuses later updates as stopped (acknowledged, so nodes do "
+                    + "not resend them) and growda status says why it stopped. 0: never.",
+                allowed: "a whole number ≥ 0", default: "0"),
+            Known(
+                Key.stopPlateau, section: .evaluation,
+                meaning: "Stop making versions once this many evaluated versions have followed the best version "
+                    + "without beating it on eval.metric; then as stop.max_versions. Needs evaluation (eval.dir or "
+                    + "growda serve --eval) and eval.keep_best = true. 0: never.",
+                allowed: "a whole number ≥ 0", default: "0"),
         ]
     }
 

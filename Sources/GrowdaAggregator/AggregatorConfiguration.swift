@@ -2,6 +2,7 @@ import Foundation
 import GrowdaAggregation
 import GrowdaNN
 import GrowdaProvisioning
+import GrowdaStore
 
 /// What `growda serve` runs with: the federation folder, the state folder, the model, the
 /// aggregation rule and the aggregator's own limits. Everything comes from `federation.conf`
@@ -39,8 +40,18 @@ public struct AggregatorConfiguration: Sendable, Equatable {
     public var statusHost: String, statusPort: Int
     /// The largest message accepted.
     public var maxMessageBytes: Int
-    /// How many checkpoints to keep besides version 0.
+    /// How many checkpoints to keep besides version 0 (and the best version's, see ``keepBest``).
     public var keepCheckpoints = 5
+    /// The evaluation metric that ranks versions (for the best version and `stop.plateau`).
+    public var evalMetric: EvalMetric
+    /// With evaluation, whether the aggregator keeps the best version by ``evalMetric`` beside the latest:
+    /// recorded in the state, its checkpoint never pruned, its model sent to nodes that ask for it.
+    public var keepBest: Bool
+    /// Stop making versions once this version is made (nil: never).
+    public var stopMaxVersions: UInt64?
+    /// Stop making versions once this many evaluated versions followed the best without beating it (nil:
+    /// never); needs evaluation and ``keepBest``.
+    public var stopPlateau: UInt64?
 
     /// The keys of `federation.conf` the aggregator reads besides ``FederationConfig/Key`` (addresses and
     /// ports) and ``AggregationConfig/settingKeys`` (the aggregation rule), documented in ``knownKeys``.
@@ -73,6 +84,14 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         public static let statusBindHost = "status.bind_host"
         /// The status socket's port.
         public static let statusPort = "port.status"
+        /// The metric that ranks evaluated versions.
+        public static let evalMetric = "eval.metric"
+        /// Whether the best version is kept beside the latest.
+        public static let evalKeepBest = "eval.keep_best"
+        /// Stop making versions once this version is made.
+        public static let stopMaxVersions = "stop.max_versions"
+        /// Stop making versions after this many versions without improvement of the metric.
+        public static let stopPlateau = "stop.plateau"
     }
 
     /// The defaults of the keys in ``Key``.
@@ -99,6 +118,10 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         public static let statusHost = FederationConfig.Default.host
         /// 7704.
         public static let statusPort = 7704
+        /// AUC.
+        public static let evalMetric = EvalMetric.auc
+        /// Keep it.
+        public static let evalKeepBest = true
     }
 
     /// Reads the configuration from a federation's `federation.conf`.
@@ -145,6 +168,19 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         let stateDir = reader.path(Key.stateDir) ?? Default.stateDir
         statePath = stateDir.hasPrefix("/") ? stateDir : federationDirectory + "/" + stateDir
         evalPath = reader.path(Key.evalDir)
+        let metricName = config[Key.evalMetric] ?? Default.evalMetric.rawValue
+        if EvalMetric(rawValue: metricName) == nil { reader.invalid(Key.evalMetric) }
+        evalMetric = EvalMetric(rawValue: metricName) ?? Default.evalMetric
+        keepBest = reader.number(Key.evalKeepBest, Default.evalKeepBest) { _ in true }
+        let maxVersions: UInt64 = reader.number(Key.stopMaxVersions, 0) { _ in true }
+        stopMaxVersions = maxVersions == 0 ? nil : maxVersions
+        let plateau: UInt64 = reader.number(Key.stopPlateau, 0) { _ in true }
+        stopPlateau = plateau == 0 ? nil : plateau
+        if plateau > 0 && !keepBest {
+            reader.fail(
+                Key.stopPlateau,
+                "= \(plateau) needs \(Key.evalKeepBest) = true: the plateau is counted from the best version")
+        }
 
         _ = reader.read("") { () throws(ProvisioningError) in try config.endpointHost() }
         bindHost = reader.read(FederationConfig.Default.host) { () throws(ProvisioningError) in try config.bindHost() }
@@ -174,12 +210,48 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
+    /// Throws unless the stop rules can run as configured: `stop.plateau` needs an evaluation set (`eval.dir`
+    /// or `growda serve --eval`), since it counts versions without improvement of the evaluation metric.
+    /// (Checked once the command line's overrides are in: the file alone cannot say.)
+    public func checkStopRules() throws {
+        if let stopPlateau, evalPath == nil {
+            throw AggregatorError.configuration(
+                "\(Key.stopPlateau) = \(stopPlateau) needs evaluation, to count versions without improvement: set "
+                    + "\(Key.evalDir) in federation.conf or pass growda serve --eval DIR (a labelled folder), or "
+                    + "remove \(Key.stopPlateau)")
+        }
+    }
+
+    /// Whether the best version is tracked: with an evaluation set and ``keepBest``.
+    public var tracksBest: Bool { keepBest && evalPath != nil }
+
     /// The longest `liveness.lost_after_seconds`: a day.
     static let lostAfterLimit = 86_400.0
     /// The accepted range of `queue.capacity`.
     static let queueCapacityRange = 1...1_000_000
     /// The smallest `queue.max_bytes` and `admission.max_bytes`: 1 MiB.
     static let minimumBufferBytes = 1 << 20
+}
+
+/// The evaluation metric that ranks versions (`eval.metric`): the best version is the one with the
+/// highest value; ties keep the earlier version.
+public enum EvalMetric: String, Sendable, Equatable, CaseIterable {
+    /// The macro one-vs-rest area under the ROC curve (undefined when the evaluation set lacks a class:
+    /// then no version is ranked; set `eval.metric = accuracy`).
+    case auc
+    /// The fraction of the evaluation set classified correctly.
+    case accuracy
+
+    /// The metric's value in `evaluation`, nil when it is undefined there.
+    public func value(of evaluation: Evaluation) -> Double? {
+        switch self {
+        case .auc: evaluation.auc
+        case .accuracy: evaluation.accuracy
+        }
+    }
+
+    /// How a screen names it: `AUC` or `accuracy`.
+    public var label: String { self == .auc ? "AUC" : "accuracy" }
 }
 
 /// Why the aggregator cannot start or go on; each message says what to fix.

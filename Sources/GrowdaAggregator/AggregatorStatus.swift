@@ -148,6 +148,17 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     /// Socket receive and poll failures other than "nothing to read" since start (each also logged);
     /// nil from an aggregator that predates the count.
     public var transport_errors: Int?
+    /// The best version by the evaluation metric, kept beside the latest (`eval.keep_best`); nil without
+    /// evaluation, before a version is ranked, or from an aggregator that predates it.
+    public var best_version: UInt64?
+    /// The best version's value of the metric (see ``eval_metric``).
+    public var best_metric: Double?
+    /// The metric that ranks versions: `auc` or `accuracy` (nil when no best version is kept).
+    public var eval_metric: String?
+    /// Evaluated versions since the best one, none of which beat it: "not improved for N versions".
+    public var versions_since_best: UInt64?
+    /// Why the aggregator stopped making versions (a stop rule fired); nil while it makes them.
+    public var stopped: String?
 }
 
 extension AggregatorStatus {
@@ -180,6 +191,11 @@ extension AggregatorStatus {
         try c.encode(nodes, forKey: .nodes)
         try c.encode(eval_history, forKey: .eval_history)
         try c.encode(transport_errors, forKey: .transport_errors)
+        try c.encode(best_version, forKey: .best_version)
+        try c.encode(best_metric, forKey: .best_metric)
+        try c.encode(eval_metric, forKey: .eval_metric)
+        try c.encode(versions_since_best, forKey: .versions_since_best)
+        try c.encode(stopped, forKey: .stopped)
     }
 }
 

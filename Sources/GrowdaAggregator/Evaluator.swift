@@ -17,9 +17,12 @@ final class Evaluator: @unchecked Sendable {
     private let condition = NSCondition()
     private var waiting: EvaluationJob?
     private var busy = false
-    private var finished: [(version: UInt64, evaluation: Evaluation)] = []
+    private var finished: [Scored] = []
     private var stopped = false
     private let done = DispatchSemaphore(value: 0)
+
+    /// A version scored: its job (version and weights) and its evaluation.
+    typealias Scored = (version: UInt64, evaluation: Evaluation, job: EvaluationJob)
 
     /// A worker scoring versions of `spec` on `data`; its thread starts at once.
     init(spec: ModelSpec, data: Dataset) throws {
@@ -40,7 +43,7 @@ final class Evaluator: @unchecked Sendable {
     }
 
     /// The evaluations finished since the last call, oldest first.
-    func collect() -> [(version: UInt64, evaluation: Evaluation)] {
+    func collect() -> [Scored] {
         condition.withLock {
             defer { finished = [] }
             return finished
@@ -49,7 +52,7 @@ final class Evaluator: @unchecked Sendable {
 
     /// Finishes the job in hand and the waiting one, then stops the thread (before the aggregator stops,
     /// so the last version is evaluated). Returns what it finished that was not collected.
-    func finish() -> [(version: UInt64, evaluation: Evaluation)] {
+    func finish() -> [Scored] {
         condition.withLock {
             stopped = true
             condition.broadcast()
@@ -67,7 +70,7 @@ final class Evaluator: @unchecked Sendable {
             }
             guard let job else { break }
             let evaluation = score(job)
-            condition.withLock { finished.append((job.version, evaluation)) }
+            condition.withLock { finished.append((job.version, evaluation, job)) }
         }
         done.signal()
     }

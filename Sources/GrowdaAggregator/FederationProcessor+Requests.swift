@@ -82,12 +82,17 @@ extension FederationProcessor {
         }
     }
 
-    /// The reply: the durable acknowledgement, leave to send, the federation's mode, and the latest model
-    /// unless the node holds it (or a newer one: a state restored from a backup).
+    /// The reply: the durable acknowledgement, leave to send, the federation's mode, the best version's
+    /// number, whether versions have stopped, and the latest model unless the node holds it (or a newer one:
+    /// a state restored from a backup). A request for the best version (`want` = `best`) gets the best
+    /// version's model instead, marked `best`, when there is one; otherwise the latest as usual.
     private func reply(to request: SnapshotRequest, peer: [UInt8], sendOK: UInt64) {
         let t = strategy.version
         let content: SnapshotReply.Content
-        if request.haveVersion.map({ $0 >= t }) == true {
+        let sendsBest = request.want == .best && best != nil
+        if sendsBest, let best {
+            content = .model(best.message)
+        } else if request.haveVersion.map({ $0 >= t }) == true {
             content = .upToDate(version: t)
         } else {
             do {
@@ -99,7 +104,8 @@ extension FederationProcessor {
         }
         let reply = SnapshotReply(
             recipient: request.node, requestID: request.requestID, ackedSeq: acknowledged[request.node] ?? 0,
-            content: content, sendOK: sendOK, mode: configuration.aggregation.federationMode)
+            content: content, sendOK: sendOK, mode: configuration.aggregation.federationMode,
+            bestVersion: best?.record.version, best: sendsBest, stopped: stopped != nil)
         actions.append(.reply(reply, peer: peer))
     }
 }

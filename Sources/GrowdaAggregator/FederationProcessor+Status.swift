@@ -53,7 +53,9 @@ extension FederationProcessor {
             staleness_max: sorted.last,
             versions_per_hour: t > 0 ? Double(versionTimes.count) / t * 3600 : 0, uptime_seconds: t,
             resident_bytes: residentBytes, nodes: nodes, eval_history: evalHistory,
-            transport_errors: transportErrors)
+            transport_errors: transportErrors, best_version: best?.record.version, best_metric: best?.record.value,
+            eval_metric: configuration.keepBest && evaluates ? configuration.evalMetric.rawValue : nil,
+            versions_since_best: versionsSinceBest, stopped: stopped)
     }
 
     /// How long ``claims`` remembers arrivals, and the window of the "every message refused" rule.

@@ -14,8 +14,9 @@ enum StoreWrite: @unchecked Sendable {
     case version(UInt64, checkpoint: SafetensorsWriter, accepting: [AcceptedUpdate], optimizerState: SafetensorsWriter?)
     /// Heartbeats (liveness only: a failure is logged, not fatal).
     case heartbeats([GrowdaStore.Heartbeat])
-    /// A version's evaluation, recorded after the version itself.
-    case evaluation(Evaluation, version: UInt64)
+    /// A version's evaluation, recorded after the version itself; with `best`, the version becomes the best
+    /// one (`checkpoint`: its weights, written again if the kept window had already pruned its file).
+    case evaluation(Evaluation, version: UInt64, best: BestVersion?, checkpoint: SafetensorsWriter?)
     /// A write that could not even be prepared: it fails in its turn, which stops the aggregator.
     case failed(String)
 
@@ -39,8 +40,8 @@ enum StoreWrite: @unchecked Sendable {
                 version, checkpoint: checkpoint, accepting: accepted, evaluation: nil, optimizerState: optimizerState)
         case .heartbeats(let heartbeats):
             try store.recordHeartbeats(heartbeats)
-        case .evaluation(let evaluation, let version):
-            try store.recordEvaluation(evaluation, version: version)
+        case .evaluation(let evaluation, let version, let best, let checkpoint):
+            try store.recordEvaluation(evaluation, version: version, best: best, checkpoint: checkpoint)
         case .failed(let reason):
             throw AggregatorError.state(reason)
         }
@@ -63,7 +64,7 @@ extension FederationProcessor {
     /// Takes a step when the strategy says one is due: new weights, a version to commit, a broadcast, and
     /// (with an evaluation set) a job for the evaluation worker.
     func stepIfReady(now: Double) {
-        guard strategy.pending.count > 0,
+        guard stopped == nil, strategy.pending.count > 0,
             strategy.isStepReady(StepContext(now: now, aliveNodes: aliveNodes(now: now)))
         else { return }
         let summary = strategy.takeStep(weights: model.parameters.buffer, at: now)
@@ -107,21 +108,29 @@ extension FederationProcessor {
                 "staleness.mean": "\(String(format: "%.2f", summary.meanStaleness))",
             ])
         if let message = try? currentModelMessage() { actions.append(.broadcast(message)) }
+        checkStopRules()
     }
 
-    /// A version's evaluation came back from the worker: kept for the status and written to the history.
-    func evaluated(version: UInt64, _ evaluation: Evaluation) {
+    /// A version's evaluation came back from the worker (`job`: the weights it scored): kept for the status
+    /// and written to the history; a version that beats the best by the evaluation metric becomes the best
+    /// (kept in memory for nodes that ask for it, and recorded with its checkpoint); then the stop rules.
+    func evaluated(_ job: EvaluationJob, _ evaluation: Evaluation) {
+        let version = job.version
         var history = evalHistory
         history.append(.init(version: version, accuracy: evaluation.accuracy, auc: evaluation.auc))
         history.sort { $0.version < $1.version }
         evalHistory = Array(history.suffix(AggregatorStatus.evalHistoryLimit))
-        actions.append(.commit(.evaluation(evaluation, version: version), acks: [:]))
+        lastEvaluated = max(lastEvaluated ?? version, version)
+        let (newBest, checkpoint) = rankForBest(job, evaluation)
+        actions.append(
+            .commit(.evaluation(evaluation, version: version, best: newBest, checkpoint: checkpoint), acks: [:]))
         logger.info(
             "version evaluated",
             metadata: [
                 "model.version": "\(version)", "eval.accuracy": "\(String(format: "%.4f", evaluation.accuracy))",
                 "eval.auc": "\(evaluation.auc.map { String(format: "%.4f", $0) } ?? "-")",
             ])
+        checkStopRules()
     }
 
     /// The current model as a message (built once per version).

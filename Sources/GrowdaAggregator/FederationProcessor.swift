@@ -109,6 +109,17 @@ final class FederationProcessor {
     var refusedTimes: [Double] = []
     /// The evaluation of the last committed versions, oldest first (at most `AggregatorStatus.evalHistoryLimit`).
     var evalHistory: [AggregatorStatus.EvalPoint]
+    /// The newest version evaluated (what `versions_since_best` and `stop.plateau` count to).
+    var lastEvaluated: UInt64?
+    /// The best version by the evaluation metric and its model (with `eval.keep_best` and evaluation; nil
+    /// until a version is ranked).
+    var best: Best?
+    /// A model to build the best version's message and checkpoint in (made at the first best).
+    var bestScratch: Model?
+    /// Whether the missing-AUC warning was logged (once per run).
+    var warnedNoMetric = false
+    /// Why the federation stopped making versions (a stop rule fired); nil while it makes them.
+    var stopped: String?
     private(set) var received = 0, accepted = 0, bytesReceived = 0
     /// Socket receive and poll failures other than "nothing to read", counted by the shell and receiver.
     var transportErrors = 0
@@ -118,8 +129,11 @@ final class FederationProcessor {
     init(
         configuration: AggregatorConfiguration, model: Model, strategy: any AggregationStrategy,
         registry: NodeRegistry, settled: [UInt32: UInt64] = [:], tallies: [UInt32: Tally] = [:],
-        evalHistory: [AggregatorStatus.EvalPoint] = [], evaluates: Bool = false, logger: Logger, now: Double = 0
+        evalHistory: [AggregatorStatus.EvalPoint] = [], evaluates: Bool = false, best: Best? = nil,
+        logger: Logger, now: Double = 0
     ) {
+        self.best = best
+        self.lastEvaluated = evalHistory.map(\.version).max()
         self.configuration = configuration
         self.model = model
         self.strategy = strategy
@@ -137,6 +151,7 @@ final class FederationProcessor {
         admission = Admission(
             budgetBytes: configuration.admissionBytes, budgetCount: configuration.queueCapacity,
             updateBytes: model.parameterCount * 4 + 64 << 10)
+        checkStopRules()  // a rule that fired before a restart holds again
     }
 
     /// The actions decided since the last call, in order.
@@ -205,7 +220,8 @@ final class FederationProcessor {
         admission.handled(node: update.node, seq: update.seq)
         let validator = UpdateValidator(
             layout: validatorLayout, currentVersion: strategy.version,
-            maxStaleness: UInt64(max(0, configuration.aggregation.maxStaleness)), maxNorm: configuration.maxUpdateNorm)
+            maxStaleness: UInt64(max(0, configuration.aggregation.maxStaleness)), maxNorm: configuration.maxUpdateNorm,
+            stopped: stopped != nil)
         let checked: ValidatedUpdate
         switch validator.validate(update, settledSeq: settled[update.node] ?? 0) {
         case .failure(.replay):

@@ -13,7 +13,7 @@ public struct Growda: AsyncParsableCommand {
             DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
             BenchCommand.self,
             ServeCommand.self, SimulateCommand.self, StatusCommand.self, NodesCommand.self, HistoryCommand.self,
-            ReportCommand.self,
+            ReportCommand.self, ModelCommand.self,
             FederationCommand.self, NodeCommand.self,
         ]
     )

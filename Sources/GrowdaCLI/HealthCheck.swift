@@ -33,6 +33,10 @@ enum HealthLevel: Int32, Comparable, Codable, Sendable {
 ///   over the last minute → degraded.
 /// - A node whose every message over the last minute was refused (its row's `problem`: a wrong key in
 ///   its bundle, a revoked node still sending) → degraded.
+/// - More than `--max-versions-without-improvement` evaluated versions (default 500) since the best version
+///   by the evaluation metric → degraded: the model is drifting, not learning.
+/// A federation that stopped making versions (a stop rule fired) was stopped on purpose: the version age
+/// and improvement rules do not apply to it, and the healthy line says it stopped and why.
 struct HealthThresholds: ParsableArguments {
     @Option(
         parsing: .unconditional,
@@ -61,7 +65,18 @@ struct HealthThresholds: ParsableArguments {
             valueName: "fraction"))
     var maxRefusalFraction: Double = 0.5
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "--check: degraded when more than this many evaluated versions followed the best one without beating it.",
+            valueName: "versions"))
+    var maxVersionsWithoutImprovement: Int = 500
+
     func validate() throws {
+        guard maxVersionsWithoutImprovement >= 1 else {
+            throw ValidationError(
+                "--max-versions-without-improvement must be a whole number ≥ 1, got \(maxVersionsWithoutImprovement).")
+        }
         guard maxVersionAge > 0 else {
             throw ValidationError("--max-version-age must be a positive number of seconds, got \(maxVersionAge).")
         }
@@ -88,7 +103,7 @@ struct HealthReport: Codable, Equatable, Sendable {
         let alive = active.filter { $0.state.isAlive }
         let lost = active.filter { $0.state == .lost }
         let age = status.seconds_since_version
-        if !alive.isEmpty, age > thresholds.maxVersionAge {
+        if status.stopped == nil, !alive.isEmpty, age > thresholds.maxVersionAge {
             let level: HealthLevel = age > 2 * thresholds.maxVersionAge ? .critical : .degraded
             found.append(
                 (
@@ -126,6 +141,17 @@ struct HealthReport: Codable, Equatable, Sendable {
         for node in status.nodes {
             if let problem = node.problem { found.append((.degraded, "node \(node.name): \(problem)")) }
         }
+        if status.stopped == nil, let since = status.versions_since_best, let best = status.best_version,
+            since > UInt64(thresholds.maxVersionsWithoutImprovement)
+        {
+            found.append(
+                (
+                    .degraded,
+                    "\(StatusScreen.metricLabel(status)) has not improved for \(since) versions since the best, "
+                        + "v\(best) (over \(thresholds.maxVersionsWithoutImprovement)): the model drifts; export the "
+                        + "best (growda model export --best) or set stop.plateau"
+                ))
+        }
         found.sort { $0.0 > $1.0 }
         level = found.first?.0 ?? .healthy
         problems = found.map(\.1)
@@ -136,6 +162,9 @@ struct HealthReport: Codable, Equatable, Sendable {
         guard problems.isEmpty else { return "\(level.name): " + problems.joined(separator: "; ") }
         let active = status.nodes.filter { $0.state != .revoked }
         let alive = active.filter { $0.state.isAlive }.count
+        if let stopped = status.stopped {
+            return "healthy: stopped at version \(status.version) (\(stopped)), \(alive) of \(active.count) nodes alive"
+        }
         return "healthy: version \(status.version) (\(Age.text(status.seconds_since_version)) ago), "
             + "\(alive) of \(active.count) nodes alive, queue \(status.queue_waiting)/\(status.queue_capacity)"
     }

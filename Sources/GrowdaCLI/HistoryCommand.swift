@@ -77,6 +77,11 @@ struct HistoryCommand: AsyncParsableCommand {
 
     /// The state folder the flags name.
     func stateFolder() throws -> String {
+        try Self.stateFolder(state: state, federation: federation)
+    }
+
+    /// The state folder `--state` or `--federation` names (for every offline command).
+    static func stateFolder(state: String?, federation: String?) throws -> String {
         if let state { return state }
         guard let federation else { throw CLIError("give --state DIR or --federation DIR") }
         do {

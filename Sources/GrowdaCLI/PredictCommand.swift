@@ -9,7 +9,13 @@ import GrowdaSafetensors
 struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Class probabilities for each image, with the time taken.")
+        abstract: "Class probabilities for each image, with the time taken.",
+        discussion: """
+            At a hospital, --model is the node's state folder's model.safetensors (the latest global \
+            model, which the node trains from) or, with growda-node run --diagnose-with best, its \
+            diagnose.safetensors (the best version by the aggregator's evaluation metric). At the \
+            aggregator, growda model export --best writes the best version's checkpoint.
+            """)
 
     @Option(help: "The checkpoint (.safetensors), e.g. a node's latest global model.")
     var model: String

@@ -19,7 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
             naming its line and the nearest known key, and nothing starts; --check-config checks FILE \
             the same way and exits, binding nothing. Stops gracefully on SIGTERM or SIGINT; every \
             accepted update is on disk before it counts, so a restart (even after kill -9) carries on \
-            from the same version or a newer one.
+            from the same version or a newer one. With an evaluation set (--eval or eval.dir) it keeps the \
+            best version by eval.metric beside the latest (eval.keep_best). When a stop rule fires \
+            (stop.max_versions, stop.plateau) it stops making versions, logs and reports why, and keeps \
+            running until SIGTERM: nodes get the final model, later updates are refused as `stopped`. A \
+            restart with the rule still holding stays stopped; raise or remove the rule to go on.
             """)
 
     @Option(

@@ -18,15 +18,20 @@ struct StatusCommand: AsyncParsableCommand {
             queue_oldest_seconds, queue_dropped, received, bytes_received, accepted, received_last_minute, \
             refused_last_minute, received_per_second_last_minute, accepted_per_second_last_minute, refused, \
             staleness_p50, staleness_p95, staleness_max, versions_per_hour, uptime_seconds, resident_bytes, \
-            nodes, eval_history) and endpoint, nodes_alive, nodes_lost, health, problems. Absent values are \
-            null.
+            nodes, eval_history, transport_errors, best_version, best_metric, eval_metric, \
+            versions_since_best, stopped) and endpoint, nodes_alive, nodes_lost, health, problems. Absent \
+            values are null. With an evaluation set and eval.keep_best, the screen names the best version by \
+            eval.metric and how many evaluated versions followed it without beating it; after a stop rule \
+            fired (stop.max_versions, stop.plateau), why versions stopped.
 
             --check prints one line and exits 0 (healthy), 1 (degraded) or 2 (critical): degraded when no \
             version was made for --max-version-age seconds while nodes are alive (critical at twice that), \
             when the queue is over --max-queue-fraction full, when any node is lost, or when refusals over \
-            the last minute exceed --max-refusal-fraction of messages received; critical when more than \
-            --max-lost-fraction of the active nodes are lost. An aggregator that does not answer within \
-            --timeout is critical (exit 2) in every mode.
+            the last minute exceed --max-refusal-fraction of messages received, or when more than \
+            --max-versions-without-improvement evaluated versions followed the best one (the model drifts); \
+            critical when more than --max-lost-fraction of the active nodes are lost. A federation stopped \
+            by a stop rule is not degraded for making no versions. An aggregator that does not answer \
+            within --timeout is critical (exit 2) in every mode.
             """)
 
     @OptionGroup var connection: StatusConnectionOptions

@@ -10,7 +10,9 @@ import GrowdaAggregator
 /// `accepted_per_second_last_minute`, `refused` (reason → count), `staleness_p50`, `staleness_p95`,
 /// `staleness_max`, `versions_per_hour`, `uptime_seconds`, `resident_bytes`, `nodes` (rows with `id`, `name`,
 /// `state`, `last_heard_seconds`, `version_held`, `accepted`, `refused`, `settled_seq`, `unacked`,
-/// `last_metrics`, `refused_claimed`, `problem`) and `eval_history` (`version`, `accuracy`, `auc`); and, added by the command:
+/// `last_metrics`, `refused_claimed`, `problem`), `eval_history` (`version`, `accuracy`, `auc`), `transport_errors`,
+/// `best_version`, `best_metric` (its value), `eval_metric` (`auc` or `accuracy`), `versions_since_best` and
+/// `stopped` (why versions stopped, null while they are made); and, added by the command:
 /// `endpoint` (where it asked), `nodes_alive`, `nodes_lost`, `health` (`healthy`, `degraded` or `critical`,
 /// as `--check` judges) and `problems` (the thresholds crossed, as sentences). Absent values are null.
 struct StatusReport: Encodable {

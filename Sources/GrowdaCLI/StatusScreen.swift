@@ -36,6 +36,8 @@ enum StatusScreen {
                 + "max \(status.staleness_max.map(String.init) ?? "n/a")  stale refusals \(status.refused["stale"] ?? 0)"
         )
         lines += model(status.eval_history)
+        if let line = bestLine(status) { lines.append(line) }
+        if let stopped = status.stopped { lines.append("stopped   no more versions: \(stopped)") }
         lines.append("")
         lines += nodeTable(status.nodes).split(separator: "\n").map(String.init)
         return lines.map(clip).joined(separator: "\n")
@@ -64,6 +66,23 @@ enum StatusScreen {
             lines.append("auc       \(aucs.bars)  \(fmt(last.auc, 3)) at v\(last.version)  scale \(aucs.scaleText)")
         }
         return lines
+    }
+
+    /// `best      v612 (AUC 0.931); not improved for 1988 versions`, or nil when no best version is kept.
+    static func bestLine(_ status: AggregatorStatus) -> String? {
+        guard let version = status.best_version else { return nil }
+        let value = status.best_metric.map { fmt($0, 3) } ?? "n/a"
+        let since = status.versions_since_best ?? 0
+        let verdict =
+            since == 0
+            ? "the latest evaluated version is the best"
+            : "not improved for \(since) version\(since == 1 ? "" : "s")"
+        return "best      v\(version) (\(metricLabel(status)) \(value)); \(verdict)"
+    }
+
+    /// `AUC` or `accuracy`: the metric that ranks versions, as a screen names it.
+    static func metricLabel(_ status: AggregatorStatus) -> String {
+        status.eval_metric.flatMap(EvalMetric.init(rawValue:))?.label ?? status.eval_metric ?? "the metric"
     }
 
     /// The longest node name shown whole in the table (longer ones end in `…`).

@@ -30,7 +30,11 @@ extension GrowdaNodeCommand {
                 (model.safetensors, usable with `growda predict --model`), the update counter and every \
                 update not yet acknowledged, so a restart loses and double-counts nothing. An update \
                 not acknowledged in time is sent again after --resend-after seconds, then after twice \
-                as long each time up to --resend-max, so a slow link is not flooded with copies.
+                as long each time up to --resend-max, so a slow link is not flooded with copies. With \
+                --diagnose-with best the node also keeps the best version by the aggregator's evaluation \
+                metric as diagnose.safetensors (diagnose with that file; training goes on from the latest). \
+                When the aggregator has stopped making versions (a stop rule), the node stops training and \
+                keeps the final model, asking now and then whether versions resumed.
                 """)
 
         @Option(help: "The node bundle made by `growda node add` (mode 0600).")
@@ -114,6 +118,12 @@ extension GrowdaNodeCommand {
         @Option(parsing: .unconditional, help: "Seed for local shuffling and augmentation.")
         var seed: UInt64 = 1
 
+        @Option(
+            help: ArgumentHelp(
+                "Which model to keep for diagnosis: latest (model.safetensors) or best, the best version by the aggregator's evaluation metric (also kept, as diagnose.safetensors).",
+                valueName: "latest|best"))
+        var diagnoseWith: String = "latest"
+
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
         var logLevel: String = "info"
 
@@ -142,6 +152,9 @@ extension GrowdaNodeCommand {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let maxUpdates, maxUpdates < 1 { throw ValidationError("--max-updates must be at least 1") }
             if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
+            guard NodeConfiguration.DiagnoseModel(rawValue: diagnoseWith) != nil else {
+                throw ValidationError("--diagnose-with must be latest or best, got \(diagnoseWith)")
+            }
         }
 
         /// Builds the node and runs it until SIGTERM or SIGINT.
@@ -166,6 +179,7 @@ extension GrowdaNodeCommand {
             config.maxUpdates = maxUpdates
             config.threads = threads
             config.seed = seed
+            config.diagnoseWith = NodeConfiguration.DiagnoseModel(rawValue: diagnoseWith) ?? .latest
             BLAS.setThreads(1)
             let service: NodeService
             do {

@@ -72,6 +72,12 @@ public final class NodeAgent: @unchecked Sendable {
     private var contact: AggregatorContact
     private var reportedContact = AggregatorContact.Level.ok
     private var lastStatusWrite: UInt64 = 0
+    /// The best version the aggregator last named (`best_version` of its replies), nil when it keeps none.
+    private var bestNamed: UInt64?
+    /// Whether the aggregator's last reply said it has stopped making versions.
+    private var federationStopped = false
+    /// Whether "the aggregator keeps no best version" was logged (once).
+    private var warnedNoBest = false
 
     /// Checks the configuration (bundle, data, state folder) and prepares an agent; nothing is sent yet.
     public static func build(_ configuration: NodeConfiguration, logger: Logger) throws -> NodeAgent {
@@ -177,6 +183,12 @@ public final class NodeAgent: @unchecked Sendable {
             }
             if let max = configuration.maxUpdates, counters.snapshot().acknowledged >= max { break }
             if let pending = pendingModel { pendingModel = nil; adopt(pending) }
+            if federationStopped {
+                // No more versions: keep the final model, train no more, ask now and then whether they resume.
+                requestSnapshotIfDue()
+                try pump(timeout: .milliseconds(200))
+                continue
+            }
             if waitsForNewModel, let last = lastTrainedBase, let v = version, v <= last {
                 // Synchronous rounds: this version has had our update; wait for the next one.
                 requestSnapshotIfDue()
@@ -355,7 +367,8 @@ public final class NodeAgent: @unchecked Sendable {
         if let open = openRequest, now - open.sent < UInt64(configuration.pollInterval.seconds * 1e9) { return }
         guard let sockets else { return }
         let request = SnapshotRequest(
-            node: bundle.nodeID, requestID: nextRequestID, haveVersion: version, wantSend: outbox.oldest)
+            node: bundle.nodeID, requestID: nextRequestID, haveVersion: version, wantSend: outbox.oldest,
+            want: wantsBest ? .best : .latest)
         nextRequestID += 1
         do {
             try sockets.dealer.send(
@@ -517,7 +530,67 @@ public final class NodeAgent: @unchecked Sendable {
             counters.add(acknowledged: 1)
             logger.info("update acknowledged", metadata: ["update.seq": "\(seq)"])
         }
-        if let model = reply.model { receive(model: model) }
+        noteStopped(reply.stopped)
+        bestNamed = reply.bestVersion
+        if reply.best {
+            if let model = reply.model { keepForDiagnosis(model) }
+        } else {
+            if let model = reply.model { receive(model: model) }
+            if configuration.diagnoseWith == .best, reply.bestVersion == nil, !warnedNoBest {
+                warnedNoBest = true
+                logger.warning(
+                    "the aggregator keeps no best version (it needs an evaluation set and eval.keep_best = true); diagnose with the latest, model.safetensors",
+                    metadata: ["path": "\(stateFolder.modelPath)"])
+            }
+            if wantsBest {
+                openRequest = nil  // the best changed: fetch it now rather than at the next poll
+                requestSnapshotIfDue()
+            }
+        }
+    }
+
+    /// With `--diagnose-with best`: whether the aggregator names a best version this node does not hold.
+    private var wantsBest: Bool {
+        guard configuration.diagnoseWith == .best, let bestNamed else { return false }
+        return stateFolder.counters.diagnose_version != bestNamed
+    }
+
+    /// Keeps a verified best version as `diagnose.safetensors` (never trained from).
+    private func keepForDiagnosis(_ message: ModelMessage) {
+        let validator = ModelValidator(heldVersion: nil, layout: global?.modelLayout)
+        switch rejections.record(validator.validate(message)) {
+        case .success:
+            do {
+                try stateFolder.saveDiagnoseModel(try Model(message: message), version: message.version)
+                logger.notice(
+                    "best version kept to diagnose with",
+                    metadata: ["model.version": "\(message.version)", "path": "\(stateFolder.diagnosePath)"])
+            } catch {
+                counters.add(refused: 1)
+                logger.error(
+                    "best version not kept", metadata: ["model.version": "\(message.version)", "error": "\(error)"])
+            }
+        case .failure(let reason):
+            counters.add(refused: 1)
+            logger.warning(
+                "best version refused",
+                metadata: ["reject.reason": "\(reason.rawValue)", "model.version": "\(message.version)"])
+        }
+    }
+
+    /// Logs when the aggregator stops (or resumes) making versions.
+    private func noteStopped(_ stopped: Bool) {
+        guard stopped != federationStopped else { return }
+        federationStopped = stopped
+        if stopped {
+            logger.notice(
+                "the federation has stopped making versions: training stops, the final model is kept",
+                metadata: [
+                    "model.version": "\(version.map(String.init) ?? "none")", "path": "\(stateFolder.modelPath)",
+                ])
+        } else {
+            logger.notice("the federation makes versions again: training resumes")
+        }
     }
 
     /// The federation's current model key, from a verified reply: kept when it differs from the one held.

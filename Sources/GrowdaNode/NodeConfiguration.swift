@@ -62,6 +62,20 @@ public struct NodeConfiguration: Sendable {
     /// The largest message accepted from the aggregator, in bytes.
     public var maxMessageBytes = 64 << 20
 
+    /// Which global model the node keeps to diagnose with (`--diagnose-with`): the latest (its
+    /// `model.safetensors`, which it also trains from) or also the best by the aggregator's evaluation
+    /// metric, kept as `diagnose.safetensors`.
+    public var diagnoseWith: DiagnoseModel = .latest
+
+    /// Which model a node diagnoses with.
+    public enum DiagnoseModel: String, Sendable, CaseIterable {
+        /// The latest version (`STATE/model.safetensors`).
+        case latest
+        /// The best version the aggregator names (`STATE/diagnose.safetensors`); training still goes on
+        /// from the latest.
+        case best
+    }
+
     /// The local optimizers a node may use.
     public enum OptimizerName: String, Sendable, CaseIterable { case adam, sgd }
 

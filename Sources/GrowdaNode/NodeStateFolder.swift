@@ -7,7 +7,10 @@ import GrowdaSafetensors
 ///
 /// ```
 /// STATE/model.safetensors     the latest verified global model (a Growda checkpoint, usable by `growda predict`)
-/// STATE/node.json             {"next_seq": N, "model_version": V}: the next update's sequence number
+/// STATE/diagnose.safetensors  with `--diagnose-with best`: the best version the aggregator names, by its
+///                             evaluation metric (the model to diagnose with; training goes on from the latest)
+/// STATE/node.json             {"next_seq": N, "model_version": V, "diagnose_version": B}: the next update's
+///                             sequence number
 /// STATE/outbox/<seq>.update   each sealed update, exactly as sent, until the aggregator acknowledges it
 /// STATE/model.key             the federation's model key when it was rotated since the bundle was made
 ///                             (KeyFile, 0600; it takes precedence over the bundle's)
@@ -19,6 +22,7 @@ import GrowdaSafetensors
 final class NodeStateFolder {
     let path: String
     var modelPath: String { path + "/model.safetensors" }
+    var diagnosePath: String { path + "/diagnose.safetensors" }
     private var countersPath: String { path + "/node.json" }
     private var outboxPath: String { path + "/outbox" }
 
@@ -28,6 +32,8 @@ final class NodeStateFolder {
         var model_version: UInt64?
         /// Set once the aggregator said this node was revoked: the node refuses to start again.
         var revoked: Bool?
+        /// The version of `diagnose.safetensors`, the best the aggregator named.
+        var diagnose_version: UInt64?
     }
 
     private(set) var counters = Counters(next_seq: 1, model_version: nil)
@@ -78,6 +84,14 @@ final class NodeStateFolder {
         try model.save(to: modelPath, facts: ["global_version": String(version)])
         var c = counters
         c.model_version = version
+        try save(c)
+    }
+
+    /// Keeps `model` as the best version to diagnose with (atomically), recording its version.
+    func saveDiagnoseModel(_ model: Model, version: UInt64) throws {
+        try model.save(to: diagnosePath, facts: ["global_version": String(version), "growda.best": "true"])
+        var c = counters
+        c.diagnose_version = version
         try save(c)
     }
 

@@ -14,13 +14,16 @@ public struct FederationRecord: Sendable, Equatable {
     public var optimizerStateFile: String?
     /// The buffer file covering the pending updates (relative to the state folder), nil when none is pending.
     public var bufferFile: String?
+    /// The best version by the evaluation metric, whose checkpoint is kept; nil until one is recorded.
+    public var best: BestVersion?
 
     /// Makes a federation record.
     public init(
         currentVersion: UInt64?, mode: String, createdAt: Date, updatedAt: Date, optimizerStateFile: String?,
-        bufferFile: String? = nil
+        bufferFile: String? = nil, best: BestVersion? = nil
     ) {
         self.bufferFile = bufferFile
+        self.best = best
         self.currentVersion = currentVersion
         self.mode = mode
         self.createdAt = createdAt

@@ -8,13 +8,19 @@ enum StateQueries {
     static func federation(_ db: Database) throws -> FederationRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM federation WHERE id = 1") else { return nil }
         let table = "federation"
+        var best: BestVersion? = nil
+        if let version: UInt64 = try row.value("best_version", of: table, in: db) {
+            best = BestVersion(
+                version: version, metric: try row.value("best_metric", of: table, in: db),
+                value: try row.value("best_value", of: table, in: db))
+        }
         return FederationRecord(
             currentVersion: try row.value("current_version", of: table, in: db),
             mode: try row.value("mode", of: table, in: db),
             createdAt: try row.value("created_at", of: table, in: db),
             updatedAt: try row.value("updated_at", of: table, in: db),
             optimizerStateFile: try row.value("optimizer_state_file", of: table, in: db),
-            bufferFile: try row.value("buffer_file", of: table, in: db))
+            bufferFile: try row.value("buffer_file", of: table, in: db), best: best)
     }
 
     static func history(_ db: Database) throws -> [VersionRecord] {

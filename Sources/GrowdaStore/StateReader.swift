@@ -50,6 +50,9 @@ public final class StateReader: Sendable {
         try queue.read(StateQueries.history)
     }
 
+    /// The absolute path of a folder-relative file name from a record (`models/…`).
+    public func path(of file: String) -> String { StateLayout(folder: folder).path(file) }
+
     /// Every node the state knows, by id.
     public func nodes() throws -> [NodeRecord] {
         try queue.read(StateQueries.nodes)

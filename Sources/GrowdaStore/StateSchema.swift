@@ -15,6 +15,10 @@ import GRDB
 ///   optimizer_state_file TEXT NULL      server optimizer state of the current version
 ///   buffer_file         TEXT NULL       the buffer (S and its counts) covering every pending row; NULL when
 ///                                       none is pending (v2)
+///   best_version        INTEGER NULL    the best version by the evaluation metric; its checkpoint is never
+///                                       pruned; NULL until one is recorded (v3)
+///   best_metric         TEXT NULL       the metric it is best by: auc or accuracy (v3)
+///   best_value          REAL NULL       its value of that metric (v3)
 ///
 /// nodes               one row per node ever heard of
 ///   id                  INTEGER PK      provisioning id (1 … 2³²−2)
@@ -139,6 +143,13 @@ enum StateSchema {
                 t.column("metrics", .text).notNull()
                 t.column("norm", .double).notNull()
                 t.column("received_at", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v3: the best version by the evaluation metric, kept beside the latest") { db in
+            try db.alter(table: "federation") { t in
+                t.add(column: "best_version", .integer)
+                t.add(column: "best_metric", .text)
+                t.add(column: "best_value", .double)
             }
         }
         return migrator

@@ -12,8 +12,9 @@ extension StateStore {
     /// Order: the checkpoint (and `optimizerState`, the server optimizer's tensors after this step) are
     /// written atomically and durably first; then one transaction counts `accepted`, inserts the version
     /// row, makes it current, deletes the pending rows, clears the buffer file and releases the checkpoints
-    /// that fall out of the kept window; then the released files are deleted. (The buffer files stay, for
-    /// the next group commits to write again; opening removes those not in force.)
+    /// that fall out of the kept window (never version 0's, nor the best version's: see `recordEvaluation`);
+    /// then the released files are deleted. (The buffer files stay, for the next group commits to write
+    /// again; opening removes those not in force.)
     @discardableResult
     public func commitVersion(
         _ version: UInt64, checkpoint: SafetensorsWriter, accepting accepted: [AcceptedUpdate] = [],
@@ -72,11 +73,7 @@ extension StateStore {
                         """,
                     arguments: [version, now, optimizerFile])
                 try db.execute(sql: "DELETE FROM pending_updates")
-                let prunedBelow = version >= keep ? version - keep + 1 : 0
-                let window = "checkpoint IS NOT NULL AND version > 0 AND version < ?"
-                released = try String.fetchAll(
-                    db, sql: "SELECT checkpoint FROM versions WHERE \(window)", arguments: [prunedBelow])
-                try db.execute(sql: "UPDATE versions SET checkpoint = NULL WHERE \(window)", arguments: [prunedBelow])
+                released = try StateStore.prune(below: StateStore.keptFrom(version, keep: keep), db)
                 return .commit
             }
             if crash == .afterVersionTransaction { throw SimulatedCrash(point: .afterVersionTransaction) }
@@ -92,15 +89,82 @@ extension StateStore {
     }
 
     /// Records (or replaces) the server-side evaluation of a committed version.
-    public func recordEvaluation(_ evaluation: Evaluation, version: UInt64) throws {
+    ///
+    /// With `best` (which must name `version`), the version also becomes the best one: the federation row
+    /// names it, and its checkpoint is kept whatever the pruning. A best version's checkpoint already
+    /// pruned (its evaluation came back after the kept window moved past it) is written from `checkpoint`,
+    /// first, atomically and durably; then one transaction records the evaluation, names the new best and
+    /// releases the previous best's checkpoint when it has fallen out of the kept window; then the released
+    /// file is deleted. (A crash between the two leaves a file no row names, removed at open.)
+    public func recordEvaluation(
+        _ evaluation: Evaluation, version: UInt64, best: BestVersion? = nil, checkpoint: SafetensorsWriter? = nil
+    ) throws {
         try StateStore.checkStorable(version, "version")
         try evaluation.validate()
-        try pool.write { db in
-            try db.execute(
-                sql: "UPDATE versions SET eval_accuracy = ?, eval_auc = ?, eval_loss = ? WHERE version = ?",
-                arguments: [evaluation.accuracy, evaluation.auc, evaluation.loss, version])
-            guard db.changesCount == 1 else { throw StoreError.unknownVersion(version) }
+        if let best {
+            guard best.version == version, best.value.isFinite else {
+                throw StoreError.invalidValue(
+                    field: "best version", reason: "v\(best.version) = \(best.value) for the evaluation of v\(version)")
+            }
         }
+        let keep = UInt64(options.keepCheckpoints)
+        try pool.writeWithoutTransaction { db in
+            guard let row = try StateQueries.version(db, version) else { throw StoreError.unknownVersion(version) }
+            let name = StateLayout.checkpointName(version: version)
+            var restored = false
+            if let best, row.checkpoint == nil {
+                guard let checkpoint else {
+                    throw StoreError.missingCheckpoint(version: best.version, path: layout.path(name))
+                }
+                try options.durability.write(checkpoint.encoded(), to: layout.path(name))
+                restored = true
+            }
+            var released: [String] = []
+            try db.inTransaction {
+                try db.execute(
+                    sql: "UPDATE versions SET eval_accuracy = ?, eval_auc = ?, eval_loss = ? WHERE version = ?",
+                    arguments: [evaluation.accuracy, evaluation.auc, evaluation.loss, version])
+                guard let best else { return .commit }
+                if restored {
+                    try db.execute(
+                        sql: "UPDATE versions SET checkpoint = ? WHERE version = ?", arguments: [name, version])
+                }
+                try db.execute(
+                    sql: "UPDATE federation SET best_version = ?, best_metric = ?, best_value = ? WHERE id = 1",
+                    arguments: [best.version, best.metric, best.value])
+                // The previous best, no longer protected, goes the way of the versions around it.
+                if let current = try StateQueries.federation(db)?.currentVersion {
+                    released = try StateStore.prune(below: StateStore.keptFrom(current, keep: keep), db)
+                }
+                return .commit
+            }
+            for file in released {
+                try? FileManager.default.removeItem(atPath: layout.path(file))  // Leftovers are removed at open.
+            }
+        }
+    }
+
+    /// The best version by the evaluation metric, nil until one is recorded.
+    public func bestVersion() throws -> BestVersion? {
+        try federation().best
+    }
+
+    /// The oldest version whose checkpoint the kept window holds when `current` is the newest.
+    static func keptFrom(_ current: UInt64, keep: UInt64) -> UInt64 {
+        current >= keep ? current - keep + 1 : 0
+    }
+
+    /// Releases the checkpoints of versions below `keptFrom`, except version 0's and the best version's;
+    /// returns their files, for the caller to delete once the transaction is committed.
+    static func prune(below keptFrom: UInt64, _ db: Database) throws -> [String] {
+        let window = """
+            checkpoint IS NOT NULL AND version > 0 AND version < ?
+                AND version IS NOT (SELECT best_version FROM federation WHERE id = 1)
+            """
+        let released = try String.fetchAll(
+            db, sql: "SELECT checkpoint FROM versions WHERE \(window)", arguments: [keptFrom])
+        try db.execute(sql: "UPDATE versions SET checkpoint = NULL WHERE \(window)", arguments: [keptFrom])
+        return released
     }
 
     private func insert(_ record: VersionRecord, _ db: Database) throws {

@@ -32,6 +32,9 @@ public enum RejectionReason: String, Error, CaseIterable, Sendable, Hashable {
     /// The message, or a bounded part of it (safetensors header, metadata, tensor count, list), is
     /// larger than ``WireLimits`` allows.
     case oversize
+    /// An update that reached an aggregator which has stopped making versions (a stop rule fired, such as
+    /// `stop.max_versions` or `stop.plateau`): settled, so the node does not resend it.
+    case stopped
 
     /// One line for an operator: what was refused and why.
     public var explanation: String {
@@ -47,6 +50,7 @@ public enum RejectionReason: String, Error, CaseIterable, Sendable, Hashable {
         case .nonFinite: "a tensor holds NaN or an infinity"
         case .normTooLarge: "the update's L2 norm is above the configured bound"
         case .oversize: "the message or a part of it is larger than the configured limits"
+        case .stopped: "the federation has stopped making versions (a stop rule fired); the update was not folded"
         }
     }
 }

@@ -9,7 +9,10 @@ import GrowdaCrypto
 /// `send_ok` (decimal). An aggregator that announces how it runs its rounds sends `mode` (`async` or
 /// `sync`); older ones leave it out. Two optional fields carry revocation: `model_key`, the federation's
 /// current model key sealed under the node's own key (after a rotation the node takes it), and
-/// `revoked` = `true`, sent only to a revoked node.
+/// `revoked` = `true`, sent only to a revoked node. An aggregator that keeps the best version by its
+/// evaluation metric names it in `best_version` (decimal); a reply to a request with `want` = `best` carries
+/// that version's model and `best` = `true` (then `version` is the best version's, not the latest's). An
+/// aggregator that has stopped making versions (a stop rule fired) sends `stopped` = `true`.
 public struct SnapshotReply: Sendable, Equatable {
     /// What the reply carries besides the acknowledgement.
     public enum Content: Sendable, Equatable {
@@ -42,6 +45,15 @@ public struct SnapshotReply: Sendable, Equatable {
     public var modelKey: SecretBox.SealedBox?
     /// The recipient was revoked: it may no longer take part, and should stop.
     public var revoked: Bool
+    /// The best version by the aggregator's evaluation metric, whose model a node may ask for with
+    /// `want` = `best`; nil when the aggregator keeps none (no evaluation, or `eval.keep_best = false`).
+    public var bestVersion: UInt64?
+    /// The model carried (or, up to date, the version named) is the best version, not the latest: a node
+    /// keeps it to diagnose with and goes on training from the latest.
+    public var best: Bool
+    /// The aggregator has stopped making versions (a stop rule fired): updates are refused as `stopped`,
+    /// so a node stops training and keeps the final model.
+    public var stopped: Bool
 
     /// The size of `model_key`: a 24-byte nonce, the 16-byte tag and the 32-byte key.
     public static let modelKeyByteCount = SecretBox.nonceByteCount + SecretBox.macByteCount + SecretBoxKey.byteCount
@@ -49,8 +61,12 @@ public struct SnapshotReply: Sendable, Equatable {
     /// Makes a snapshot reply.
     public init(
         recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content, sendOK: UInt64? = nil,
-        mode: FederationMode? = nil, modelKey: SecretBox.SealedBox? = nil, revoked: Bool = false
+        mode: FederationMode? = nil, modelKey: SecretBox.SealedBox? = nil, revoked: Bool = false,
+        bestVersion: UInt64? = nil, best: Bool = false, stopped: Bool = false
     ) {
+        self.bestVersion = bestVersion
+        self.best = best
+        self.stopped = stopped
         self.recipient = recipient
         self.requestID = requestID
         self.ackedSeq = ackedSeq
@@ -61,7 +77,7 @@ public struct SnapshotReply: Sendable, Equatable {
         self.revoked = revoked
     }
 
-    /// The aggregator's latest model version.
+    /// The aggregator's latest model version (the best version's when ``best``).
     public var latestVersion: UInt64 {
         switch content {
         case .upToDate(let version): version
@@ -97,6 +113,9 @@ extension SnapshotReply: MessageBody {
         if let mode { fields["mode"] = mode.rawValue }
         if let modelKey { fields["model_key"] = MetadataFields.hexText(modelKey.combined) }
         if revoked { fields["revoked"] = "true" }
+        if let bestVersion { fields["best_version"] = String(bestVersion) }
+        if best { fields["best"] = "true" }
+        if stopped { fields["stopped"] = "true" }
         return fields
     }
 
@@ -125,7 +144,9 @@ extension SnapshotReply: MessageBody {
             guard let box = try? SecretBox.SealedBox(combined: combined) else { throw .malformed }
             modelKey = box
         }
-        guard fields.fields["revoked"] == nil || fields.fields["revoked"] == "true" else { throw .malformed }
+        for flag in ["revoked", "best", "stopped"] {
+            guard fields.fields[flag] == nil || fields.fields[flag] == "true" else { throw .malformed }
+        }
         self.init(
             recipient: try fields.uint32("recipient"),
             requestID: try fields.uint64("request_id"),
@@ -134,7 +155,10 @@ extension SnapshotReply: MessageBody {
             sendOK: try fields.optionalUInt64("send_ok"),
             mode: mode,
             modelKey: modelKey,
-            revoked: fields.fields["revoked"] == "true"
+            revoked: fields.fields["revoked"] == "true",
+            bestVersion: try fields.optionalUInt64("best_version"),
+            best: fields.fields["best"] == "true",
+            stopped: fields.fields["stopped"] == "true"
         )
     }
 }

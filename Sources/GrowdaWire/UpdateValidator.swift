@@ -13,11 +13,12 @@ public struct ValidatedUpdate: Sendable, Equatable {
 ///
 /// The checks run in this order, and the first that fails is the reason:
 /// 1. ``RejectionReason/replay``: `seq` ≤ the highest sequence number settled from this node;
-/// 2. ``RejectionReason/stale``: base version newer than t, or t − base version > s_max;
-/// 3. ``RejectionReason/wrongTensors``: names or shapes differ from the layout (dtype is F32 by then);
-/// 4. ``RejectionReason/nonFinite``: a NaN or infinity anywhere;
-/// 5. ``RejectionReason/normTooLarge``: the L2 norm over all tensors above the bound.
-/// Checks 4 and 5 share one pass over the floats, read in place.
+/// 2. ``RejectionReason/stopped``: the federation has stopped making versions (``stopped``);
+/// 3. ``RejectionReason/stale``: base version newer than t, or t − base version > s_max;
+/// 4. ``RejectionReason/wrongTensors``: names or shapes differ from the layout (dtype is F32 by then);
+/// 5. ``RejectionReason/nonFinite``: a NaN or infinity anywhere;
+/// 6. ``RejectionReason/normTooLarge``: the L2 norm over all tensors above the bound.
+/// Checks 5 and 6 share one pass over the floats, read in place.
 public struct UpdateValidator: Sendable {
     /// The tensors every update must carry.
     public var layout: TensorLayout
@@ -27,9 +28,15 @@ public struct UpdateValidator: Sendable {
     public var maxStaleness: UInt64
     /// The largest L2 norm accepted (`.infinity` for no bound).
     public var maxNorm: Double
+    /// Whether the federation has stopped making versions (a stop rule fired): then every update not
+    /// already settled is refused as ``RejectionReason/stopped``.
+    public var stopped: Bool
 
     /// Makes a validator.
-    public init(layout: TensorLayout, currentVersion: UInt64, maxStaleness: UInt64, maxNorm: Double) {
+    public init(
+        layout: TensorLayout, currentVersion: UInt64, maxStaleness: UInt64, maxNorm: Double, stopped: Bool = false
+    ) {
+        self.stopped = stopped
         self.layout = layout
         self.currentVersion = currentVersion
         self.maxStaleness = maxStaleness
@@ -39,6 +46,7 @@ public struct UpdateValidator: Sendable {
     /// Validates `update`, whose node's highest settled sequence number is `settledSeq` (0 for none).
     public func validate(_ update: UpdateMessage, settledSeq: UInt64) -> Result<ValidatedUpdate, RejectionReason> {
         guard update.seq > settledSeq else { return .failure(.replay) }
+        guard !stopped else { return .failure(.stopped) }
         guard update.baseVersion <= currentVersion else { return .failure(.stale) }
         let staleness = currentVersion - update.baseVersion
         guard staleness <= maxStaleness else { return .failure(.stale) }

@@ -3,6 +3,7 @@ import GrowdaAggregation
 import GrowdaFederation
 import GrowdaNN
 import GrowdaProvisioning
+import GrowdaStore
 import GrowdaTestKit
 import GrowdaWire
 import Logging
@@ -20,7 +21,10 @@ import Testing
         let model: Model
         let ids: [UInt32]
 
-        init(k: Int = 2, maxStaleness: Int = 2, revokeSecond: Bool = false, admissionBytes: Int = 128 << 20) throws {
+        init(
+            k: Int = 2, maxStaleness: Int = 2, revokeSecond: Bool = false, admissionBytes: Int = 128 << 20,
+            version: UInt64 = 0, evaluates: Bool = false, configure: (inout AggregatorConfiguration) -> Void = { _ in }
+        ) throws {
             dir = try TemporaryDirectory(prefix: "growda-processor")
             var federation = try Federation.create(directory: dir.path("fed"))
             let first = try federation.addNode(name: "general", bundlePath: dir.path("general.bundle"))
@@ -33,12 +37,36 @@ import Testing
             configuration.aggregation = try AggregationConfig(
                 settings: ["mode": "async", "fedbuff.k": String(k), "fedbuff.max_staleness": String(maxStaleness)])
             configuration.admissionBytes = admissionBytes
+            configure(&configuration)
             model = try Model(spec: configuration.model, seed: 1)
             let strategy = try configuration.aggregation.makeStrategy(
-                parameterCount: model.parameterCount, version: 0, openedAt: 0)
+                parameterCount: model.parameterCount, version: version, openedAt: 0)
             processor = FederationProcessor(
                 configuration: configuration, model: model, strategy: strategy, registry: federation.registry,
-                logger: Logger(label: "test"))
+                evaluates: evaluates, logger: Logger(label: "test"))
+        }
+
+        /// Hands the processor an evaluation of `version` with the model's current weights (as the evaluator
+        /// would, having scored them), and returns the weights.
+        @discardableResult
+        func evaluated(_ version: UInt64, accuracy: Double = 0.5, auc: Double?) -> [Float] {
+            let weights = Array(model.parameters.buffer)
+            processor.evaluated(
+                EvaluationJob(version: version, parameters: weights, state: Array(model.state.buffer)),
+                Evaluation(accuracy: accuracy, auc: auc))
+            return weights
+        }
+
+        /// Folds one update from the first node at the current version; with k = 1 it makes a version.
+        func step(seq: UInt64) throws {
+            receive(try update(ids[0], seq: seq, base: processor.version, value: Float(seq) / 10))
+        }
+
+        /// The evaluation writes among `actions`: version and the best they record, if any.
+        static func evaluations(_ actions: [FederationProcessor.Action]) -> [(UInt64, BestVersion?)] {
+            commits(actions).compactMap {
+                if case .evaluation(_, let version, let best, _) = $0.0 { (version, best) } else { nil }
+            }
         }
 
         /// An update of `node` with every delta value `value`.
@@ -67,9 +95,14 @@ import Testing
         }
 
         /// Asks for a snapshot as node `node` would and returns the reply it got, if any.
-        func ask(_ node: UInt32, want: UInt64? = nil, have: UInt64? = nil, now: Double = 1) -> SnapshotReply? {
+        func ask(
+            _ node: UInt32, want: UInt64? = nil, have: UInt64? = nil, model: SnapshotRequest.Want = .latest,
+            now: Double = 1
+        ) -> SnapshotReply? {
             processor.handleRequest(
-                .success(.snapshotRequest(SnapshotRequest(node: node, requestID: 9, haveVersion: have, wantSend: want))),
+                .success(
+                    .snapshotRequest(
+                        SnapshotRequest(node: node, requestID: 9, haveVersion: have, wantSend: want, want: model))),
                 peer: [1], admin: false, queue: QueueLoad(capacity: 64), now: now)
             return processor.takeActions().compactMap { if case .reply(let r, _) = $0 { r } else { nil } }.last
         }

@@ -36,6 +36,8 @@ import Testing
         ("status", StatusCommand.self),
         ("nodes", NodesCommand.self),
         ("history", HistoryCommand.self),
+        ("model", ModelCommand.self),
+        ("model-export", ModelCommand.Export.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

@@ -196,7 +196,11 @@ import Testing
         #expect(object["staleness_p50"] is NSNull)  // absent values stay as null keys
         #expect(object.keys.contains("queue_oldest_seconds"))
         #expect((object["eval_history"] as? [Any])?.count == 3)
-        #expect(object.count == 26 + 5)  // every status key (transport_errors included) and the report's five
+        // Every status key (transport_errors, best_* and stopped included), and the report's five.
+        #expect(object.count == 31 + 5)
+        for key in ["best_version", "best_metric", "eval_metric", "versions_since_best", "stopped"] {
+            #expect(object[key] is NSNull, "\(key)")
+        }
     }
 
     @Test func aDeadEndpointIsCriticalWithAMessageNamingIt() async throws {

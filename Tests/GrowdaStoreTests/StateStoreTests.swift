@@ -20,6 +20,7 @@ import Testing
             migrations == [
                 "v1: federation, nodes, pending updates, versions, refusals",
                 "v2: group commit, one buffer file instead of a delta file per update",
+                "v3: the best version by the evaluation metric, kept beside the latest",
             ])
         let journal = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")

@@ -69,6 +69,9 @@ import Testing
         case .oversize:
             aggregator.limits.maxMessageBytes = valid.reduce(0) { $0 + $1.count } - 1
             return valid
+        case .stopped:
+            aggregator.validator.stopped = true
+            return valid
         }
     }
 }
