@@ -117,7 +117,8 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var bytes_received: Int
     /// Updates accepted.
     public var accepted: Int
-    /// Messages received from nodes over the last minute.
+    /// Messages received over the last minute on every socket (updates, heartbeats, snapshot and status
+    /// requests), the same scope as `refused_last_minute`.
     public var received_last_minute: Int
     /// Refusals (of every reason, on every socket) over the last minute.
     public var refused_last_minute: Int

@@ -26,6 +26,7 @@ extension FederationProcessor {
         _ opened: Result<Message, RejectionReason>, peer: [UInt8], admin: Bool, claimedBy: UInt32? = nil,
         queue: QueueLoad, now: Double, residentBytes: Int = 0
     ) {
+        receivedTimes.append(now)  // the last minute's messages on every socket, as its refusals are
         switch opened {
         case .success(.snapshotRequest(let request)) where !admin:
             if revoked.contains(request.node) {

@@ -236,7 +236,10 @@ import Testing
         rig.receive(rig.heartbeat(good, seq: 1, state: .idle), now: 15)
         rig.processor.handle(.failure(.badMAC), bytes: 100, claimedBy: 999, now: 15)  // no such node: not kept
 
-        let rows = rig.processor.status(now: 16, queue: QueueLoad(), residentBytes: 0).nodes
+        let status = rig.processor.status(now: 16, queue: QueueLoad(), residentBytes: 0)
+        // Requests count as received as their refusals count as refused: the health ratio stays ≤ 1.
+        #expect(status.received_last_minute == 13 && status.refused_last_minute == 12)
+        let rows = status.nodes
         let bad = try #require(rows.first { $0.id == wrong })
         #expect(bad.state == .refused && bad.refused == 0 && bad.refused_claimed == ["bad_mac": 6])
         #expect(bad.problem?.contains("bad_mac") == true && bad.problem?.contains("growda node add") == true)
