@@ -92,7 +92,7 @@ let package = Package(
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
                 "GrowdaProvisioning", "GrowdaAggregator", "GrowdaStore", "GrowdaFederation", "GrowdaTensor",
-                "GrowdaCharts", "GrowdaBench",
+                "GrowdaCharts", "GrowdaBench", "GrowdaAggregation", "GrowdaNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -53,6 +53,12 @@ public struct AggregationConfig: Codable, Sendable, Equatable {
     public var mode: Mode
     /// η > 0.
     public var serverLearningRate: Double
+
+    /// The default `server.lr`: 0.5. Chosen on PneumoniaMNIST (4 hospitals, Dirichlet 0.5, async, 30
+    /// minutes, with nodes' default weight decay 0.05): it held validation AUC within 0.004 of its best to
+    /// the end (0.9958 best, 0.9916 at v589), where 1.0 without weight decay fell from 0.9961 to 0.9771 by
+    /// v496 as the model grew overconfident (evaluation loss 0.41).
+    public static let defaultServerLearningRate = 0.5
     /// f(s), used by FedBuff (in sync mode s = 0 and f(0) = 1).
     public var staleness: StalenessFunction
     /// The server optimizer.
@@ -62,7 +68,8 @@ public struct AggregationConfig: Codable, Sendable, Equatable {
 
     /// A configuration; every argument defaults to the value for 4 to 20 hospitals.
     public init(
-        mode: Mode = .defaultAsync, serverLearningRate: Double = 1, staleness: StalenessFunction = .default,
+        mode: Mode = .defaultAsync, serverLearningRate: Double = defaultServerLearningRate,
+        staleness: StalenessFunction = .default,
         serverOptimizer: ServerOptimizer = .none, clipNorm: Double? = nil
     ) {
         self.mode = mode

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GrowdaAggregation
 import GrowdaAggregator
 import GrowdaData
 import GrowdaNN
+import GrowdaNode
 import GrowdaProvisioning
 import GrowdaStore
 import GrowdaTensor
@@ -84,10 +86,10 @@ struct SimulateCommand: AsyncParsableCommand {
     var lr: Float = 1e-3
 
     @Option(parsing: .unconditional, help: "Local weight decay of every hospital (growda-node run --weight-decay).")
-    var weightDecay: Float = 0
+    var weightDecay: Float = NodeConfiguration.defaultWeightDecay
 
     @Option(parsing: .unconditional, help: "The aggregator's server learning rate (federation.conf server.lr).")
-    var serverLr: Double = 1
+    var serverLr: Double = AggregationConfig.defaultServerLearningRate
 
     @Option(parsing: .unconditional, help: "FedBuff buffer size K (default: min(4, hospitals)).")
     var k: Int?

@@ -58,7 +58,7 @@ extension GrowdaNodeCommand {
         @Option(
             parsing: .unconditional,
             help: "Local weight decay (decoupled for adam, L2 for sgd); keeps many rounds on a small shard from overfitting.")
-        var weightDecay: Float = 0
+        var weightDecay: Float = NodeConfiguration.defaultWeightDecay
 
         @Option(help: "Local optimizer: adam or sgd.")
         var optimizer: String = "adam"

@@ -20,7 +20,10 @@ public struct NodeConfiguration: Sendable {
     /// Weight decay of the local optimizer (decoupled, AdamW, for adam; L2 for sgd): pulls weights toward 0
     /// each step, so that many rounds over a small local shard do not drive the loss to 0 and the
     /// predictions to certainty.
-    public var weightDecay: Float = 0
+    public var weightDecay: Float = Self.defaultWeightDecay
+    /// The default local weight decay, 0.05 (with the aggregator's default `server.lr` 0.5: see
+    /// `AggregationConfig.defaultServerLearningRate` for the run that chose both).
+    public static let defaultWeightDecay: Float = 0.05
     /// The local optimizer (its state starts afresh from each global model).
     public var optimizer: OptimizerName = .adam
     /// Augment local images while training.

@@ -8,7 +8,7 @@ struct AggregationConfigTests {
     @Test func defaults() throws {
         let config = AggregationConfig()
         #expect(config.mode == .async(bufferSize: 4, maxStaleness: 8))
-        #expect(config.serverLearningRate == 1)
+        #expect(config.serverLearningRate == 0.5)
         #expect(config.staleness == .polynomial(exponent: 0.5))
         #expect(config.serverOptimizer == .none)
         #expect(config.clipNorm == nil)

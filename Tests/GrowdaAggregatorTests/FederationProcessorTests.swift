@@ -165,10 +165,10 @@ import Testing
         #expect(version == 1 && accepted.count == 2 && commits[0].1 == [a: 1, b: 1])
         let broadcasts = actions.compactMap { if case .broadcast(let m) = $0 { m.version } else { nil } }
         #expect(broadcasts == [1])
-        // Equal sample counts and staleness 0: w += η · mean(Δ) = w + 1.0 · 1.0 (server.lr defaults to 1).
+        // Equal sample counts and staleness 0: w += η · mean(Δ) = w + 0.5 · 1.0 (server.lr defaults to 0.5).
         let after = Array(rig.model.parameters.buffer)
         let moved = zip(after, before).map { $0 - $1 }
-        #expect(moved.allSatisfy { abs($0 - 1.0) < 1e-6 }, "max |diff| \(moved.map { abs($0 - 1) }.max() ?? 0)")
+        #expect(moved.allSatisfy { abs($0 - 0.5) < 1e-6 }, "max |diff| \(moved.map { abs($0 - 0.5) }.max() ?? 0)")
         #expect(rig.processor.batch.accepted.isEmpty)
     }
 
