@@ -92,8 +92,14 @@ final class FederationProcessor {
     private var heartbeatSeqs: [UInt32: UInt64] = [:]
     private(set) var liveness: [UInt32: Liveness] = [:]
     private(set) var tallies: [UInt32: Tally]
+    /// Whose refusals of which reason a "message refused" log line stands for.
+    private struct RefusalLogKey: Hashable {
+        var reason: RejectionReason
+        var node: UInt32?
+        var claimed: UInt32?
+    }
     /// When a refusal was last logged for each reason and sender, and how many since went unlogged.
-    private var refusalLog: [String: (last: Double, suppressed: Int)] = [:]
+    private var refusalLog: [RefusalLogKey: (last: Double, suppressed: Int)] = [:]
     /// Refusals attributed to the sender their clear header claimed, for registered nodes.
     private(set) var claims: [UInt32: Claims] = [:]
     var cachedModelMessage: (version: UInt64, message: ModelMessage)?
@@ -273,7 +279,9 @@ final class FederationProcessor {
         rejections.record(reason)
         refusedTimes.append(now)
         if let node { tallies[node, default: Tally()].refused += 1 }
-        if node == nil, let claimedBy, registry.node(id: claimedBy) != nil {
+        // A claim counts only for a registered id (so forged ids grow neither table below).
+        let claimed = node == nil ? claimedBy.flatMap { registry.node(id: $0) != nil ? $0 : nil } : nil
+        if let claimedBy = claimed {
             var entry = claims[claimedBy] ?? Claims()
             entry.byReason[reason, default: 0] += 1
             entry.recent.removeAll { $0 < now - Self.claimWindow }
@@ -284,10 +292,7 @@ final class FederationProcessor {
         batch.refusals.append(RefusedMessage(reason: reason.rawValue, node: node, settling: seq))
         // One line per reason and sender, then at most one per 10 s with how many it stands for: a node
         // with a wrong key sends many messages a minute, and each would otherwise be a line.
-        // (Only registered ids are keys, so forged ids cannot grow this table.)
-        let registeredClaim = claimedBy.flatMap { registry.node(id: $0) != nil ? $0 : nil }
-        let who = node.map { "node \($0)" } ?? registeredClaim.map { "claimed \($0)" } ?? "?"
-        let key = "\(reason.rawValue) \(who)"
+        let key = RefusalLogKey(reason: reason, node: node, claimed: claimed)
         var entry = refusalLog[key] ?? (last: -.infinity, suppressed: 0)
         guard now - entry.last >= Self.refusalLogInterval else {
             entry.suppressed += 1

@@ -28,14 +28,7 @@ struct HistoryCommand: AsyncParsableCommand {
     /// The fixed --csv columns, as the help names them.
     static let csvColumns = jsonKeys.filter { $0 != "train_metrics" }
 
-    @Option(help: ArgumentHelp("The aggregator's state folder.", valueName: "dir"))
-    var state: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "The federation's folder: its state folder (state.dir in federation.conf, default DIR/state).",
-            valueName: "dir"))
-    var federation: String?
+    @OptionGroup var source: StateFolderOptions
 
     @Flag(help: "Print the history as a JSON array.")
     var json = false
@@ -47,13 +40,11 @@ struct HistoryCommand: AsyncParsableCommand {
     static let tableRows = 40
 
     func validate() throws {
-        if state == nil, federation == nil { throw ValidationError("Give --state DIR or --federation DIR.") }
-        if state != nil, federation != nil { throw ValidationError("Give either --state or --federation, not both.") }
         if json, csv { throw ValidationError("Give either --json or --csv, not both.") }
     }
 
     func run() async throws {
-        let folder = try stateFolder()
+        let folder = try source.folder()
         let reader: StateReader
         do {
             reader = try StateReader(folder: folder)
@@ -73,22 +64,6 @@ struct HistoryCommand: AsyncParsableCommand {
     /// the JSON array with --json, else the table.
     func text(_ history: [VersionRecord]) throws -> String {
         json ? try HistoryExport.json(history) : Self.table(history)
-    }
-
-    /// The state folder the flags name.
-    func stateFolder() throws -> String {
-        try Self.stateFolder(state: state, federation: federation)
-    }
-
-    /// The state folder `--state` or `--federation` names (for every offline command).
-    static func stateFolder(state: String?, federation: String?) throws -> String {
-        if let state { return state }
-        guard let federation else { throw CLIError("give --state DIR or --federation DIR") }
-        do {
-            return try AggregatorConfiguration(federation: Federation.load(directory: federation)).statePath
-        } catch {
-            throw CLIError("--federation \(federation): \(error)")
-        }
     }
 
     /// The last versions as a table, then accuracy and AUC sparklines over the evaluated ones.

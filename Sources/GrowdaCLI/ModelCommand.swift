@@ -29,14 +29,7 @@ struct ModelCommand: AsyncParsableCommand {
                 metric_value, bytes and path.
                 """)
 
-        @Option(help: ArgumentHelp("The aggregator's state folder.", valueName: "dir"))
-        var state: String?
-
-        @Option(
-            help: ArgumentHelp(
-                "The federation's folder: its state folder (state.dir in federation.conf, default DIR/state).",
-                valueName: "dir"))
-        var federation: String?
+        @OptionGroup var source: StateFolderOptions
 
         @Flag(help: "The best version by the evaluation metric.")
         var best = false
@@ -56,10 +49,6 @@ struct ModelCommand: AsyncParsableCommand {
         var json = false
 
         func validate() throws {
-            if state == nil, federation == nil { throw ValidationError("Give --state DIR or --federation DIR.") }
-            if state != nil, federation != nil {
-                throw ValidationError("Give either --state or --federation, not both.")
-            }
             let chosen = [best, latest, number != nil].filter { $0 }.count
             guard chosen == 1 else { throw ValidationError("Give exactly one of --best, --latest and --version N.") }
             if let number, number < 0 { throw ValidationError("--version must be 0 or more, got \(number).") }
@@ -79,7 +68,7 @@ struct ModelCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let folder = try HistoryCommand.stateFolder(state: state, federation: federation)
+            let folder = try source.folder()
             let reader: StateReader
             do {
                 reader = try StateReader(folder: folder)
