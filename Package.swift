@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // Growda: federated learning for hospitals, in Swift.
 //
 // Targets follow the dependency direction: C shims at the bottom (one per system library, each
@@ -24,7 +24,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+        // The one HTTP stack (metrics, consoles, REST API). No swift-configuration: its traits stay off.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C system libraries (one Swift target imports each)
@@ -78,7 +81,31 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]
+        ),
+
+        // MARK: HTTP: the consoles, the REST API and the metrics endpoint
+        .target(
+            name: "GrowdaConsole",
+            dependencies: [
+                "GrowdaCrypto", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "GrowdaDashboard",
+            dependencies: [
+                "GrowdaConsole", "GrowdaAggregator", "GrowdaCharts", "GrowdaStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -92,7 +119,7 @@ let package = Package(
             dependencies: [
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
                 "GrowdaProvisioning", "GrowdaAggregator", "GrowdaStore", "GrowdaFederation", "GrowdaTensor",
-                "GrowdaCharts", "GrowdaBench", "GrowdaAggregation", "GrowdaNode",
+                "GrowdaCharts", "GrowdaBench", "GrowdaAggregation", "GrowdaNode", "GrowdaConsole", "GrowdaDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,7 +173,8 @@ let package = Package(
             name: "GrowdaFederationIntegrationTests",
             dependencies: [
                 "GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit", "GrowdaCrypto",
-                "GrowdaNN", "GrowdaStore", "GrowdaTransport", "GrowdaWire", .product(name: "Logging", package: "swift-log"),
+                "GrowdaNN", "GrowdaStore", "GrowdaTransport", "GrowdaWire", "GrowdaBench", "GrowdaConsole",
+                "GrowdaDashboard", "GrowdaSafetensors", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
@@ -166,6 +194,14 @@ let package = Package(
             dependencies: ["GrowdaProvisioning", "GrowdaCrypto", "GrowdaTestKit"]
         ),
         .testTarget(name: "GrowdaChartsTests", dependencies: ["GrowdaCharts"]),
+        .testTarget(
+            name: "GrowdaConsoleTests",
+            dependencies: [
+                "GrowdaConsole", "GrowdaDashboard", "GrowdaAggregator", "GrowdaProvisioning", "GrowdaTestKit",
+                "GrowdaCrypto", "GrowdaBench", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "GrowdaCLITests",
             dependencies: [

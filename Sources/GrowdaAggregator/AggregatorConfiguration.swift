@@ -52,12 +52,28 @@ public struct AggregatorConfiguration: Sendable, Equatable {
     /// Stop making versions once this many evaluated versions followed the best without beating it (nil:
     /// never); needs evaluation and ``keepBest``.
     public var stopPlateau: UInt64?
+    /// The web console (dashboard and REST API): its port (nil: off), bind address, login files and TLS.
+    public var console: ConsoleConfiguration
 
     /// The keys of `federation.conf` the aggregator reads besides ``FederationConfig/Key`` (addresses and
     /// ports) and ``AggregationConfig/settingKeys`` (the aggregation rule), documented in ``knownKeys``.
     /// Every reader of these keys (`serve`, `status`, `simulate`, `bench`, the tests' federations) names
     /// them through here.
     public enum Key {
+        /// The dashboard's port (off when unset; `growda serve --console-port` overrides).
+        public static let consolePort = "console.port"
+        /// The dashboard's bind address.
+        public static let consoleHost = "console.host"
+        /// The console token's key file.
+        public static let consoleTokenFile = "console.token_file"
+        /// A bcrypt password file for the console.
+        public static let consolePasswordFile = "console.password_file"
+        /// The TLS certificate chain (PEM).
+        public static let consoleTLSCertificate = "console.tls_certificate"
+        /// The TLS private key (PEM, mode 0600).
+        public static let consoleTLSKey = "console.tls_key"
+        /// Minutes a console login lasts.
+        public static let consoleSessionMinutes = "console.session_minutes"
         /// The reference model every hospital trains.
         public static let modelName = "model.name"
         /// The class names in label order, comma-separated.
@@ -118,6 +134,12 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         public static let statusHost = FederationConfig.Default.host
         /// 7704.
         public static let statusPort = 7704
+        /// The console binds this machine only.
+        public static let consoleHost = "127.0.0.1"
+        /// `FEDERATION/keys/console.token`, made by `growda federation init`.
+        public static let consoleTokenFile = "keys/console.token"
+        /// Eight hours.
+        public static let consoleSessionMinutes = 480.0
         /// AUC.
         public static let evalMetric = EvalMetric.auc
         /// Keep it.
@@ -182,6 +204,7 @@ public struct AggregatorConfiguration: Sendable, Equatable {
                 "= \(plateau) needs \(Key.evalKeepBest) = true: the plateau is counted from the best version")
         }
 
+        console = Self.readConsole(&reader, config: config, federationDirectory: federationDirectory)
         _ = reader.read("") { () throws(ProvisioningError) in try config.endpointHost() }
         bindHost = reader.read(FederationConfig.Default.host) { () throws(ProvisioningError) in try config.bindHost() }
         let ports = reader.read((updates: 0, models: 0, snapshots: 0)) { () throws(ProvisioningError) in

@@ -134,6 +134,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var staleness_p95: Double?
     /// Largest of that staleness.
     public var staleness_max: Int?
+    /// How many of those updates had staleness 0, 1, …, 9, and 10 or more (the last entry): the
+    /// dashboard's staleness histogram; nil from an aggregator that predates it.
+    public var staleness_histogram: [Int]? = nil
     /// Versions made per hour since start.
     public var versions_per_hour: Double
     /// Seconds since the aggregator started.
@@ -186,6 +189,7 @@ extension AggregatorStatus {
         try c.encode(staleness_p50, forKey: .staleness_p50)
         try c.encode(staleness_p95, forKey: .staleness_p95)
         try c.encode(staleness_max, forKey: .staleness_max)
+        try c.encode(staleness_histogram, forKey: .staleness_histogram)
         try c.encode(versions_per_hour, forKey: .versions_per_hour)
         try c.encode(uptime_seconds, forKey: .uptime_seconds)
         try c.encode(resident_bytes, forKey: .resident_bytes)

@@ -40,7 +40,9 @@ extension FederationProcessor {
                     problem: problem))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
-        return AggregatorStatus(
+        var histogram = [Int](repeating: 0, count: Self.stalenessBuckets + 1)
+        for staleness in stalenessWindow { histogram[min(staleness, Self.stalenessBuckets)] += 1 }
+        var status = AggregatorStatus(
             mode: configuration.aggregation.modeName, version: strategy.version,
             seconds_since_version: t - lastVersionAt,
             buffer_count: strategy.pending.count, buffer_target: configuration.aggregation.bufferTarget,
@@ -56,7 +58,12 @@ extension FederationProcessor {
             transport_errors: transportErrors, best_version: best?.record.version, best_metric: best?.record.value,
             eval_metric: configuration.keepBest && evaluates ? configuration.evalMetric.rawValue : nil,
             versions_since_best: versionsSinceBest, stopped: stopped)
+        status.staleness_histogram = histogram
+        return status
     }
+
+    /// Staleness values counted one by one in the histogram; larger ones share its last bucket.
+    static let stalenessBuckets = 10
 
     /// How long ``claims`` remembers arrivals, and the window of the "every message refused" rule.
     static let claimWindow = 60.0

@@ -14,7 +14,7 @@ public struct Growda: AsyncParsableCommand {
             BenchCommand.self,
             ServeCommand.self, SimulateCommand.self, StatusCommand.self, NodesCommand.self, HistoryCommand.self,
             ReportCommand.self, ModelCommand.self,
-            FederationCommand.self, NodeCommand.self,
+            FederationCommand.self, NodeCommand.self, ConsoleCommand.self,
         ]
     )
 

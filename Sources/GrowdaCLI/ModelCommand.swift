@@ -92,74 +92,29 @@ struct ModelCommand: AsyncParsableCommand {
         }
 
         /// Which version to export.
-        enum Choice: Equatable {
-            case best, latest
-            case version(UInt64)
-        }
+        typealias Choice = CheckpointChoice
 
         /// Copies the chosen version's checkpoint from `reader`'s state folder to `path`, after checking that
         /// it loads as a model; throws a `CLIError` naming the versions that exist when it cannot.
         static func export(from reader: StateReader, choice: Choice, to path: String) throws -> Exported {
             let federation = try reader.federation()
-            let history = try reader.history()
-            let version: UInt64
-            switch choice {
-            case .best:
-                guard let best = federation.best else {
-                    throw CLIError(
-                        "\(reader.folder) records no best version: the aggregator keeps one only with an evaluation "
-                            + "set (eval.dir in federation.conf, or growda serve --eval DIR) and eval.keep_best = true, "
-                            + "once a version is evaluated. \(kept(history))")
-                }
-                version = best.version
-            case .latest:
-                guard let current = federation.currentVersion else {
-                    throw CLIError("\(reader.folder) holds no version yet")
-                }
-                version = current
-            case .version(let n):
-                version = n
-            }
-            guard let record = history.first(where: { $0.version == version }) else {
-                let range = history.isEmpty ? "none" : "v\(history.first!.version)–v\(history.last!.version)"
-                throw CLIError("version \(version) was never made (versions made: \(range)). \(kept(history))")
-            }
-            guard let file = record.checkpoint else {
-                throw CLIError(
-                    "version \(version)'s checkpoint was pruned (the aggregator keeps the newest few, version 0 and "
-                        + "the best). \(kept(history))")
-            }
-            let source = reader.path(of: file)
-            let bytes: [UInt8]
+            let kept: KeptCheckpoint
             do {
-                bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source)))
-                _ = try Model(checkpoint: SafetensorsFile(bytes: bytes), origin: source)
+                kept = try reader.checkpoint(choice)
+                _ = try Model(checkpoint: SafetensorsFile(bytes: kept.bytes), origin: kept.path)
+            } catch let error as CheckpointLookupError {
+                throw CLIError(error.description)
             } catch {
-                throw CLIError(
-                    "cannot read version \(version)'s checkpoint \(source): \(error) (pruned while exporting? try again)"
-                )
+                throw CLIError("cannot read the checkpoint: \(error) (pruned while exporting? try again)")
             }
             do {
-                try AtomicFile.write(bytes, to: path)
+                try AtomicFile.write(kept.bytes, to: path)
             } catch {
                 throw CLIError("cannot write \(path): \(error)")
             }
-            let best = federation.best.map { $0.version == version } ?? false
             return Exported(
-                version: version, best: best, metric: best ? federation.best?.metric : nil,
-                metric_value: best ? federation.best?.value : nil, bytes: bytes.count, path: path)
-        }
-
-        /// `Checkpoints kept: v0, v612, v2596–v2600.`
-        static func kept(_ history: [VersionRecord]) -> String {
-            let versions = history.filter { $0.checkpoint != nil }.map(\.version)
-            guard !versions.isEmpty else { return "No checkpoint is kept." }
-            var runs: [(UInt64, UInt64)] = []
-            for v in versions {
-                if let last = runs.last, last.1 + 1 == v { runs[runs.count - 1].1 = v } else { runs.append((v, v)) }
-            }
-            let text = runs.map { $0.0 == $0.1 ? "v\($0.0)" : "v\($0.0)–v\($0.1)" }.joined(separator: ", ")
-            return "Checkpoints kept: \(text)."
+                version: kept.version, best: kept.isBest, metric: kept.isBest ? federation.best?.metric : nil,
+                metric_value: kept.isBest ? federation.best?.value : nil, bytes: kept.bytes.count, path: path)
         }
     }
 }

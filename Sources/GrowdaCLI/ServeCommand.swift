@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import GrowdaAggregator
+import GrowdaConsole
+import GrowdaDashboard
 import GrowdaFederation
 import GrowdaProvisioning
 import GrowdaTensor
@@ -45,6 +47,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The address the metrics endpoint binds (an IP address).", valueName: "host"))
     var metricsHost = "127.0.0.1"
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Serve the federation dashboard and REST API at http://HOST:PORT/ (off unless given or console.port).",
+            valueName: "port"))
+    var consolePort: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "The address the dashboard binds (default console.host, else 127.0.0.1); beyond this machine it warns "
+                + "unless TLS is configured (console.tls_certificate, console.tls_key).",
+            valueName: "host"))
+    var consoleHost: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -63,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
         if let metricsPort, !(1...65535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a TCP port (1–65535), got \(metricsPort).")
+        }
+        if let consolePort, !(1...65535).contains(consolePort) {
+            throw ValidationError("--console-port must be a TCP port (1–65535), got \(consolePort).")
         }
         if !MetricsServer.isIPAddress(metricsHost) {
             throw ValidationError(
@@ -93,9 +112,29 @@ struct ServeCommand: AsyncParsableCommand {
                     service: try MetricsServer(
                         aggregator: service.aggregator, host: metricsHost, port: metricsPort, logger: logger)))
         }
+        if let console = try Self.consoleSettings(configuration.console, port: consolePort, host: consoleHost) {
+            services.append(
+                .init(
+                    service: try Dashboard.server(
+                        aggregator: service.aggregator, stateFolder: configuration.statePath, settings: console,
+                        logger: logger)))
+            logger.info("federation dashboard", metadata: ["url": "\(console.url())"])
+        }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The dashboard's settings from the configuration and the flags; nil when no port is given.
+    static func consoleSettings(_ console: ConsoleConfiguration, port: Int?, host: String?) throws -> ConsoleSettings? {
+        guard let port = port ?? console.port else { return nil }
+        var tls: ConsoleSettings.TLSFiles?
+        if let certificate = console.tlsCertificatePath, let key = console.tlsKeyPath {
+            tls = .init(certificatePath: certificate, keyPath: key)
+        }
+        return ConsoleSettings(
+            title: "Growda federation", host: host ?? console.host, port: port, tokenPath: console.tokenPath,
+            passwordPath: console.passwordPath, tls: tls, sessionLifetime: .seconds(console.sessionMinutes * 60))
     }
 
     /// The aggregator configuration for a federation.conf path, with command-line overrides.

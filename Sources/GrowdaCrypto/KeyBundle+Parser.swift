@@ -155,6 +155,9 @@ extension KeyBundle {
                 case .verify:
                     let key = try storage.withUnsafeBytes { bytes throws(CryptoError) in try VerifyKey(bytes: bytes) }
                     try bundle.setKey(key, role: role)
+                case .console:
+                    // No bundle layout has a console role, so `layout.kind(ofRole:)` never gives this kind.
+                    throw malformed(number, "key `\(role)`: a console token is kept in its own file, not a bundle")
                 }
             } catch .inconsistentSigningKey {
                 throw malformed(number, "key `\(role)`: the signing key's public half does not match its seed")
@@ -171,6 +174,7 @@ extension KeyKind {
         case .secretBox: return SecretBoxKey.byteCount
         case .signing: return SigningKey.byteCount
         case .verify: return VerifyKey.byteCount
+        case .console: return ConsoleToken.byteCount
         }
     }
 }

@@ -6,6 +6,8 @@ public enum KeyKind: String, Sendable, CaseIterable {
     case signing = "signing"
     /// A ``VerifyKey``: the aggregator's Ed25519 public key, held by every node.
     case verify = "verify"
+    /// A ``ConsoleToken``: the login secret of a web console (the dashboard or a diagnosis desk).
+    case console = "console"
 
     /// Whether the key must be kept secret.
     public var isSecret: Bool { self != .verify }

@@ -94,6 +94,15 @@ public enum PrivateFile {
     ///   - noun: what the file is, for the size error ("a key file").
     ///   - malformed: the error for a file that is empty, too large, or changed size while it was read,
     ///     given a reason such as "the file is empty".
+    /// The text of the small private file at `path` (mode 0600 or stricter, at most 4096 bytes): a console
+    /// password hash, say. For key bytes use ``KeyFile``, which never makes a `String`.
+    public static func readText(path: String, noun: String = "a private file") throws(CryptoError) -> String {
+        try withContents(
+            path: path, maximumByteCount: 4096, noun: noun,
+            malformed: { reason in .keyFileMalformed(path: path, reason: reason) }
+        ) { bytes in String(decoding: bytes, as: UTF8.self) }
+    }
+
     static func withContents<Result>(
         path: String,
         maximumByteCount: Int,

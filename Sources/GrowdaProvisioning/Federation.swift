@@ -54,6 +54,9 @@ public struct Federation: Sendable {
     /// `DIR/keys/admin.key`.
     public var adminKeyPath: String { keysDirectory + "/admin.key" }
 
+    /// `DIR/keys/console.token`, the dashboard's login token (`console.token_file` may name another).
+    public var consoleTokenPath: String { keysDirectory + "/console.token" }
+
     /// `DIR/nodes/<id>.key`, the aggregator's copy of node `id`'s key.
     public func nodeKeyPath(id: UInt32) -> String { nodesDirectory + "/\(id).key" }
     /// `DIR/nodes/<id>.revoked.key`: a revoked node's key, kept only so the aggregator can tell that node
@@ -119,6 +122,7 @@ public struct Federation: Sendable {
             try KeyFile.write(signingKey.verifyKey, path: federation.verifyKeyPath)
             try KeyFile.write(SecretBoxKey.generate(), path: federation.modelKeyPath)
             try KeyFile.write(SecretBoxKey.generate(), path: federation.adminKeyPath)
+            try ConsoleToken.generate().write(path: federation.consoleTokenPath)
         }
         try federation.registry.save(path: federation.registryPath)
         try FileLock(path: federation.lockPath).release()

@@ -5,6 +5,7 @@ extension FederationConfig {
         case aggregation = "Aggregation"
         case evaluation = "Evaluation and stop rules"
         case network = "Network"
+        case console = "Web console"
         case limits = "Limits"
         case folders = "Folders"
     }

@@ -38,6 +38,9 @@ import Testing
         ("history", HistoryCommand.self),
         ("model", ModelCommand.self),
         ("model-export", ModelCommand.Export.self),
+        ("console", ConsoleCommand.self),
+        ("console-token", ConsoleCommand.Token.self),
+        ("console-password", ConsoleCommand.Password.self),
     ]
 
     static let goldenFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

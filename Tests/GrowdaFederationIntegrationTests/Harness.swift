@@ -1,5 +1,7 @@
 import Foundation
 import GrowdaAggregator
+import GrowdaConsole
+import GrowdaDashboard
 import GrowdaData
 import GrowdaNode
 import GrowdaProvisioning
@@ -96,4 +98,58 @@ func productsDirectory() -> URL {
         return bundle.bundleURL.deletingLastPathComponent()
     }
     return Bundle.main.bundleURL
+}
+
+/// A running aggregator of a ``LocalFederation`` with its dashboard on a free port, and nodes on demand.
+final class RunningDashboard: @unchecked Sendable {
+    let fed: LocalFederation
+    let configuration: AggregatorConfiguration
+    let aggregator: Aggregator
+    let dashboard: ConsoleServer
+    let port: Int
+    /// The console token's base64 field.
+    let token: String
+    private let aggregatorRun: Background
+    private let serving: Task<Void, any Error>
+    private var agents: [NodeAgent] = []
+    private var nodeRuns: [Background] = []
+
+    init(hospitals: Int, settings: [String: String]) async throws {
+        fed = try LocalFederation(hospitals: hospitals, settings: settings)
+        configuration = try fed.aggregatorConfiguration()
+        let aggregator = try Aggregator(configuration: configuration, logger: testLogger("agg"))
+        self.aggregator = aggregator
+        aggregatorRun = Background("aggregator") { try aggregator.run() }
+        _ = eventually(seconds: 20) { aggregator.status() != nil }
+        let dashboard = try Dashboard.server(
+            aggregator: aggregator, stateFolder: configuration.statePath,
+            settings: ConsoleSettings(title: "Growda federation", port: 0, tokenPath: configuration.console.tokenPath),
+            logger: testLogger("dashboard"))
+        self.dashboard = dashboard
+        serving = Task { try await dashboard.run() }
+        port = try await dashboard.waitUntilListening(seconds: 60)
+        let text = try String(contentsOfFile: configuration.console.tokenPath, encoding: .utf8)
+        token = String(text.split(separator: "\n").first { $0.hasPrefix("growda-console-key") }?.split(separator: " ").last ?? "")
+    }
+
+    /// `Authorization: Bearer TOKEN`.
+    var bearer: [String: String] { ["Authorization": "Bearer \(token)"] }
+
+    /// Starts every hospital's node.
+    func startNodes() throws {
+        for i in 0..<fed.hospitals.count {
+            let agent = try NodeAgent.build(fed.nodeConfiguration(i), logger: testLogger("node"))
+            agents.append(agent)
+            nodeRuns.append(Background("node\(i)") { try agent.run() })
+        }
+    }
+
+    /// Stops the nodes, the dashboard and the aggregator.
+    func stop() {
+        for agent in agents { agent.stop() }
+        for run in nodeRuns { run.wait(seconds: 20) }
+        serving.cancel()
+        aggregator.stop()
+        aggregatorRun.wait(seconds: 20)
+    }
 }

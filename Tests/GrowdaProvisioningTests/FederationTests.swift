@@ -14,7 +14,7 @@ struct FederationTests {
         #expect(
             try entries(under: directory) == [
                 "federation.conf", "keys", "keys/admin.key", "keys/aggregator-signing.key",
-                "keys/aggregator-verify.key", "keys/model.key", "nodes", "nodes/.lock", "nodes/registry.json",
+                "keys/aggregator-verify.key", "keys/console.token", "keys/model.key", "nodes", "nodes/.lock", "nodes/registry.json",
             ])
         #expect(try permissions(directory) == 0o700)
         for entry in try entries(under: directory) {
