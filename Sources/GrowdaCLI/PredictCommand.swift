@@ -1,9 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import GrowdaData
 import GrowdaNN
-import GrowdaSafetensors
 
 /// `growda predict`: class probabilities for single images, as a hospital would use the model.
 struct PredictCommand: AsyncParsableCommand {
@@ -73,23 +71,15 @@ struct PredictCommand: AsyncParsableCommand {
 
     /// Loads the checkpoint and diagnoses every file; a file that cannot be read gets an error entry.
     func predict() throws -> Output {
-        let file = try SafetensorsFile(contentsOf: model)
-        let net = try Model(checkpoint: file, origin: model)
-        let shape = net.spec.inputShape
-        guard shape.count == 3 else {
-            throw CLIError("\(model) is a signal model (\(shape)); use `growda eval --data FILE.csv` for signals")
-        }
-        let threshold = net.classCount == 2 ? Model.facts(of: file)["threshold"].flatMap(Float.init) : nil
+        let (net, threshold) = try SampleLoading.imageModel(model)
         let predictor = Predictor(model: net, threads: threadOptions.count, chunk: 1)
         let start = DispatchTime.now().uptimeNanoseconds
         var predictions: [Prediction] = []
         for path in files {
             let t0 = DispatchTime.now().uptimeNanoseconds
             do {
-                let image = try PNG.read(contentsOf: path).resized(width: shape[2], height: shape[1])
-                let p = predictor.probabilities(sample: image.pixels.map { Float($0) / 255 })
-                var best = p.indices.max { p[$0] < p[$1] }!
-                if let threshold { best = p[1] >= threshold ? 1 : 0 }
+                let p = predictor.probabilities(sample: try SampleLoading.imageSample(path, for: net).sample)
+                let best = SampleLoading.predictedClass(p, threshold: threshold)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                 predictions.append(
                     Prediction(

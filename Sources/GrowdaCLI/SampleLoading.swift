@@ -1,6 +1,7 @@
 import Foundation
 import GrowdaData
 import GrowdaNN
+import GrowdaSafetensors
 import GrowdaTensor
 
 /// Loads the samples a model takes from a path: a folder `root/<class>/*.png` for image models,
@@ -34,6 +35,42 @@ enum SampleLoading {
             if report.skippedCount > 10 { Terminal.note("  … and \(report.skippedCount - 10) more") }
         }
         return dataset
+    }
+}
+
+extension SampleLoading {
+    /// The image model in the checkpoint at `path` and, for two classes, the decision threshold stored
+    /// with it (see `predictedClass`).
+    static func imageModel(_ path: String) throws -> (model: Model, threshold: Float?) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError(
+                "no checkpoint at \(path): give --model the .safetensors file growda train wrote (at a hospital, "
+                    + "the node's state folder's model.safetensors)")
+        }
+        let file = try SafetensorsFile(contentsOf: path)
+        let model = try Model(checkpoint: file, origin: path)
+        let shape = model.spec.inputShape
+        guard shape.count == 3 else {
+            throw CLIError(
+                "\(path) is a signal model (\(shape)), and this command takes PNG images; "
+                    + "use `growda eval --data FILE.csv` for signals")
+        }
+        let threshold = model.classCount == 2 ? Model.facts(of: file)["threshold"].flatMap(Float.init) : nil
+        return (model, threshold)
+    }
+
+    /// The PNG at `path` as read, and as `model`'s input: resized to its (H, W), gray levels over 255.
+    static func imageSample(_ path: String, for model: Model) throws -> (scan: GrayImage, sample: [Float]) {
+        let shape = model.spec.inputShape
+        let scan = try PNG.read(contentsOf: path)
+        return (scan, scan.resized(width: shape[2], height: shape[1]).pixels.map { Float($0) / 255 })
+    }
+
+    /// The class a checkpoint decides on: class 1 when its probability reaches the stored threshold (two
+    /// classes), else the most probable.
+    static func predictedClass(_ p: [Float], threshold: Float?) -> Int {
+        if let threshold { return p[1] >= threshold ? 1 : 0 }
+        return p.indices.max { p[$0] < p[$1] }!
     }
 }
 

@@ -112,24 +112,36 @@ public final class BatchNorm2D: StatefulLayer {
         c.samples = mode == .training ? batch : 0
     }
 
-    /// dγ += Σ dy·x̂, dβ += Σ dy, dx = γ/(σ·M) · (M·dy − Σdy − x̂·Σ(dy·x̂)).
+    /// dγ += Σ dy·x̂, dβ += Σ dy, dx = γ/(σ·M) · (M·dy − Σdy − x̂·Σ(dy·x̂)). After an inference pass the
+    /// statistics are constants and the layer is affine: dx = γ/σ · dy.
     public func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?
     ) {
         let c = cache as! Cache
         let gamma = params
         let m = Float(batch * plane)
+        let batchStatistics = c.samples > 0
         for ch in 0..<channels {
             var sumDy: Float = 0, sumDyXhat: Float = 0
             for n in 0..<batch {
                 let off = n * inputSize + ch * plane
                 for i in 0..<plane { sumDy += dy[off + i]; sumDyXhat += dy[off + i] * c.xhat[off + i] }
             }
-            grads[ch] += sumDyXhat
-            grads[channels + ch] += sumDy
+            if let grads {
+                grads[ch] += sumDyXhat
+                grads[channels + ch] += sumDy
+            }
             guard let dx else { continue }
+            guard batchStatistics else {
+                let k = gamma[ch] * c.invStd[ch]
+                for n in 0..<batch {
+                    let off = n * inputSize + ch * plane
+                    for i in 0..<plane { dx[off + i] = k * dy[off + i] }
+                }
+                continue
+            }
             let k = gamma[ch] * c.invStd[ch] / m
             for n in 0..<batch {
                 let off = n * inputSize + ch * plane

@@ -79,24 +79,28 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// dW += dy · colᵀ, db += Σ dy, dcol = Wᵀ · dy then col2im into dx.
+    /// dW += dy · colᵀ, db += Σ dy, dcol = Wᵀ · dy then col2im into dx. Without `grads` the im2col
+    /// of x is not rebuilt: dx needs only W and dy.
     public func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?
     ) {
         let g = geometry
         let (k, p) = (g.patchSize, g.outPixels)
         let weight = params
-        let dWeight = grads, dBias = grads + filters * k
         let col = (cache as! Cache).col.baseAddress!
         for n in 0..<batch {
             let xn = x + n * inputSize, dyn = dy + n * outputSize
-            for f in 0..<filters { dBias[f] += VectorOps.sum(dyn + f * p, count: p) }
-            let columns: UnsafePointer<Float>
-            if isPointwise { columns = xn } else { Im2col.im2col(xn, g, col); columns = UnsafePointer(col) }
-            BLAS.gemm(
-                .none, .transposed, m: filters, n: k, k: p, dyn, lda: p, columns, ldb: p, beta: 1, dWeight, ldc: k)
+            if let grads {
+                let dWeight = grads, dBias = grads + filters * k
+                for f in 0..<filters { dBias[f] += VectorOps.sum(dyn + f * p, count: p) }
+                let columns: UnsafePointer<Float>
+                if isPointwise { columns = xn } else { Im2col.im2col(xn, g, col); columns = UnsafePointer(col) }
+                BLAS.gemm(
+                    .none, .transposed, m: filters, n: k, k: p, dyn, lda: p, columns, ldb: p, beta: 1, dWeight,
+                    ldc: k)
+            }
             guard let dx else { continue }
             let dxn = dx + n * inputSize
             if isPointwise {

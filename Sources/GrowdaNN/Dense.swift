@@ -50,15 +50,17 @@ public final class Dense: Layer {
     public func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?
     ) {
-        let dBias = grads + units * inputFeatures
-        BLAS.gemm(
-            .transposed, .none, m: units, n: inputFeatures, k: batch,
-            dy, lda: units, x, ldb: inputFeatures, beta: 1, grads, ldc: inputFeatures)
-        for n in 0..<batch {
-            let row = dy + n * units
-            for u in 0..<units { dBias[u] += row[u] }
+        if let grads {
+            let dBias = grads + units * inputFeatures
+            BLAS.gemm(
+                .transposed, .none, m: units, n: inputFeatures, k: batch,
+                dy, lda: units, x, ldb: inputFeatures, beta: 1, grads, ldc: inputFeatures)
+            for n in 0..<batch {
+                let row = dy + n * units
+                for u in 0..<units { dBias[u] += row[u] }
+            }
         }
         if let dx {
             BLAS.gemm(

@@ -71,11 +71,12 @@ public protocol Layer: AnyObject, Sendable {
         params: UnsafePointer<Float>, state: UnsafeMutablePointer<Float>,
         cache: LayerCache?, mode: PassMode, rng: inout SeededGenerator)
 
-    /// Given dy = ∂L/∂y, adds ∂L/∂params into `grads` and writes ∂L/∂x into `dx` (skipped when nil).
+    /// Given dy = ∂L/∂y, adds ∂L/∂params into `grads` and writes ∂L/∂x into `dx`; each is skipped when
+    /// nil (no `grads`: an input gradient only, as Grad-CAM asks for, without the weight-gradient GEMMs).
     func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?)
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?)
 }
 
 extension Layer {

@@ -96,7 +96,7 @@ public final class MaxPool2D: Layer {
     public func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?
     ) {
         guard let dx else { return }
         let argmax = (cache as! Cache).argmax.baseAddress!

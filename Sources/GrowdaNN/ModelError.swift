@@ -8,6 +8,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case badCheckpoint(path: String, reason: String)
     /// Data and model disagree (sample shape or classes).
     case dataMismatch(String)
+    /// Grad-CAM was asked of a model (named) that has no convolution layer.
+    case noConvolution(model: String)
 
     /// A message that says what is wrong and what to do.
     public var description: String {
@@ -17,6 +19,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "unknown model '\(name)': choose one of \(ModelSpec.referenceNames.joined(separator: ", "))"
         case .badCheckpoint(let path, let reason): return "cannot use checkpoint \(path): \(reason)"
         case .dataMismatch(let s): return "data does not fit the model: \(s)"
+        case .noConvolution(let model):
+            return "model '\(model)' has no convolution layer, and Grad-CAM explains the feature maps of the last one: "
+                + "explain a convolutional model (\(ModelSpec.referenceNames.joined(separator: ", ")))"
         }
     }
 }

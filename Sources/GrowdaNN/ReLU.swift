@@ -30,7 +30,7 @@ public final class ReLU: Layer {
     public func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?
     ) {
         guard let dx else { return }
         VectorOps.reluBackward(y, dy, dx, count: batch * inputSize)
@@ -65,7 +65,7 @@ public final class Flatten: Layer {
     public func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?
     ) {
         dx?.update(from: dy, count: batch * inputSize)
     }
@@ -107,7 +107,7 @@ public final class GlobalAveragePool: Layer {
     public func backward(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
         _ dx: UnsafeMutablePointer<Float>?, batch: Int,
-        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>, cache: LayerCache?
+        params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>?, cache: LayerCache?
     ) {
         guard let dx else { return }
         let plane = inputShape[1] * inputShape[2]

@@ -16,20 +16,39 @@ public final class Workspace: @unchecked Sendable {
     let outputs: [FloatBuffer]
     /// Gradient with respect to the current layer's output, and to its input (empty for inference).
     let gradA: FloatBuffer, gradB: FloatBuffer
-    /// This worker's accumulated ∂L/∂parameters (same layout as `Model.parameters`; empty for inference).
+    /// This worker's accumulated ∂L/∂parameters (same layout as `Model.parameters`; empty unless training).
     public let grads: FloatBuffer
-    /// Whether this workspace can run backward passes.
-    public let forTraining: Bool
+    /// Which gradients this workspace has room for.
+    public let gradients: Gradients
+    /// Whether this workspace can run full backward passes (parameter gradients too).
+    public var forTraining: Bool { gradients == .activationsAndParameters }
     /// Per-layer caches.
     let caches: [LayerCache?]
     /// This worker's random stream (dropout masks, augmentation).
     public var rng: SeededGenerator
 
+    /// Which gradient buffers a workspace holds.
+    public enum Gradients: Sendable {
+        /// None: forward passes only.
+        case none
+        /// Gradients with respect to layer outputs, but no parameter gradients: enough for
+        /// `Model.backward(_:batch:dLogits:toOutputOf:)` (Grad-CAM).
+        case activations
+        /// Both: what training needs.
+        case activationsAndParameters
+    }
+
     /// A workspace for `model` holding up to `maxBatch` samples; an inference-only one (`forTraining`
     /// false) has no gradient buffers, which halves its memory.
-    public init(model: Model, maxBatch: Int, seed: UInt64 = 0, forTraining: Bool = true) {
+    public convenience init(model: Model, maxBatch: Int, seed: UInt64 = 0, forTraining: Bool = true) {
+        self.init(
+            model: model, maxBatch: maxBatch, seed: seed, gradients: forTraining ? .activationsAndParameters : .none)
+    }
+
+    /// A workspace for `model` holding up to `maxBatch` samples, with room for `gradients`.
+    public init(model: Model, maxBatch: Int, seed: UInt64 = 0, gradients: Gradients) {
         self.maxBatch = maxBatch
-        self.forTraining = forTraining
+        self.gradients = gradients
         input = Tensor(shape: [maxBatch] + model.spec.inputShape)
         labels = Array(repeating: 0, count: maxBatch)
         // A layer run in place shares the buffer of the layer before it.
@@ -39,9 +58,10 @@ public final class Workspace: @unchecked Sendable {
         }
         self.outputs = outputs
         let widest = model.layers.reduce(model.inputSize) { max($0, $1.outputSize) }
-        gradA = FloatBuffer(count: forTraining ? maxBatch * widest : 0)
-        gradB = FloatBuffer(count: forTraining ? maxBatch * widest : 0)
-        grads = FloatBuffer(count: forTraining ? model.parameterCount : 0)
+        let activations = gradients == .none ? 0 : maxBatch * widest
+        gradA = FloatBuffer(count: activations)
+        gradB = FloatBuffer(count: activations)
+        grads = FloatBuffer(count: gradients == .activationsAndParameters ? model.parameterCount : 0)
         caches = model.layers.map { $0.makeCache(maxBatch: maxBatch) }
         rng = SeededGenerator(seed: seed)
     }
@@ -74,19 +94,41 @@ extension Model {
     /// into `ws.grads`. Call after `forward` on the same workspace and batch.
     public func backward(_ ws: Workspace, batch: Int, dLogits: UnsafePointer<Float>) {
         precondition(ws.forTraining, "backward needs a workspace made for training")
+        _ = backward(ws, batch: batch, dLogits: dLogits, downTo: 0, parameterGradients: true)
+    }
+
+    /// Back-propagates ∂s/∂logits (batch, classes) through the layers above layer `index` only, with no
+    /// parameter gradients, and returns ∂s/∂(output of layer `index`), (batch, layers[index].outputShape).
+    /// The result lives in the workspace until its next backward pass. Call after `forward` on the same
+    /// workspace and batch; the workspace needs `.activations` gradients or more.
+    public func backward(
+        _ ws: Workspace, batch: Int, dLogits: UnsafePointer<Float>, toOutputOf index: Int
+    ) -> UnsafeBufferPointer<Float> {
+        precondition(ws.gradients != .none, "backward needs a workspace with gradient buffers")
+        precondition(layers.indices.contains(index), "no layer \(index) in a model of \(layers.count)")
+        let gradient = backward(ws, batch: batch, dLogits: dLogits, downTo: index + 1, parameterGradients: false)
+        return UnsafeBufferPointer(start: gradient, count: batch * layers[index].outputSize)
+    }
+
+    /// Runs the backward of layers last … `lowest`; returns the last gradient written: ∂s/∂(input of
+    /// layer `lowest`) when `lowest` > 0 (layer 0's input gradient is never computed).
+    private func backward(
+        _ ws: Workspace, batch: Int, dLogits: UnsafePointer<Float>, downTo lowest: Int, parameterGradients: Bool
+    ) -> UnsafePointer<Float> {
         var dy = ws.gradA.pointer, dx = ws.gradB.pointer
         dy.update(from: dLogits, count: batch * classCount)
         ws.input.scalars.withUnsafeBufferPointer { input in
-            for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            for i in stride(from: layers.count - 1, through: lowest, by: -1) {
                 let layer = layers[i]
                 let x = i == 0 ? input.baseAddress! : UnsafePointer(ws.outputs[i - 1].pointer)
                 layer.backward(
                     x, ws.outputs[i].pointer, dy, i == 0 ? nil : dx, batch: batch,
-                    params: parameters.pointer + parameterOffsets[i], grads: ws.grads.pointer + parameterOffsets[i],
-                    cache: ws.caches[i])
+                    params: parameters.pointer + parameterOffsets[i],
+                    grads: parameterGradients ? ws.grads.pointer + parameterOffsets[i] : nil, cache: ws.caches[i])
                 swap(&dy, &dx)
             }
         }
+        return UnsafePointer(dy)
     }
 
     /// Folds running state (batch-norm statistics) from the workspaces that took part in a step.

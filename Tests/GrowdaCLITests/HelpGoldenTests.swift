@@ -19,6 +19,7 @@ import Testing
         ("train", TrainCommand.self),
         ("eval", EvalCommand.self),
         ("predict", PredictCommand.self),
+        ("explain", ExplainCommand.self),
         ("bench", BenchCommand.self),
         ("bench-train", BenchTrain.self),
         ("bench-predict", BenchPredict.self),

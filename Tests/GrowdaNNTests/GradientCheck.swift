@@ -14,6 +14,8 @@ struct GradientCheck {
     var epsilon: Float = 1e-2
     /// Input values kept at least this far from zero (away from ReLU's kink).
     var inputMargin: Float = 0
+    /// The pass differentiated: training, or inference (with drawn running statistics for batch norm).
+    var mode: PassMode = .training
 
     struct Report {
         var maxInputDiff: Double
@@ -32,20 +34,25 @@ struct GradientCheck {
         var state = [Float](repeating: 0, count: max(layer.stateCount, 1))
         if layer.stateCount > 0 { for i in (layer.stateCount / 2)..<layer.stateCount { state[i] = 1 } }
         let r = (0..<outCount).map { _ in rng.gaussian() }
+        if mode == .inference && layer.stateCount > 0 {
+            let half = layer.stateCount / 2  // running means, then running variances
+            for i in 0..<half { state[i] = 0.5 * rng.gaussian() }
+            for i in half..<layer.stateCount { state[i] = 0.5 + rng.nextUnit() }
+        }
         let cache = layer.makeCache(maxBatch: batch)
 
         func loss() -> Double {
             var y = [Float](repeating: 0, count: outCount)
             var passRng = SeededGenerator(seed: 99)  // the same dropout mask every time
             layer.forward(
-                x, &y, batch: batch, params: params, state: &state, cache: cache, mode: .training, rng: &passRng)
+                x, &y, batch: batch, params: params, state: &state, cache: cache, mode: mode, rng: &passRng)
             return zip(y, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
 
         // Analytic gradients.
         var y = [Float](repeating: 0, count: outCount)
         var passRng = SeededGenerator(seed: 99)
-        layer.forward(x, &y, batch: batch, params: params, state: &state, cache: cache, mode: .training, rng: &passRng)
+        layer.forward(x, &y, batch: batch, params: params, state: &state, cache: cache, mode: mode, rng: &passRng)
         var dx = [Float](repeating: 0, count: inCount)
         var grads = [Float](repeating: 0, count: max(layer.parameterCount, 1))
         layer.backward(x, y, r, &dx, batch: batch, params: params, grads: &grads, cache: cache)

@@ -88,6 +88,40 @@ struct LayerGradientTests {
         check("batchnorm (C)", GradientCheck(layer: try BatchNorm2D(shape: [6]), batch: 5))
     }
 
+    /// After an inference pass the statistics are constants: backward differentiates that affine map
+    /// (what Grad-CAM needs of a batch norm above the last convolution).
+    @Test func batchNormInference() throws {
+        check(
+            "batchnorm inference",
+            GradientCheck(layer: try BatchNorm2D(shape: [3, 4, 4]), batch: 3, mode: .inference))
+    }
+
+    /// With no `grads` a layer's backward still writes the same input gradient (and skips the rest).
+    @Test func inputGradientWithoutParameterGradients() throws {
+        let layers: [any Layer] = [
+            try Conv2D(inputShape: [2, 6, 7], filters: 3, kernelH: 3, kernelW: 3, stride: 1, padding: 1),
+            try Conv2D(inputShape: [3, 4, 4], filters: 2, kernelH: 1, kernelW: 1, stride: 1, padding: 0),
+            try Dense(inputShape: [2, 3, 3], units: 5), try BatchNorm2D(shape: [3, 4, 4]),
+        ]
+        for layer in layers {
+            var rng = SeededGenerator(seed: 4)
+            let batch = 2
+            let x = (0..<(batch * layer.inputSize)).map { _ in rng.gaussian() }
+            let params = (0..<layer.parameterCount).map { _ in rng.gaussian() }
+            let dy = (0..<(batch * layer.outputSize)).map { _ in rng.gaussian() }
+            var state = [Float](repeating: 1, count: max(layer.stateCount, 1))
+            let cache = layer.makeCache(maxBatch: batch)
+            var y = [Float](repeating: 0, count: batch * layer.outputSize)
+            layer.forward(x, &y, batch: batch, params: params, state: &state, cache: cache, mode: .training, rng: &rng)
+            var withGrads = [Float](repeating: 0, count: x.count), without = withGrads
+            var grads = [Float](repeating: 0, count: layer.parameterCount)
+            layer.backward(x, y, dy, &withGrads, batch: batch, params: params, grads: &grads, cache: cache)
+            layer.backward(x, y, dy, &without, batch: batch, params: params, grads: nil, cache: cache)
+            #expect(withGrads == without, "\(type(of: layer))")
+            #expect(grads.contains { $0 != 0 }, "\(type(of: layer)) parameter gradient written when asked")
+        }
+    }
+
     @Test func flatten() {
         check("flatten", GradientCheck(layer: Flatten(shape: [2, 3, 3]), batch: 2))
     }
