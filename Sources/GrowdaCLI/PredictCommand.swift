@@ -20,7 +20,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "The checkpoint (.safetensors), e.g. a node's latest global model.")
     var model: String
 
-    @Argument(help: "PNG images to diagnose.")
+    @Argument(help: "PNG or DICOM images to diagnose.")
     var files: [String] = []
 
     @OptionGroup var threadOptions: ThreadOptions
@@ -29,7 +29,7 @@ struct PredictCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one PNG file to diagnose") }
+        guard !files.isEmpty else { throw ValidationError("give at least one PNG or DICOM file to diagnose") }
     }
 
     struct Prediction: Codable {
@@ -86,7 +86,7 @@ struct PredictCommand: AsyncParsableCommand {
         for path in files {
             let t0 = DispatchTime.now().uptimeNanoseconds
             do {
-                let image = try PNG.read(contentsOf: path).resized(width: shape[2], height: shape[1])
+                let image = try ImageFile.read(contentsOf: path).resized(width: shape[2], height: shape[1])
                 let p = predictor.probabilities(sample: image.pixels.map { Float($0) / 255 })
                 var best = p.indices.max { p[$0] < p[$1] }!
                 if let threshold { best = p[1] >= threshold ? 1 : 0 }
