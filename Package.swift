@@ -35,6 +35,12 @@ let package = Package(
         .systemLibrary(name: "CPng", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CZmq", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // GDCM is C++ and ships no pkg-config file: a small C++ target puts it behind a C header
+        // (include/growda_dicom.h) and names its headers as <gdcm-3.0/...>, so no search-path flag is needed.
+        .target(
+            name: "CGdcm",
+            linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon")]
+        ),
 
         // MARK: Pure logic
         .target(name: "GrowdaTensor", dependencies: ["CBlas"]),
@@ -43,7 +49,7 @@ let package = Package(
         .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"]),
 
         // MARK: I/O
-        .target(name: "GrowdaData", dependencies: ["CPng", "GrowdaTensor"]),
+        .target(name: "GrowdaData", dependencies: ["CPng", "CGdcm", "GrowdaTensor"]),
         .target(name: "GrowdaCrypto", dependencies: ["CSodium"]),
         .target(name: "GrowdaTransport", dependencies: ["CZmq"]),
         .target(name: "GrowdaWire", dependencies: ["GrowdaCrypto", "GrowdaSafetensors"]),
@@ -211,5 +217,6 @@ let package = Package(
             ],
             exclude: ["Golden"]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system libraries Growda builds against (Debian/Ubuntu), and the tools the multi-host test
-# (deploy/netns-test.sh) uses: iproute2 (ip, tc) and jq.
+# Installs the system libraries Growda builds against (Debian/Ubuntu; libgdcm-dev reads DICOM), the tools the
+# multi-host test (deploy/netns-test.sh) uses: iproute2 (ip, tc) and jq, and chromium for the headless console
+# tests.
 # A no-op when they are already present; runs `apt-get update` once, only when something is missing.
 set -euo pipefail
 
-packages=(libzmq3-dev libsodium-dev libpng-dev libopenblas-dev pkg-config iproute2 jq)
+packages=(libzmq3-dev libsodium-dev libpng-dev libopenblas-dev libgdcm-dev chromium pkg-config iproute2 jq)
 
 missing=()
 for p in "${packages[@]}"; do

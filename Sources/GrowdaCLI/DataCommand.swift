@@ -72,7 +72,7 @@ extension DataCommand {
     /// `growda data split`: deals a class-folder tree out to `OUT/hospital-NN/<class>/…`.
     struct Split: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Split a FROM/<class>/*.png folder among hospitals as OUT/hospital-NN/<class>/*.png.",
+            abstract: "Split FROM/<class>/ (PNG or DICOM images) among hospitals as OUT/hospital-NN/<class>/.",
             discussion: """
                 Files are hard-linked when possible, else copied. Every hospital gets every class folder \
                 (possibly empty), so labels line up across hospitals. Use --iid for equal class mixes or \
@@ -80,7 +80,7 @@ extension DataCommand {
                 """
         )
 
-        @Option(help: ArgumentHelp("Folder to split, laid out as <class>/*.png.", valueName: "dir"))
+        @Option(help: ArgumentHelp("Folder to split, laid out as <class>/*.png or *.dcm.", valueName: "dir"))
         var from: String
 
         @Option(help: ArgumentHelp("New or empty folder to write hospital-NN/<class>/ into.", valueName: "dir"))

@@ -6,7 +6,7 @@ extension DataCommand {
     /// `growda data holdout`: a stratified train / held-out split of a folder, keeping each patient on one side.
     struct Holdout: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Split FROM/<class>/*.png into OUT/train and OUT/holdout, stratified by class.",
+            abstract: "Split FROM/<class>/ (PNG or DICOM images) into OUT/train and OUT/holdout, stratified by class.",
             discussion: """
                 With --manifest (a CSV with file,label and patient_id columns, e.g. kermany3's \
                 train_manifest.csv), all images of one patient land on the same side, so the held-out \
@@ -14,7 +14,7 @@ extension DataCommand {
                 """
         )
 
-        @Option(help: ArgumentHelp("Folder to split, laid out as <class>/*.png.", valueName: "dir"))
+        @Option(help: ArgumentHelp("Folder to split, laid out as <class>/*.png or *.dcm.", valueName: "dir"))
         var from: String
 
         @Option(help: ArgumentHelp("CSV listing file,label,patient_id for the images under --from.", valueName: "csv"))

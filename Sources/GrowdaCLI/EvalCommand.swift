@@ -75,7 +75,7 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "The checkpoint (.safetensors) to evaluate.")
     var model: String
 
-    @Option(help: "Labelled data: a folder root/<class>/*.png, or a .csv of signals.")
+    @Option(help: "Labelled data: a folder root/<class>/ of PNG or DICOM images, or a .csv of signals.")
     var data: String
 
     @Option(

@@ -18,7 +18,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "The checkpoint (.safetensors), e.g. a node's latest global model.")
     var model: String
 
-    @Argument(help: "PNG images to diagnose.")
+    @Argument(help: "PNG or DICOM images to diagnose.")
     var files: [String] = []
 
     @OptionGroup var threadOptions: ThreadOptions
@@ -27,7 +27,7 @@ struct PredictCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one PNG file to diagnose") }
+        guard !files.isEmpty else { throw ValidationError("give at least one PNG or DICOM file to diagnose") }
     }
 
     struct Prediction: Codable {

@@ -59,10 +59,10 @@ extension SampleLoading {
         return (model, threshold)
     }
 
-    /// The PNG at `path` as read, and as `model`'s input: resized to its (H, W), gray levels over 255.
+    /// The PNG or DICOM image at `path` as read, and as `model`'s input: resized to its (H, W), gray levels over 255.
     static func imageSample(_ path: String, for model: Model) throws -> (scan: GrayImage, sample: [Float]) {
         let shape = model.spec.inputShape
-        let scan = try PNG.read(contentsOf: path)
+        let scan = try ImageFile.read(contentsOf: path)
         return (scan, scan.resized(width: shape[2], height: shape[1]).pixels.map { Float($0) / 255 })
     }
 

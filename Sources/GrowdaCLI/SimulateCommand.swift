@@ -28,7 +28,7 @@ struct SimulateCommand: AsyncParsableCommand {
             evaluation set: the ceiling federated training approaches on this data.
             """)
 
-    @Option(help: "Labelled data to split among hospitals, DIR/<class>/*.png (default: synthetic chest X-rays).")
+    @Option(help: "PNG or DICOM images to split among hospitals, DIR/<class>/ (default: synthetic chest X-rays).")
     var data: String?
 
     @Option(help: "Model: small28, xray128 or ecg187.")

@@ -8,13 +8,13 @@ import GrowdaTensor
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model on a folder of labelled images (root/<class>/*.png) or a signal CSV.",
+        abstract: "Train a model on a folder of labelled images (root/<class>/*.png or *.dcm) or a signal CSV.",
         discussion: """
             After each epoch the model is scored on --val (AUC, then accuracy); the best epoch's checkpoint \
             is written atomically to --out. Without --val, the last epoch is kept.
             """)
 
-    @Option(help: "Training data: a folder root/<class>/*.png, or a .csv of signals for ecg187.")
+    @Option(help: "Training data: a folder root/<class>/ of PNG or DICOM images, or a .csv of signals for ecg187.")
     var data: String
 
     @Option(help: "Validation data in the same layout (the best epoch by validation AUC is kept).")

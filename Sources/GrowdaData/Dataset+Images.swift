@@ -29,7 +29,7 @@ public struct LoadReport: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Dataset {
-    /// Loads `root/<class>/*.png` (see `ImageCatalog.scanFolder`) as `height`×`width` gray images.
+    /// Loads `root/<class>/*.png` and `*.dcm` (see `ImageCatalog.scanFolder`) as `height`×`width` gray images.
     ///
     /// Without `skipUnreadable`, the first bad file (in sorted order) throws its `ImageError`; with it, bad
     /// files are left out and listed in the report. `progress(done, total)` is called from one thread at a
@@ -42,7 +42,8 @@ extension Dataset {
         return try load(catalog, height: height, width: width, skipUnreadable: skipUnreadable, progress: progress)
     }
 
-    /// Decodes every file of `catalog` to gray, resized to `height`×`width`, in parallel over the cores.
+    /// Decodes every file of `catalog` (PNG or DICOM, see `ImageFile`) to gray, resized to `height`×`width`, in
+    /// parallel over the cores.
     ///
     /// Sample order follows the catalog. Throws `DatasetError.noImages` for an empty catalog, the first file's
     /// `ImageError` when a file is bad and `skipUnreadable` is false, and `DatasetError.nothingLoaded` when
@@ -71,7 +72,7 @@ extension Dataset {
                     let range = c * chunk..<min(total, (c + 1) * chunk)
                     for i in range {
                         do throws(ImageError) {
-                            let image = try PNG.read(contentsOf: paths[i]).resized(width: width, height: height)
+                            let image = try ImageFile.read(contentsOf: paths[i]).resized(width: width, height: height)
                             image.pixels.withUnsafeBufferPointer { src in
                                 (out.base + i * size).update(from: src.baseAddress!, count: size)
                             }

@@ -33,12 +33,13 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noClassFolders(let path):
             return "\(path) has no class folders; \(Self.layout(path))"
         case .noImages(let origin):
-            return "found no .png images in \(origin); \(Self.layout(origin))"
+            return "found no .png or .dcm images in \(origin); \(Self.layout(origin))"
         case .unexpectedClass(let path, let name, let expected):
             return "\(path) has a class folder '\(name)' that is not one of the expected classes "
                 + "(\(expected.joined(separator: ", "))); rename or remove it"
         case .nothingLoaded(let origin, let skipped):
-            return "every image in \(origin) was unreadable (\(skipped) skipped); check the files are PNGs"
+            return "every image in \(origin) was unreadable (\(skipped) skipped); "
+                + "check the files are PNG or DICOM images"
         case .unreadableFile(let path, let reason):
             return "cannot read \(path): \(reason); check that the file exists and is readable"
         case .malformedLine(let path, let line, let reason):
@@ -50,6 +51,7 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The folder layout Growda expects, for error messages.
     static func layout(_ root: String) -> String {
-        "expected one folder per class holding PNG files: \(root)/<class>/*.png, e.g. \(root)/normal/0001.png"
+        "expected one folder per class holding PNG or DICOM files: \(root)/<class>/*.png (or *.dcm), "
+            + "e.g. \(root)/normal/0001.png"
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A list of labelled image files: the classes of a `root/<class>/*.png` tree, the rows of a manifest, or
+/// A list of labelled image files: the classes of a `root/<class>/*.png` (or `*.dcm`) tree, the rows of a manifest, or
 /// plain files to predict. Splits work on catalogs without decoding anything; `Dataset.load` decodes one.
 public struct ImageCatalog: Sendable, Equatable {
     /// One image file.
@@ -51,9 +51,11 @@ public struct ImageCatalog: Sendable, Equatable {
             origin: paths.count == 1 ? paths[0] : "the \(paths.count) files given")
     }
 
-    /// The PNG files under `root/<class>/`, classes and files sorted by name (byte order) for determinism.
+    /// The PNG and DICOM files under `root/<class>/`, classes and files sorted by name (byte order) for
+    /// determinism.
     ///
-    /// Dotfiles, non-`.png` files and nested folders are ignored. A class folder may be empty (a hospital with
+    /// Files are listed by name: `.png` and `.dcm`, in any case (see `ImageFile.listedExtensions`). Dotfiles,
+    /// other files and nested folders are ignored. A class folder may be empty (a hospital with
     /// no case of a class); it still counts as a class so labels line up across hospitals. Pass `classNames`
     /// to fix the class list (and its order): folders missing from disk then count zero files, and a folder
     /// not in the list is an error.
@@ -71,7 +73,7 @@ public struct ImageCatalog: Sendable, Equatable {
         var entries = [Entry]()
         for (label, name) in classNames.enumerated() where found.contains(name) {
             let folder = root + "/" + name
-            for file in try listing(folder) where !file.hasPrefix(".") && file.lowercased().hasSuffix(".png") {
+            for file in try listing(folder) where !file.hasPrefix(".") && ImageFile.isListed(file) {
                 let path = folder + "/" + file
                 if isDirectory(path) { continue }
                 entries.append(Entry(path: path, label: Int32(label)))

@@ -12,12 +12,21 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLarge(path: String, width: Int, height: Int)
     /// An image could not be encoded or written; `reason` is libpng's or the system's.
     case writeFailed(path: String, reason: String)
+    /// The file was taken for DICOM (a `.dcm` name) but is not DICOM.
+    case notDICOM(path: String)
+    /// The file is DICOM but damaged, or GDCM could not decompress it; `message` is the decoder's.
+    case corruptDICOM(path: String, message: String)
+    /// The file is DICOM without an image (no Pixel Data: a report, a presentation state, …).
+    case noPixelData(path: String)
+    /// The file is a DICOM image Growda does not read (colour, several frames, an unknown codec); `reason` says which.
+    case unsupportedDICOM(path: String, reason: String)
 
     /// The file the error is about.
     public var path: String {
         switch self {
         case .unreadable(let path, _), .notPNG(let path), .truncated(let path, _), .corrupt(let path, _),
-            .tooLarge(let path, _, _), .writeFailed(let path, _):
+            .tooLarge(let path, _, _), .writeFailed(let path, _), .notDICOM(let path), .corruptDICOM(let path, _),
+            .noPixelData(let path), .unsupportedDICOM(let path, _):
             return path
         }
     }
@@ -31,6 +40,10 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .corrupt(_, let message): return "corrupt PNG (libpng: \(message))"
         case .tooLarge(_, let width, let height): return "image too large (\(width)×\(height))"
         case .writeFailed(_, let reason): return "could not write (\(reason))"
+        case .notDICOM: return "not a DICOM file"
+        case .corruptDICOM(_, let message): return "corrupt DICOM (\(message))"
+        case .noPixelData: return "DICOM without pixel data"
+        case .unsupportedDICOM(_, let reason): return "unsupported DICOM (\(reason))"
         }
     }
 
@@ -49,6 +62,16 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path) is \(width)×\(height) pixels, more than Growda decodes; downscale it first"
         case .writeFailed(let path, let reason):
             return "cannot write \(path): \(reason); check the folder exists, is writable and has free space"
+        case .notDICOM(let path):
+            return "\(path) is not a DICOM file (no DICM preamble and no data set GDCM can read); "
+                + "export it again from the PACS, or remove it from the folder"
+        case .corruptDICOM(let path, let message):
+            return "\(path) is a corrupt DICOM file (\(message)); export the image again or remove it"
+        case .noPixelData(let path):
+            return "\(path) is a DICOM file without an image (no Pixel Data, e.g. a report); remove it from the folder"
+        case .unsupportedDICOM(let path, let reason):
+            return "\(path) is a DICOM image Growda cannot read (\(reason)); export it as a single-frame gray "
+                + "image (MONOCHROME1 or MONOCHROME2) or remove it"
         }
     }
 }

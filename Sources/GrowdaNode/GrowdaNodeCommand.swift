@@ -40,7 +40,7 @@ extension GrowdaNodeCommand {
         @Option(help: "The node bundle made by `growda node add` (mode 0600).")
         var bundle: String
 
-        @Option(help: "The hospital's labelled images, laid out as DIR/<class>/*.png (or a .csv of signals).")
+        @Option(help: "The hospital's labelled PNG or DICOM images, DIR/<class>/*.png or *.dcm (or a .csv of signals).")
         var data: String
 
         @Option(help: "Folder for the node's state (default: ./growda-node-state).")
