@@ -71,7 +71,7 @@ let package = Package(
             name: "GrowdaNode",
             dependencies: [
                 "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire", "GrowdaTransport", "GrowdaProvisioning",
-                "GrowdaSafetensors", "GrowdaTensor", "GrowdaCrypto",
+                "GrowdaSafetensors", "GrowdaTensor", "GrowdaCrypto", "GrowdaConsole", "GrowdaDesk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,9 +105,25 @@ let package = Package(
             ]
         ),
         .target(
+            name: "GrowdaDiagnosis",
+            dependencies: [
+                "GrowdaConsole", "GrowdaNN", "GrowdaData", "GrowdaCharts", "GrowdaSafetensors",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .target(
+            name: "GrowdaDesk",
+            dependencies: [
+                "GrowdaConsole", "GrowdaDiagnosis", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "GrowdaDashboard",
             dependencies: [
-                "GrowdaConsole", "GrowdaAggregator", "GrowdaCharts", "GrowdaStore",
+                "GrowdaConsole", "GrowdaDiagnosis", "GrowdaAggregator", "GrowdaCharts", "GrowdaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -200,6 +216,13 @@ let package = Package(
             dependencies: ["GrowdaProvisioning", "GrowdaCrypto", "GrowdaTestKit"]
         ),
         .testTarget(name: "GrowdaChartsTests", dependencies: ["GrowdaCharts"]),
+        .testTarget(
+            name: "GrowdaDeskTests",
+            dependencies: [
+                "GrowdaDesk", "GrowdaDiagnosis", "GrowdaConsole", "GrowdaCrypto", "GrowdaData", "GrowdaNN",
+                "GrowdaTestKit", "GrowdaBench", "GrowdaSafetensors", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "GrowdaConsoleTests",
             dependencies: [

@@ -352,7 +352,14 @@ extern "C" growda_dicom_status growda_dicom_decode(
     if (::pipe2(channel, O_CLOEXEC) != 0) {
         return fail(image, GROWDA_DICOM_OUT_OF_MEMORY, "cannot open a pipe to the decoder (errno %d)", errno);
     }
-    const pid_t child = ::fork();
+    // One fork at a time: libraries' fork handlers are not all safe when two threads fork at once (OpenBLAS's
+    // prefork handler deadlocked with two concurrent decodes). The children still decode side by side.
+    static std::mutex forkLock;
+    pid_t child;
+    {
+        std::lock_guard<std::mutex> guard(forkLock);
+        child = ::fork();
+    }
     if (child < 0) {
         const int error = errno;
         ::close(channel[0]);

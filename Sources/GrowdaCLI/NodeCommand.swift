@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import GrowdaAggregator
+import GrowdaCrypto
+import GrowdaNode
 import GrowdaProvisioning
 
 /// `growda node`: add, revoke and list the hospitals of a federation.
@@ -25,7 +27,8 @@ extension NodeCommand {
             abstract: "Add node NAME: make its key and write its bundle (mode 0600) for the hospital.",
             discussion: """
                 The bundle holds the node's id and key, the model key, the aggregator's verify key and the \
-                endpoints. Other nodes and their bundles are not touched. Copy the bundle to the hospital over \
+                endpoints. Beside it, NAME.console-token (for NAME.bundle) opens the hospital's diagnosis desk \
+                (growda-node run --console-port). Other nodes and their bundles are not touched. Copy the bundle to the hospital over \
                 a secure channel, then run `growda-node run --bundle FILE --data DIR` there.
                 """
         )
@@ -67,7 +70,17 @@ extension NodeCommand {
                 throw CLIError(([head] + unknown.map { "  \($0)" }).joined(separator: "\n"))
             }
             let added = try federation.addNode(name: name, bundlePath: out, overwrite: force)
-            let report = Report(added)
+            // The desk's login: a token the hospital keeps beside the bundle (the federation keeps no copy).
+            let tokenPath = GrowdaNodeCommand.Run.defaultConsoleToken(forBundle: out)
+            do {
+                try ConsoleToken.generate().write(path: tokenPath, overwrite: force)
+            } catch {
+                throw CLIError(
+                    "node \(name) was added and its bundle written, but its desk token \(tokenPath) was not: \(error); "
+                        + "make it with growda console token --out \(tokenPath)")
+            }
+            var report = Report(added)
+            report.console_token = tokenPath
             if json {
                 try Terminal.printJSON(report)
             } else {
@@ -83,6 +96,7 @@ extension NodeCommand {
             var added: String
             var bundle: String
             var endpoints: FederationEndpoints
+            var console_token: String?
             var next_step: String
 
             init(_ added: Federation.AddedNode) {
@@ -103,6 +117,8 @@ extension NodeCommand {
                 added node \(id) "\(name)", key fingerprint \(key_fingerprint)
                 bundle: \(bundle) (mode 0600; it connects to \(endpoints.updates), \(endpoints.models), \
                 \(endpoints.snapshots))
+                desk token: \(console_token ?? "none") (mode 0600; opens growda-node run --console-port; copy it with \
+                the bundle)
                 next: \(next_step)
                 """
             }

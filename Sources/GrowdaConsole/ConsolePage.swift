@@ -112,5 +112,15 @@ public enum ConsolePage {
         .prob .bar { background: #eef1f4; height: .8rem; border-radius: 4px; overflow: hidden; }
         .prob .bar span { display: block; height: 100%; background: var(--accent); }
         .decision { font-size: 1.3rem; font-weight: 650; }
+        .desk { display: grid; gap: 1rem; grid-template-columns: minmax(0, 3fr) minmax(16rem, 1fr);
+          align-items: start; }
+        @media (max-width: 1000px) { .desk { grid-template-columns: 1fr; } }
+        .controls { display: flex; gap: 1.5rem; align-items: center; margin: .8rem 0; }
+        .result-card { margin-top: 1rem; }
+        .result-card h3 { margin: 0 0 .6rem; font-size: 1rem; }
+        .facts p { margin: .3rem 0; }
+        button.secondary { background: #fff; color: var(--accent); border-color: var(--accent); margin-top: .4rem; }
+        label.button { display: inline-block; }
+        @media (max-width: 800px) { .result { grid-template-columns: 1fr; } }
         """
 }

@@ -73,8 +73,11 @@ public final class ConsoleServer: Service, Sendable {
 
     /// A console for `settings`; `addRoutes` adds the console's own pages and API (behind the login).
     /// Throws ``ConsoleSetupError`` when the token, password or TLS files cannot be used.
+    /// - Parameter methods: the methods each path takes (from the console's OpenAPI document), so that another
+    ///   method gets 405 with an Allow header rather than 404.
     public init(
-        settings: ConsoleSettings, credentials: ConsoleCredentials? = nil, logger: Logger,
+        settings: ConsoleSettings, credentials: ConsoleCredentials? = nil, methods: [String: [String]] = [:],
+        logger: Logger,
         addRoutes: (Router<ConsoleContext>, ConsoleToolkit) throws -> Void
     ) throws {
         guard (0...65535).contains(settings.port) else {
@@ -87,7 +90,7 @@ public final class ConsoleServer: Service, Sendable {
         let sessions = MemoryPersistDriver()
         let router = Router(context: ConsoleContext.self)
         router.addMiddleware {
-            Gate(title: settings.title, refusals: refusals, logger: logger)
+            Gate(title: settings.title, refusals: refusals, methods: methods, logger: logger)
             SessionMiddleware<ConsoleContext>(
                 storage: sessions,
                 configuration: .init(

@@ -10,6 +10,8 @@ struct Gate: RouterMiddleware {
     typealias Context = ConsoleContext
     let title: String
     let refusals: ConsoleRefusals
+    /// The methods each API path takes: another method there is 405, not 404.
+    let methods: [String: [String]]
     let logger: Logger
 
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
@@ -34,9 +36,20 @@ struct Gate: RouterMiddleware {
         } catch let error as ConsoleError {
             response = refuse(error, request)
         } catch let error as any HTTPResponseError {
-            let reason = RefusalReason(status: error.status)
-            let message = (error as? HTTPError)?.body ?? Self.defaultMessage(reason, request)
-            response = refuse(ConsoleError(reason, message), request)
+            if error.status == .notFound, let allowed = methods[request.uri.path],
+                !allowed.contains(request.method.rawValue)
+            {
+                response = refuse(
+                    ConsoleError(
+                        .methodNotAllowed,
+                        "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method)"),
+                    request)
+                response.headers[.allow] = allowed.joined(separator: ", ")
+            } else {
+                let reason = RefusalReason(status: error.status)
+                let message = (error as? HTTPError)?.body ?? Self.defaultMessage(reason, request)
+                response = refuse(ConsoleError(reason, message), request)
+            }
         } catch {
             logger.error(
                 "console request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])

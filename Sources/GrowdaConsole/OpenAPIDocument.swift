@@ -35,8 +35,20 @@ public enum OpenAPIDocument {
             info["title"] = console == .aggregator ? "Growda federation dashboard API" : "Growda diagnosis desk API"
             document["info"] = info
         }
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
         return Array(data)
+    }
+
+    /// The methods each documented path takes on `console` (upper case), for 405 answers.
+    public static func methods(servedBy console: Console) -> [String: [String]] {
+        guard let document = try? JSONSerialization.jsonObject(with: Data(served(by: console))) as? [String: Any],
+            let paths = document["paths"] as? [String: Any]
+        else { return [:] }
+        var methods: [String: [String]] = [:]
+        for (path, item) in paths {
+            methods[path] = ((item as? [String: Any])?.keys.map { $0.uppercased() } ?? []).sorted()
+        }
+        return methods
     }
 
     /// The whole document.

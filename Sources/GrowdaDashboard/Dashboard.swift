@@ -1,6 +1,7 @@
 import Foundation
 import GrowdaAggregator
 import GrowdaConsole
+import GrowdaDiagnosis
 import GrowdaStore
 import HTTPTypes
 import Hummingbird
@@ -14,18 +15,27 @@ public enum Dashboard {
     /// How often an open page gets fresh panels.
     static let refreshInterval: Duration = .seconds(2)
 
-    /// A console server for `aggregator`, whose state is in `stateFolder`.
-    /// - Parameter diagnose: answers /api/v1/predict and /api/v1/explain with the latest global model (nil:
-    ///   those endpoints answer 503).
+    /// A console server for `aggregator`, whose state is in `stateFolder`; /api/v1/predict and /explain
+    /// answer with the latest global model.
     public static func server(
         aggregator: Aggregator, stateFolder: String, settings: ConsoleSettings, credentials: ConsoleCredentials? = nil,
         logger: Logger
     ) throws -> ConsoleServer {
         let data = DashboardData(status: { aggregator.status() }, stateFolder: stateFolder)
         let metrics = AggregatorMetrics()
-        return try ConsoleServer(settings: settings, credentials: credentials, logger: logger) { router, toolkit in
+        let models = DiagnosticianCache(unavailable: "the aggregator holds no model yet") {
+            guard let version = aggregator.status()?.version else { return nil }
+            return .init(key: "v\(version)", origin: "version \(version)'s checkpoint") {
+                try data.checkpoint(.version(version)).bytes
+            }
+        }
+        return try ConsoleServer(
+            settings: settings, credentials: credentials, methods: OpenAPIDocument.methods(servedBy: .aggregator),
+            logger: logger
+        ) { router, toolkit in
             addPages(router, data: data, toolkit: toolkit)
             addAPI(router, data: data, toolkit: toolkit)
+            DiagnosisRoutes.add(to: router.group("/api/v1"), toolkit: toolkit, models: models)
             router.get("/metrics") { _, _ in MetricsServer.exposition(metrics.render(aggregator.status())) }
         }
     }
@@ -88,8 +98,9 @@ public enum Dashboard {
         api.get("/versions") { request, _ -> Response in
             var limit: Int?
             if let text = request.uri.queryParameters["limit"] {
-                guard let n = Int(text), n >= 1 else {
-                    throw ConsoleError(.badRequest, "limit must be a whole number of at least 1, got '\(text)'")
+                guard let n = Int(text), (1...1_000_000).contains(n) else {
+                    throw ConsoleError(
+                        .badRequest, "limit must be a whole number from 1 to 1000000, got '\(text.prefix(40))'")
                 }
                 limit = n
             }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GrowdaConsole
+import GrowdaDesk
 import GrowdaFederation
 import GrowdaTensor
 import Logging
@@ -124,8 +126,47 @@ extension GrowdaNodeCommand {
                 valueName: "latest|best"))
         var diagnoseWith: String = "latest"
 
+        @Option(
+            parsing: .unconditional,
+            help: ArgumentHelp(
+                "Serve the diagnosis desk at http://HOST:PORT/ (off unless given): upload X-rays, see the "
+                    + "diagnosis and its Grad-CAM heat map; nothing uploaded is kept or sent.",
+                valueName: "port"))
+        var consolePort: Int?
+
+        @Option(
+            help: ArgumentHelp(
+                "The address the desk binds; beyond this machine it warns unless --console-tls-certificate and "
+                    + "--console-tls-key are given.",
+                valueName: "host"))
+        var consoleHost = "127.0.0.1"
+
+        @Option(
+            help: ArgumentHelp(
+                "The desk's token file (mode 0600; default: the bundle's path with .console-token for .bundle, as "
+                    + "growda node add writes it).",
+                valueName: "file"))
+        var consoleToken: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "A password file made by growda console password: the password opens the desk as the token does.",
+                valueName: "file"))
+        var consolePassword: String?
+
+        @Option(help: ArgumentHelp("Serve the desk over HTTPS with this PEM certificate chain.", valueName: "file"))
+        var consoleTlsCertificate: String?
+
+        @Option(help: ArgumentHelp("The PEM private key of --console-tls-certificate (mode 0600).", valueName: "file"))
+        var consoleTlsKey: String?
+
         @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
         var logLevel: String = "info"
+
+        /// The desk token's default path for `bundle`: NAME.console-token beside NAME.bundle.
+        public static func defaultConsoleToken(forBundle bundle: String) -> String {
+            (bundle.hasSuffix(".bundle") ? String(bundle.dropLast(".bundle".count)) : bundle) + ".console-token"
+        }
 
         /// Creates the subcommand (argument parsing fills it in).
         public init() {}
@@ -152,6 +193,12 @@ extension GrowdaNodeCommand {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let maxUpdates, maxUpdates < 1 { throw ValidationError("--max-updates must be at least 1") }
             if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
+            if let consolePort, !(1...65535).contains(consolePort) {
+                throw ValidationError("--console-port must be a TCP port (1–65535), got \(consolePort)")
+            }
+            if (consoleTlsCertificate == nil) != (consoleTlsKey == nil) {
+                throw ValidationError("--console-tls-certificate and --console-tls-key go together: give both")
+            }
             guard NodeConfiguration.DiagnoseModel(rawValue: diagnoseWith) != nil else {
                 throw ValidationError("--diagnose-with must be latest or best, got \(diagnoseWith)")
             }
@@ -188,9 +235,31 @@ extension GrowdaNodeCommand {
                 FileHandle.standardError.write(Data("growda-node: \(error)\n".utf8))
                 throw ExitCode(2)
             }
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+            ]
+            if let consolePort {
+                let tls = consoleTlsCertificate.map { certificate in
+                    ConsoleSettings.TLSFiles(certificatePath: certificate, keyPath: consoleTlsKey ?? "")
+                }
+                let settings = ConsoleSettings(
+                    title: "Growda diagnosis desk", host: consoleHost, port: consolePort,
+                    tokenPath: consoleToken ?? Self.defaultConsoleToken(forBundle: bundle),
+                    passwordPath: consolePassword, tls: tls)
+                do {
+                    let desk = try Desk.server(
+                        stateFolder: state, nodeName: service.agent.bundle.nodeName,
+                        model: config.diagnoseWith == .best ? .best : .latest, settings: settings, logger: logger)
+                    services.append(.init(service: desk))
+                } catch {
+                    FileHandle.standardError.write(Data("growda-node: diagnosis desk: \(error)\n".utf8))
+                    throw ExitCode(2)
+                }
+                logger.info("diagnosis desk", metadata: ["url": "\(settings.url())"])
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             do {

@@ -60,6 +60,8 @@ public final class NodeAgent: @unchecked Sendable {
     /// Requests sent and not yet answered (the newest few): a slow aggregator's late answer still counts.
     private var outstandingRequests: [UInt64] = []
     private var lastTrainedBase: UInt64?
+    /// The figures of the last local round (status.json's `last_training`).
+    private var lastTraining: [String: Double]?
     private var nextRequestID = UInt64.random(in: 1...(UInt64.max / 2))  // random start, as the protocol asks
     private var lastHeartbeat: UInt64 = 0
     private var heartbeatSeq = UInt64(Date().timeIntervalSince1970 * 1000)
@@ -242,6 +244,7 @@ public final class NodeAgent: @unchecked Sendable {
         c.next_seq = seq + 1
         try stateFolder.save(c)
         lastTrainedBase = base
+        lastTraining = result.metrics.merging(["base_version": Double(base), "samples": Double(result.sampleCount)]) { a, _ in a }
         if outbox.maySend(seq) {
             send(seq: seq)
         } else {
@@ -449,7 +452,8 @@ public final class NodeAgent: @unchecked Sendable {
             model_version: version, outbox: outbox.count, sent: c.sent, resent: c.resent,
             acknowledged: c.acknowledged, refused: c.refused, contact: contact.level(at: Self.seconds(now)),
             seconds_without_answer: contact.silence(at: Self.seconds(now)),
-            message: revocation.map { "\($0)" } ?? contactMessage(now: now), revoked: revocation != nil)
+            message: revocation.map { "\($0)" } ?? contactMessage(now: now), revoked: revocation != nil,
+            last_training: lastTraining)
         do {
             try stateFolder.writeStatus(status)
         } catch {
