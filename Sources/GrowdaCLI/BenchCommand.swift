@@ -38,6 +38,13 @@ struct ModelBenchResult: Codable {
     var train_images_per_s: Double?
     var gemm_fraction: Double?
     var predict_ms: Double?
+    /// In process: predict + Grad-CAM of one scan, as the consoles run it.
+    var explain_ms: Double? = nil
+    /// Through the REST API on loopback, the client's median of POST /api/v1/predict.
+    var http_predict_ms: Double? = nil
+    /// The same for POST /api/v1/explain (diagnosis + Grad-CAM + overlay PNGs), median and 95th percentile.
+    var http_explain_ms: Double? = nil
+    var http_explain_p95_ms: Double? = nil
 }
 
 /// The whole benchmark report.
@@ -127,7 +134,14 @@ enum Bench {
                 line += String(format: " train %.1f images/s (%.0f%% of GEMM rate)", r, 100 * f)
             }
             if let p = m.predict_ms { line += String(format: " predict %.2f ms/image", p) }
+            if let e = m.explain_ms { line += String(format: ", predict + Grad-CAM %.2f ms", e) }
             print(line)
+            if let p = m.http_predict_ms, let e = m.http_explain_ms, let e95 = m.http_explain_p95_ms {
+                print(
+                    String(
+                        format: "%@ REST API (%d×%d PNG upload): predict %.2f ms, explain %.2f ms (p95 %.2f ms)",
+                        String(repeating: " ", count: 8), BenchHTTP.scanSide, BenchHTTP.scanSide, p, e, e95))
+            }
         }
     }
 }
@@ -170,7 +184,13 @@ struct BenchTrain: AsyncParsableCommand {
 struct BenchPredict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Single-image inference latency for small28 and xray128, with this machine's GEMM rate.")
+        abstract: "Single-image latency for small28 and xray128: inference, predict + Grad-CAM, and both through the REST API.",
+        discussion: """
+            For each model: the plain forward pass (one image), predict + Grad-CAM in process as the consoles \
+            run it, then a console in this process serving POST /api/v1/predict and /api/v1/explain and a client \
+            on one keep-alive loopback connection uploading a 512×512 chest X-ray PNG: the client's median (and \
+            the 95th percentile for explain) over --seconds.
+            """)
 
     @OptionGroup var options: BenchOptions
 
@@ -179,10 +199,15 @@ struct BenchPredict: AsyncParsableCommand {
         var results: [ModelBenchResult] = []
         for (name, classes) in Bench.models {
             let model = try Model(reference: name, classes: (0..<classes).map { "c\($0)" }, seed: 1)
-            results.append(
-                ModelBenchResult(
-                    model: name, batch: 1, threads: options.threads,
-                    predict_ms: Bench.predictMs(model: model, threads: options.threads)))
+            var result = ModelBenchResult(
+                model: name, batch: 1, threads: options.threads,
+                predict_ms: Bench.predictMs(model: model, threads: options.threads))
+            let http = try await BenchHTTP.measure(model: model, seconds: options.seconds, threads: options.threads)
+            result.explain_ms = http.explainInProcess
+            result.http_predict_ms = http.predict
+            result.http_explain_ms = http.explain
+            result.http_explain_p95_ms = http.explainP95
+            results.append(result)
         }
         try Bench.printReport(
             BenchReport(gemm_gflops: gemm, blas_core: BLAS.coreName, models: results), json: options.json)

@@ -106,8 +106,11 @@ public final class Diagnostician: @unchecked Sendable {
     /// The largest side of the image returned under the map.
     public static let displaySide = 512
 
+    /// Threads a diagnosis uses by default: this machine's cores, at most 4.
+    public static var defaultThreads: Int { min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
     /// The image model in a checkpoint's bytes; `origin` names it in errors.
-    public init(checkpoint bytes: [UInt8], origin: String) throws {
+    public init(checkpoint bytes: [UInt8], origin: String, threads: Int = defaultThreads) throws {
         let file = try SafetensorsFile(bytes: bytes)
         let model = try Model(checkpoint: file, origin: origin)
         guard model.spec.inputShape.count == 3, model.spec.inputShape[0] == 1 else {
@@ -119,8 +122,8 @@ public final class Diagnostician: @unchecked Sendable {
         self.model = model
         version = facts["global_version"].flatMap(UInt64.init)
         threshold = model.classCount == 2 ? facts["threshold"].flatMap(Float.init) : nil
-        explainer = try GradCAM(model: model)
-        predictor = Predictor(model: model)
+        explainer = try GradCAM(model: model, threads: threads)
+        predictor = Predictor(model: model, threads: threads, chunk: 1)
     }
 
     /// The class names.

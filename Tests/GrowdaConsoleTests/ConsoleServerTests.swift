@@ -4,6 +4,7 @@ import GrowdaBench
 import GrowdaCrypto
 import GrowdaTestKit
 import Hummingbird
+import Logging
 import Testing
 
 /// The console server both consoles share: who gets in, what is refused and how it is counted.
@@ -197,5 +198,71 @@ import Testing
         #expect(aggregatorPaths.isSuperset(of: ["/api/v1/status", "/api/v1/nodes", "/api/v1/versions", "/api/v1/model"]))
         #expect(nodePaths.contains("/api/v1/predict"))
         #expect(!nodePaths.contains("/api/v1/nodes"))
+    }
+}
+
+/// HTTPS with a certificate and key, checked with the system's openssl and curl (skipped without them).
+@Suite(
+    .serialized,
+    .enabled(
+        if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"),
+        "needs openssl and curl (Debian's openssl and curl packages)"))
+struct ConsoleTLSTests {
+    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func aCertificateAndKeyServeHTTPSAndAReadableKeyIsRefused() async throws {
+        let folder = try TemporaryDirectory(prefix: "growda-tls")
+        let certificate = folder.path("console.crt"), key = folder.path("console.key")
+        let (made, _) = try Self.run(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+             "-subj", "/CN=127.0.0.1"])
+        try #require(made == 0)
+        chmod(key, 0o644)
+        let tokenPath = folder.path("console.token")
+        try ConsoleToken.generate().write(path: tokenPath)
+        var logger = Logger(label: "tls-test")
+        logger.logLevel = .critical
+        let files = ConsoleSettings.TLSFiles(certificatePath: certificate, keyPath: key)
+        #expect {
+            _ = try ConsoleServer(
+                settings: ConsoleSettings(title: "t", port: 0, tokenPath: tokenPath, tls: files), logger: logger
+            ) { _, _ in }
+        } throws: { "\($0)".contains(key) && "\($0)".contains("0644") }
+        chmod(key, 0o600)
+        #expect {
+            _ = try ConsoleServer(
+                settings: ConsoleSettings(
+                    title: "t", port: 0, tokenPath: tokenPath,
+                    tls: .init(certificatePath: tokenPath, keyPath: key)), logger: logger
+            ) { _, _ in }
+        } throws: { "\($0)".contains("not a PEM certificate chain") }
+
+        let server = try ConsoleServer(
+            settings: ConsoleSettings(title: "t", port: 0, tokenPath: tokenPath, tls: files), logger: logger
+        ) { _, _ in }
+        let task = Task { try await server.run() }
+        defer { task.cancel() }
+        let port = try await server.waitUntilListening(seconds: 60)
+        #expect(server.url.hasPrefix("https://"))
+        let (status, page) = try Self.run(
+            "/usr/bin/curl", ["-sk", "--max-time", "20", "https://127.0.0.1:\(port)/login"])
+        #expect(status == 0)
+        #expect(page.contains("name=\"secret\""))
+        let (plainStatus, _) = try Self.run(
+            "/usr/bin/curl", ["-s", "--max-time", "20", "-o", "/dev/null", "http://127.0.0.1:\(port)/login"])
+        #expect(plainStatus != 0)
     }
 }
