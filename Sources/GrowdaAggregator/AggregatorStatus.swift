@@ -137,6 +137,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     /// How many of those updates had staleness 0, 1, …, 9, and 10 or more (the last entry): the
     /// dashboard's staleness histogram; nil from an aggregator that predates it.
     public var staleness_histogram: [Int]? = nil
+    /// Admission: leaves to send granted and not yet used (updates on their way), the most that may be out
+    /// at once, and the nodes waiting for one; nil from an aggregator that predates them.
+    public var admission_permits: Int? = nil, admission_max_permits: Int? = nil, admission_waiting: Int? = nil
     /// Versions made per hour since start.
     public var versions_per_hour: Double
     /// Seconds since the aggregator started.
@@ -190,6 +193,9 @@ extension AggregatorStatus {
         try c.encode(staleness_p95, forKey: .staleness_p95)
         try c.encode(staleness_max, forKey: .staleness_max)
         try c.encode(staleness_histogram, forKey: .staleness_histogram)
+        try c.encode(admission_permits, forKey: .admission_permits)
+        try c.encode(admission_max_permits, forKey: .admission_max_permits)
+        try c.encode(admission_waiting, forKey: .admission_waiting)
         try c.encode(versions_per_hour, forKey: .versions_per_hour)
         try c.encode(uptime_seconds, forKey: .uptime_seconds)
         try c.encode(resident_bytes, forKey: .resident_bytes)

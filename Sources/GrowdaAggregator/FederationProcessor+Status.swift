@@ -59,6 +59,9 @@ extension FederationProcessor {
             eval_metric: configuration.keepBest && evaluates ? configuration.evalMetric.rawValue : nil,
             versions_since_best: versionsSinceBest, stopped: stopped)
         status.staleness_histogram = histogram
+        status.admission_permits = admission.permits.count
+        status.admission_max_permits = admission.maxPermits
+        status.admission_waiting = waitingForLeave.count
         return status
     }
 

@@ -58,7 +58,7 @@ enum BenchHTTP {
         ) { router, toolkit in
             DiagnosisRoutes.add(to: router.group("/api/v1"), toolkit: toolkit, models: models)
         }
-        let serving = Task { try await server.run() }
+        let serving = server.runInBackground()
         defer { serving.cancel() }
         let port = try await server.waitUntilListening()
 

@@ -17,8 +17,9 @@ struct StatusCommand: AsyncParsableCommand {
             seconds_since_version, buffer_count, buffer_target, queue_waiting, queue_capacity, \
             queue_oldest_seconds, queue_dropped, received, bytes_received, accepted, received_last_minute, \
             refused_last_minute, received_per_second_last_minute, accepted_per_second_last_minute, refused, \
-            staleness_p50, staleness_p95, staleness_max, staleness_histogram, versions_per_hour, uptime_seconds, \
-            resident_bytes, nodes, eval_history, transport_errors, best_version, best_metric, eval_metric, \
+            staleness_p50, staleness_p95, staleness_max, staleness_histogram, admission_permits, \
+            admission_max_permits, admission_waiting, versions_per_hour, uptime_seconds, resident_bytes, nodes, \
+            eval_history, transport_errors, best_version, best_metric, eval_metric, \
             versions_since_best, stopped) and endpoint, nodes_alive, nodes_lost, health, problems. Absent \
             values are null. With an evaluation set and eval.keep_best, the screen names the best version by \
             eval.metric and how many evaluated versions followed it without beating it; after a stop rule \

@@ -8,7 +8,8 @@ import GrowdaAggregator
 /// `queue_oldest_seconds`, `queue_dropped`, `received`, `bytes_received`, `accepted`,
 /// `received_last_minute`, `refused_last_minute`, `received_per_second_last_minute`,
 /// `accepted_per_second_last_minute`, `refused` (reason → count), `staleness_p50`, `staleness_p95`,
-/// `staleness_max`, `staleness_histogram`, `versions_per_hour`, `uptime_seconds`, `resident_bytes`, `nodes` (rows with `id`, `name`,
+/// `staleness_max`, `staleness_histogram`, `admission_permits`, `admission_max_permits`, `admission_waiting`,
+/// `versions_per_hour`, `uptime_seconds`, `resident_bytes`, `nodes` (rows with `id`, `name`,
 /// `state`, `last_heard_seconds`, `version_held`, `accepted`, `refused`, `settled_seq`, `unacked`,
 /// `last_metrics`, `refused_claimed`, `problem`), `eval_history` (`version`, `accuracy`, `auc`), `transport_errors`,
 /// `best_version`, `best_metric` (its value), `eval_metric` (`auc` or `accuracy`), `versions_since_best` and

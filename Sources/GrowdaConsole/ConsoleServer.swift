@@ -67,6 +67,8 @@ public final class ConsoleServer: Service, Sendable {
     public let refusals: ConsoleRefusals
     private let application: Application<RouterResponder<ConsoleContext>>
     private let boundPort: BoundPort
+    /// The threads that run the console's request handling (not Swift's shared pool).
+    private let executor = ConsoleExecutor(threads: 2, name: "growda-console")
     private let stopping: StoppingFlag
     private let sessions: MemoryPersistDriver<ContinuousClock>
     private let logger: Logger
@@ -135,8 +137,7 @@ public final class ConsoleServer: Service, Sendable {
                 metadata: ["console": "\(settings.title)", "host": "\(settings.host)"])
         }
         let stopping = self.stopping
-        let executor = ConsoleExecutor(threads: 2, name: "growda-console")
-        defer { executor.shutdown() }
+        let executor = self.executor
         do {
             try await withGracefulShutdownHandler {
                 try await withTaskExecutorPreference(executor) { try await application.run() }
@@ -149,6 +150,14 @@ public final class ConsoleServer: Service, Sendable {
         }
     }
 
+    /// Runs the console in a task of its own on its own threads (tests and benchmarks; a program runs it in
+    /// its `ServiceGroup`), so that starting it needs nothing of Swift's shared pool.
+    public func runInBackground() -> Task<Void, any Error> {
+        Task(executorPreference: executor) { try await self.run() }
+    }
+
+    deinit { executor.shutdown() }
+
     /// The port the console listens on, once it does: waits up to `seconds`, then throws.
     public func waitUntilListening(seconds: Double = 10) async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -156,6 +165,8 @@ public final class ConsoleServer: Service, Sendable {
             if let port = boundPort.value { return port }
             try await Task.sleep(for: .milliseconds(20))
         }
+        // A caller that was itself kept waiting past the deadline still gets the port if it is there.
+        if let port = boundPort.value { return port }
         throw ConsoleSetupError("console \(settings.host):\(settings.port) did not start listening within \(seconds) s")
     }
 

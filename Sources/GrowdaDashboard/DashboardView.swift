@@ -134,6 +134,8 @@ enum DashboardView {
             ("waiting", "\(s.queue_waiting) / \(s.queue_capacity)"),
             ("oldest waiting", oldest),
             ("dropped (queue full)", "\(s.queue_dropped)"),
+            ("leaves to send out", s.admission_permits.map { p in "\(p) / \(s.admission_max_permits ?? p)" } ?? "–"),
+            ("hospitals waiting for leave", s.admission_waiting.map(String.init) ?? "–"),
             ("received per second", String(format: "%.2f", s.received_per_second_last_minute)),
             ("accepted per second", String(format: "%.2f", s.accepted_per_second_last_minute)),
             ("received", "\(s.received)"),

@@ -25,6 +25,8 @@ public final class MetricsServer: Service, Sendable {
     public let port: Int
     private let application: Application<RouterResponder<BasicRequestContext>>
     private let bound: BoundPort
+    /// The thread that answers scrapes (not Swift's shared pool).
+    private let executor = ConsoleExecutor(threads: 1, name: "growda-metrics")
     private let logger: Logger
 
     /// A server for `aggregator`'s figures on `host`:`port`; throws when `host` is not an IP address.
@@ -75,8 +77,7 @@ public final class MetricsServer: Service, Sendable {
     /// Serves until cancelled or a graceful shutdown; throws when the address cannot be bound.
     public func run() async throws {
         logger.info("metrics endpoint listening", metadata: ["url": "\(url)"])
-        let executor = ConsoleExecutor(threads: 1, name: "growda-metrics")
-        defer { executor.shutdown() }
+        let executor = self.executor
         do {
             try await withTaskExecutorPreference(executor) { try await application.run() }
         } catch {
@@ -84,6 +85,13 @@ public final class MetricsServer: Service, Sendable {
             throw AggregatorError.transport("metrics endpoint \(host):\(port): \(error)")
         }
     }
+
+    /// Runs the endpoint in a task of its own on its own thread (tests).
+    public func runInBackground() -> Task<Void, any Error> {
+        Task(executorPreference: executor) { try await self.run() }
+    }
+
+    deinit { executor.shutdown() }
 
     /// Waits until the socket listens and returns its port (for tests and start-up checks).
     @discardableResult
@@ -93,6 +101,7 @@ public final class MetricsServer: Service, Sendable {
             if let port = bound.value { return port }
             try await Task.sleep(for: .milliseconds(20))
         }
+        if let port = bound.value { return port }
         throw AggregatorError.transport("metrics endpoint \(host):\(port) did not start listening in \(seconds) s")
     }
 }

@@ -197,7 +197,7 @@ import Testing
         #expect(object.keys.contains("queue_oldest_seconds"))
         #expect((object["eval_history"] as? [Any])?.count == 3)
         // Every status key (transport_errors, best_*, stopped and staleness_histogram included), and the report's five.
-        #expect(object.count == 32 + 5)
+        #expect(object.count == 35 + 5)
         for key in ["best_version", "best_metric", "eval_metric", "versions_since_best", "stopped"] {
             #expect(object[key] is NSNull, "\(key)")
         }

@@ -32,7 +32,7 @@ final class ConsoleHarness: @unchecked Sendable {
             try addRoutes(router, toolkit)
         }
         self.server = server
-        task = Task { try await server.run() }
+        task = server.runInBackground()
         port = try await server.waitUntilListening(seconds: 60)
     }
 

@@ -253,7 +253,7 @@ struct ConsoleTLSTests {
         let server = try ConsoleServer(
             settings: ConsoleSettings(title: "t", port: 0, tokenPath: tokenPath, tls: files), logger: logger
         ) { _, _ in }
-        let task = Task { try await server.run() }
+        let task = server.runInBackground()
         defer { task.cancel() }
         let port = try await server.waitUntilListening(seconds: 60)
         #expect(server.url.hasPrefix("https://"))

@@ -22,18 +22,18 @@ struct DeskBrowserTests {
 
         let browser = try HeadlessChromium(width: 1400, height: 1000)
         let page = try browser.open("http://127.0.0.1:\(desk.port)/")
-        try page.waitFor("document.querySelector('input[name=secret]') !== null", seconds: 20)
+        try page.waitFor("document.querySelector('input[name=secret]') !== null", seconds: 120)
         _ = try page.evaluate(
             "document.querySelector('input[name=secret]').value = \(String(reflecting: token)); "
                 + "document.querySelector('form[action=\"/login\"]').submit(); true")
-        try page.waitFor("location.pathname === '/' && document.getElementById('files') !== null", seconds: 20)
-        try page.waitFor("document.getElementById('node').textContent.includes('v7')", seconds: 20)
+        try page.waitFor("location.pathname === '/' && document.getElementById('files') !== null", seconds: 120)
+        try page.waitFor("document.getElementById('node').textContent.includes('v7')", seconds: 120)
 
         try page.setFiles("#files", [png, dicom])
-        try page.waitFor("document.querySelectorAll('.result-card img.overlay').length === 2", seconds: 30)
+        try page.waitFor("document.querySelectorAll('.result-card img.overlay').length === 2", seconds: 120)
         try page.waitFor(
             "Array.from(document.querySelectorAll('.result-card img')).every(i => i.complete && i.naturalWidth > 0)",
-            seconds: 10)
+            seconds: 60)
         let text = try page.evaluate("document.getElementById('results').textContent") as? String ?? ""
         #expect(text.contains("upload-scan.png") && text.contains("upload-scan.dcm"))
         #expect(text.contains("DICOM") && text.contains("PNG"))

@@ -22,11 +22,11 @@ struct ConsoleBrowserTests {
 
     /// Signs in on the login page the console redirects to, as a person would.
     static func signIn(_ page: HeadlessChromium.Page, token: String) throws {
-        try page.waitFor("document.querySelector('input[name=secret]') !== null", seconds: 20)
+        try page.waitFor("document.querySelector('input[name=secret]') !== null", seconds: 120)
         _ = try page.evaluate(
             "document.querySelector('input[name=secret]').value = \(String(reflecting: token)); "
                 + "document.querySelector('form[action=\"/login\"]').submit(); true")
-        try page.waitFor("location.pathname !== '/login' && document.readyState === 'complete'", seconds: 20)
+        try page.waitFor("location.pathname !== '/login' && document.readyState === 'complete'", seconds: 120)
     }
 
     @Test func theDashboardChartsChangeAsVersionsArrive() async throws {
@@ -40,7 +40,7 @@ struct ConsoleBrowserTests {
         #expect(try page.evaluate("location.pathname") as? String == "/login")
         try Self.signIn(page, token: running.token)
         #expect(try page.evaluate("document.querySelector('h1').textContent") as? String == "Federation dashboard")
-        try page.waitFor("document.getElementById('live').textContent.includes('version 0')", seconds: 20)
+        try page.waitFor("document.getElementById('live').textContent.includes('version 0')", seconds: 120)
         let chartBefore = try page.evaluate("document.getElementById('chart').innerHTML") as? String ?? ""
 
         try running.startNodes()
@@ -48,7 +48,7 @@ struct ConsoleBrowserTests {
         try page.waitFor(
             "(function(){ var m = document.getElementById('live').textContent.match(/version (\\d+)/); "
                 + "return m && Number(m[1]) >= 2; })()", seconds: 90)
-        try page.waitFor("document.querySelectorAll('#nodes td').length > 0", seconds: 10)
+        try page.waitFor("document.querySelectorAll('#nodes td').length > 0", seconds: 60)
         let chartAfter = try page.evaluate("document.getElementById('chart').innerHTML") as? String ?? ""
         #expect(chartAfter.contains("<svg"))
         #expect(chartAfter != chartBefore)

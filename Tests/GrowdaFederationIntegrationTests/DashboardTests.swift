@@ -89,7 +89,7 @@ import Testing
         }
         #expect(eventually(seconds: 20) { aggregator.status() != nil })
         let server = try MetricsServer(aggregator: aggregator, port: 0, logger: testLogger("metrics"))
-        let serving = Task { try await server.run() }
+        let serving = server.runInBackground()
         defer { serving.cancel() }
         let port = try await server.waitUntilListening(seconds: 60)
         let client = LoopbackHTTPClient(port: port)

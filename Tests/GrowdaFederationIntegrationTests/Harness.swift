@@ -126,7 +126,7 @@ final class RunningDashboard: @unchecked Sendable {
             settings: ConsoleSettings(title: "Growda federation", port: 0, tokenPath: configuration.console.tokenPath),
             logger: testLogger("dashboard"))
         self.dashboard = dashboard
-        serving = Task { try await dashboard.run() }
+        serving = dashboard.runInBackground()
         port = try await dashboard.waitUntilListening(seconds: 60)
         let text = try String(contentsOfFile: configuration.console.tokenPath, encoding: .utf8)
         token = String(text.split(separator: "\n").first { $0.hasPrefix("growda-console-key") }?.split(separator: " ").last ?? "")

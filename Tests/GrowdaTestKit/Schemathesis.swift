@@ -30,6 +30,10 @@ public enum Schemathesis {
         var environment = ProcessInfo.processInfo.environment
         environment["SCHEMATHESIS_TELEMETRY"] = "false"
         process.environment = environment
+        // Its cache of examples goes in the folder it runs in: a temporary one, not the checkout.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("growda-schemathesis")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        process.currentDirectoryURL = scratch
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
