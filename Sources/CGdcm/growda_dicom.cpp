@@ -1,8 +1,9 @@
 // GDCM behind a C function: bytes in, stored gray samples and display attributes out.
 //
-// Every C++ exception stops here. The only attributes read are the image's own (size, pixel format,
-// photometric interpretation, window, rescale, transfer syntax); messages are built from fixed text and
-// numbers, never from the file's strings, so no patient attribute can leave through them.
+// Every C++ exception stops here, and every abort() (Debian builds GDCM with its assertions on) stops in a
+// worker process: see the zygote at the end. The only attributes read are the image's own (size, pixel
+// format, photometric interpretation, window, rescale, transfer syntax); messages are built from fixed text
+// and numbers, never from the file's strings, so no patient attribute can leave through them.
 
 #include "growda_dicom.h"
 
@@ -14,9 +15,9 @@
 #include <gdcm-3.0/gdcmImageReader.h>
 #include <gdcm-3.0/gdcmTrace.h>
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <cerrno>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -27,11 +28,14 @@
 #include <new>
 #include <streambuf>
 #include <string>
+#include <vector>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace {
@@ -135,7 +139,9 @@ std::string transferSyntaxUID(const gdcm::FileMetaInformation &header) {
     return uid;
 }
 
-const gdcm::Tag pixelDataTag(0x7fe0, 0x0010);
+/// Pixel Data (7FE0,0010). A function, not a global: the zygote is forked by a constructor that may run
+/// before this file's dynamic initialisers, so no global here may need one.
+gdcm::Tag pixelDataTag() { return gdcm::Tag(0x7fe0, 0x0010); }
 
 /// Whether the data set is deflated: GDCM's inflater then reads ahead in blocks, so a short read is normal.
 bool deflated(const std::string &syntax) { return syntax == "1.2.840.10008.1.2.1.99"; }
@@ -160,7 +166,7 @@ growda_dicom_status diagnose(
         return fail(image, GROWDA_DICOM_TRUNCATED, "the file ends inside its data set");
     }
     if (!parsed) return fail(image, GROWDA_DICOM_CORRUPT, "GDCM could not parse the data set");
-    if (!dataSet.FindDataElement(pixelDataTag)) {
+    if (!dataSet.FindDataElement(pixelDataTag())) {
         if (!preamble) return fail(image, GROWDA_DICOM_NOT_DICOM, "no DICM preamble and no image attributes");
         return fail(image, GROWDA_DICOM_NO_PIXEL_DATA, "the file has no Pixel Data element");
     }
@@ -236,7 +242,7 @@ growda_dicom_status decode(const uint8_t *bytes, size_t count, uint64_t maxPixel
     }
     const gdcm::TransferSyntax &transfer = decoded.GetTransferSyntax();
     if (!transfer.IsEncapsulated()) {
-        const gdcm::ByteValue *raw = dataSet.GetDataElement(pixelDataTag).GetByteValue();
+        const gdcm::ByteValue *raw = dataSet.GetDataElement(pixelDataTag()).GetByteValue();
         const size_t have = raw != nullptr ? size_t(raw->GetLength()) : 0;
         if (have < expected) {
             return fail(
@@ -283,7 +289,7 @@ growda_dicom_status decode(const uint8_t *bytes, size_t count, uint64_t maxPixel
     return GROWDA_DICOM_OK;
 }
 
-/// Decodes in this process. Only ever called in the child that `growda_dicom_decode` forks.
+/// Decodes in this process. Only ever called in a worker process (see `serve`).
 growda_dicom_status decodeHere(const uint8_t *bytes, size_t count, uint64_t maxPixels, growda_dicom_image *image) {
     *image = growda_dicom_image{};
     image->rescale_slope = 1;
@@ -298,11 +304,11 @@ growda_dicom_status decodeHere(const uint8_t *bytes, size_t count, uint64_t maxP
     }
 }
 
-/// Writes all of `bytes` to `fd`; false if the pipe closed.
+/// Writes all of `bytes` to the socket `fd`; false if it closed (never raises SIGPIPE).
 bool writeAll(int fd, const void *bytes, size_t count) {
     const char *next = static_cast<const char *>(bytes);
     while (count > 0) {
-        const ssize_t done = ::write(fd, next, count);
+        const ssize_t done = ::send(fd, next, count, MSG_NOSIGNAL);
         if (done < 0 && errno == EINTR) continue;
         if (done <= 0) return false;
         next += done;
@@ -311,15 +317,21 @@ bool writeAll(int fd, const void *bytes, size_t count) {
     return true;
 }
 
-/// Reads exactly `count` bytes from `fd` before `deadline`; false on end of file, error or time out.
-bool readAll(int fd, void *bytes, size_t count, const std::chrono::steady_clock::time_point deadline) {
+/// Reads exactly `count` bytes from `fd`, waiting at most until `deadline` (no deadline: block);
+/// false on end of file, error or time out.
+bool readAll(int fd, void *bytes, size_t count,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
     char *next = static_cast<char *>(bytes);
     while (count > 0) {
-        using std::chrono::milliseconds;
-        const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return false;
+        int wait = -1;
+        if (deadline != std::chrono::steady_clock::time_point::max()) {
+            using std::chrono::milliseconds;
+            const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            wait = int(std::min<int64_t>(left.count(), 60'000));
+        }
         pollfd ready{fd, POLLIN, 0};
-        const int polled = ::poll(&ready, 1, int(std::min<int64_t>(left.count(), 60'000)));
+        const int polled = ::poll(&ready, 1, wait);
         if (polled < 0 && errno == EINTR) continue;
         if (polled < 0) return false;
         if (polled == 0) continue;
@@ -332,61 +344,169 @@ bool readAll(int fd, void *bytes, size_t count, const std::chrono::steady_clock:
     return true;
 }
 
-/// The longest one decode may take before its child is killed (a 4096 x 4096 JPEG 2000 takes seconds).
+/// The longest one decode may take before its worker is killed (a 4096 x 4096 JPEG 2000 takes seconds).
 constexpr std::chrono::seconds decodeTimeLimit(120);
+
+/// What the caller sends a worker, before the file's bytes.
+struct Request {
+    uint64_t count;
+    uint64_t maxPixels;
+};
+
+/// A worker: reads one request from `channel`, decodes it here, sends its pid, the status, the image and its
+/// pixels back, and exits. Runs in a child of the zygote, so an abort() in GDCM ends only this process.
+[[noreturn]] void serve(int channel) {
+    const int32_t pid = int32_t(::getpid());
+    Request request{};
+    std::vector<uint8_t> bytes;
+    bool ok = writeAll(channel, &pid, sizeof pid) && readAll(channel, &request, sizeof request);
+    if (ok) {
+        try {
+            bytes.resize(size_t(request.count));
+        } catch (...) {
+            ::_exit(2);
+        }
+        ok = readAll(channel, bytes.data(), bytes.size());
+    }
+    if (!ok) ::_exit(1);
+    growda_dicom_image result;
+    const growda_dicom_status status = decodeHere(bytes.data(), bytes.size(), request.maxPixels, &result);
+    const bool sent = writeAll(channel, &status, sizeof status) && writeAll(channel, &result, sizeof result) &&
+        (result.pixels == nullptr || writeAll(channel, result.pixels, result.pixel_bytes));
+    ::_exit(sent ? 0 : 1);
+}
+
+/// The zygote: a small process forked before main, which forks one worker per socket it is handed.
+///
+/// The caller never forks (a fork from a busy, many-threaded process runs every pthread_atfork handler there,
+/// and OpenBLAS's stops its thread pool under a running GEMM). The zygote exits when the caller closes the
+/// control socket, i.e. when the caller exits; it ignores the terminal's and the service manager's signals so
+/// that DICOM keeps decoding through a graceful shutdown.
+[[noreturn]] void runZygote(int control) {
+    ::signal(SIGCHLD, SIG_IGN);  // workers are reaped by the kernel
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGTERM, SIG_IGN);
+    ::signal(SIGHUP, SIG_IGN);
+    ::prctl(PR_SET_NAME, "growda-dicom", 0, 0, 0);
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        ::dup2(null, STDIN_FILENO);
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);
+    }
+    while (true) {
+        char byte = 0;
+        iovec part{&byte, 1};
+        alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))];
+        msghdr message{};
+        message.msg_iov = &part;
+        message.msg_iovlen = 1;
+        message.msg_control = space;
+        message.msg_controllen = sizeof space;
+        const ssize_t got = ::recvmsg(control, &message, MSG_CMSG_CLOEXEC);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) ::_exit(0);  // the caller has exited
+        const cmsghdr *header = CMSG_FIRSTHDR(&message);
+        if (header == nullptr || header->cmsg_type != SCM_RIGHTS) continue;
+        int channel = -1;
+        std::memcpy(&channel, CMSG_DATA(header), sizeof channel);
+        if (::fork() == 0) {
+            ::close(control);
+            serve(channel);
+        }
+        ::close(channel);
+    }
+}
+
+/// The caller's end of the control socket, or -1 when the zygote could not be started.
+int zygoteControl = -1;
+/// Why the zygote could not be started (an errno), or 0.
+int zygoteError = 0;
+
+/// Starts the zygote while the process is still small and single-threaded (before main).
+__attribute__((constructor)) void startZygote() {
+    int control[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0) {
+        zygoteError = errno;
+        return;
+    }
+    const pid_t zygote = ::fork();
+    if (zygote < 0) {
+        zygoteError = errno;
+        ::close(control[0]);
+        ::close(control[1]);
+        return;
+    }
+    if (zygote == 0) {
+        ::close(control[0]);
+        runZygote(control[1]);
+    }
+    ::close(control[1]);
+    zygoteControl = control[0];
+}
+
+/// Hands `channel` to the zygote, which forks a worker to serve it.
+bool sendToZygote(int channel) {
+    char byte = 0;
+    iovec part{&byte, 1};
+    alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+    message.msg_control = space;
+    message.msg_controllen = sizeof space;
+    cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &channel, sizeof channel);
+    while (true) {
+        const ssize_t sent = ::sendmsg(zygoteControl, &message, MSG_NOSIGNAL);
+        if (sent < 0 && errno == EINTR) continue;
+        return sent == 1;
+    }
+}
 
 }  // namespace
 
 // Debian's GDCM keeps its assert()s, and many damaged files reach one: abort() cannot be caught, so each
-// decode runs in a forked child that sends its result back through a pipe. A child that dies, or runs past
-// the time limit, makes the file CORRUPT instead of ending the caller. The child writes nothing to stderr.
+// decode runs in a worker process (forked by the zygote above) that sends its result back over a socket.
+// A worker that dies, or runs past the time limit, makes the file CORRUPT instead of ending the caller.
 extern "C" growda_dicom_status growda_dicom_decode(
     const uint8_t *bytes, size_t count, uint64_t max_pixels, growda_dicom_image *image) {
     if (image == nullptr) return GROWDA_DICOM_CORRUPT;
     *image = growda_dicom_image{};
     image->rescale_slope = 1;
     if (bytes == nullptr || count == 0) return fail(image, GROWDA_DICOM_TRUNCATED, "the file is empty");
-    silenceGdcm();
+    if (zygoteControl < 0) {
+        return fail(image, GROWDA_DICOM_NO_DECODER, "its process could not be started (errno %d)", zygoteError);
+    }
 
     int channel[2];
-    if (::pipe2(channel, O_CLOEXEC) != 0) {
-        return fail(image, GROWDA_DICOM_OUT_OF_MEMORY, "cannot open a pipe to the decoder (errno %d)", errno);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+        return fail(image, GROWDA_DICOM_NO_DECODER, "cannot open a socket to it (errno %d)", errno);
     }
-    // One fork at a time: libraries' fork handlers are not all safe when two threads fork at once (OpenBLAS's
-    // prefork handler deadlocked with two concurrent decodes). The children still decode side by side.
-    static std::mutex forkLock;
-    pid_t child;
-    {
-        std::lock_guard<std::mutex> guard(forkLock);
-        child = ::fork();
-    }
-    if (child < 0) {
-        const int error = errno;
+    const bool handed = sendToZygote(channel[1]);
+    ::close(channel[1]);
+    if (!handed) {
         ::close(channel[0]);
-        ::close(channel[1]);
-        return fail(image, GROWDA_DICOM_OUT_OF_MEMORY, "cannot start the decoder process (errno %d)", error);
-    }
-    if (child == 0) {
-        ::close(channel[0]);
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null >= 0) ::dup2(null, STDERR_FILENO);
-        growda_dicom_image result;
-        const growda_dicom_status status = decodeHere(bytes, count, max_pixels, &result);
-        const bool sent = writeAll(channel[1], &status, sizeof status) &&
-            writeAll(channel[1], &result, sizeof result) && (result.pixels == nullptr || writeAll(channel[1], result.pixels, result.pixel_bytes));
-        ::_exit(sent ? 0 : 1);
+        return fail(image, GROWDA_DICOM_NO_DECODER, "its process has stopped");
     }
 
-    ::close(channel[1]);
     const auto deadline = std::chrono::steady_clock::now() + decodeTimeLimit;
+    const Request request{count, max_pixels};
+    int32_t worker = 0;
     growda_dicom_status status = GROWDA_DICOM_CORRUPT;
     growda_dicom_image result;
-    bool received = readAll(channel[0], &status, sizeof status, deadline) &&
-        readAll(channel[0], &result, sizeof result, deadline);
+    bool received = readAll(channel[0], &worker, sizeof worker, deadline) &&
+        writeAll(channel[0], &request, sizeof request) && writeAll(channel[0], bytes, count) &&
+        readAll(channel[0], &status, sizeof status, deadline) && readAll(channel[0], &result, sizeof result, deadline);
     if (received) {
         *image = result;
         image->pixels = nullptr;
         image->pixel_bytes = 0;
+        image->message[sizeof image->message - 1] = '\0';
+        image->transfer_syntax[sizeof image->transfer_syntax - 1] = '\0';
         const size_t expected = size_t(result.width) * result.height * (result.bits_allocated / 8);
         if (status == GROWDA_DICOM_OK) {
             if (result.pixels == nullptr || result.pixel_bytes != expected || expected == 0) {
@@ -398,24 +518,16 @@ extern "C" growda_dicom_status growda_dicom_decode(
                 received = readAll(channel[0], image->pixels, expected, deadline);
             }
         }
-        image->message[sizeof image->message - 1] = '\0';
-        image->transfer_syntax[sizeof image->transfer_syntax - 1] = '\0';
     }
     ::close(channel[0]);
-
-    int exit = 0;
-    if (!received) ::kill(child, SIGKILL);
-    while (::waitpid(child, &exit, 0) < 0 && errno == EINTR) {
-    }
-    if (!received) {
-        if (WIFSIGNALED(exit) && WTERMSIG(exit) != SIGKILL) {
-            return fail(image, GROWDA_DICOM_CORRUPT, "GDCM stopped on an internal check (signal %d) while decoding",
-                WTERMSIG(exit));
-        }
+    if (received) return status;
+    if (std::chrono::steady_clock::now() >= deadline) {
+        // Still running (a worker that died closed its socket, so it would not be here): stop it.
+        if (worker > 0) ::kill(pid_t(worker), SIGKILL);
         return fail(image, GROWDA_DICOM_CORRUPT, "GDCM did not finish decoding within %lld seconds",
             static_cast<long long>(decodeTimeLimit.count()));
     }
-    return status;
+    return fail(image, GROWDA_DICOM_CORRUPT, "GDCM stopped on one of its internal checks while decoding");
 }
 
 extern "C" void growda_dicom_free(growda_dicom_image *image) {

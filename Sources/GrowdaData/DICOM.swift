@@ -11,8 +11,8 @@ import CGdcm
 /// overlays are not applied. Colour, multi-frame and HTJ2K files are refused with `.unsupportedDICOM`.
 ///
 /// Only image attributes cross from the shim: no patient, study or device attribute is ever read into Swift.
-/// GDCM decodes in a child process, so a damaged file that trips one of its assertions is a `.corruptDICOM`
-/// error here, not the end of the program (see growda_dicom.h for the cost).
+/// GDCM decodes in a worker process, so a damaged file that trips one of its assertions is a `.corruptDICOM`
+/// error here, not the end of the program (see growda_dicom.h).
 public enum DICOM {
     /// The largest image, in pixels, that `decode` accepts (the same limit as PNG).
     public static let maxPixels = PNG.maxPixels
@@ -122,6 +122,7 @@ private final class DecodedDICOM {
         case GROWDA_DICOM_TRUNCATED: return .truncated(path: name, detail: "GDCM: \(text)")
         case GROWDA_DICOM_NO_PIXEL_DATA: return .noPixelData(path: name)
         case GROWDA_DICOM_UNSUPPORTED: return .unsupportedDICOM(path: name, reason: text)
+        case GROWDA_DICOM_NO_DECODER: return .dicomDecoderUnavailable(path: name, reason: text)
         case GROWDA_DICOM_TOO_LARGE:
             return .tooLarge(path: name, width: Int(image.width), height: Int(image.height))
         default: return .corruptDICOM(path: name, message: text.isEmpty ? "unknown error" : text)

@@ -20,13 +20,15 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case noPixelData(path: String)
     /// The file is a DICOM image Growda does not read (colour, several frames, an unknown codec); `reason` says which.
     case unsupportedDICOM(path: String, reason: String)
+    /// Growda's DICOM decoder process is not running, so the file was not read; `reason` says why.
+    case dicomDecoderUnavailable(path: String, reason: String)
 
     /// The file the error is about.
     public var path: String {
         switch self {
         case .unreadable(let path, _), .notPNG(let path), .truncated(let path, _), .corrupt(let path, _),
             .tooLarge(let path, _, _), .writeFailed(let path, _), .notDICOM(let path), .corruptDICOM(let path, _),
-            .noPixelData(let path), .unsupportedDICOM(let path, _):
+            .noPixelData(let path), .unsupportedDICOM(let path, _), .dicomDecoderUnavailable(let path, _):
             return path
         }
     }
@@ -44,6 +46,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .corruptDICOM(_, let message): return "corrupt DICOM (\(message))"
         case .noPixelData: return "DICOM without pixel data"
         case .unsupportedDICOM(_, let reason): return "unsupported DICOM (\(reason))"
+        case .dicomDecoderUnavailable(_, let reason): return "DICOM decoder unavailable (\(reason))"
         }
     }
 
@@ -72,6 +75,9 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupportedDICOM(let path, let reason):
             return "\(path) is a DICOM image Growda cannot read (\(reason)); export it as a single-frame gray "
                 + "image (MONOCHROME1 or MONOCHROME2) or remove it"
+        case .dicomDecoderUnavailable(let path, let reason):
+            return "cannot decode \(path): Growda's DICOM decoder \(reason); start the program again "
+                + "(if this persists, check the limit on processes)"
         }
     }
 }

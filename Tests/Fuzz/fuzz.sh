@@ -26,14 +26,16 @@ modules_for() {
         keyfile) echo "GrowdaCrypto" ;;
         bundle | federation-conf) echo "GrowdaCrypto GrowdaProvisioning" ;;
         safetensors) echo "GrowdaSafetensors" ;;
-        csv | png) echo "GrowdaTensor GrowdaData" ;;
+        csv | png | dicom) echo "GrowdaTensor GrowdaData" ;;
         *) return 1 ;;
     esac
 }
-targets="wire keyfile bundle federation-conf csv safetensors png"
+targets="wire keyfile bundle federation-conf csv safetensors png dicom"
 
-# C module maps for Sources/C*, and the libraries they link.
-includes=(-I "$out" -I "$root/Sources/CSodium" -I "$root/Sources/CPng" -I "$root/Sources/CBlas")
+# C module maps for Sources/C*, and the libraries they link. CGdcm is C++ source (GDCM behind a C header):
+# it is compiled to libCGdcm.a below, for the targets whose modules include GrowdaData.
+includes=(-I "$out" -I "$root/Sources/CSodium" -I "$root/Sources/CPng" -I "$root/Sources/CBlas"
+    -I "$root/Sources/CGdcm/include")
 libraries=(-lsodium -lpng16 -lopenblas)
 flags=(-sanitize=fuzzer,address -parse-as-library -O -g -enable-testing)
 
@@ -73,9 +75,21 @@ build_module() {
     touch "$library"
 }
 
+libs=()
+if [[ " $modules " == *" GrowdaData "* ]]; then
+    shim="$out/libCGdcm.a"
+    if [[ ! -f "$shim" ]] || [[ -n "$(find "$root/Sources/CGdcm" -newer "$shim" -print -quit)" ]]; then
+        echo "fuzz.sh: compiling CGdcm" >&2
+        clang++ -std=c++17 -O1 -g -fsanitize=fuzzer-no-link,address -I "$root/Sources/CGdcm/include" \
+            -c "$root/Sources/CGdcm/growda_dicom.cpp" -o "$out/growda_dicom.o"
+        rm -f "$shim"
+        ar rcs "$shim" "$out/growda_dicom.o"
+    fi
+    libs+=("$shim")
+    libraries+=(-lgdcmMSFF -lgdcmDSED -lgdcmCommon -lstdc++)
+fi
 for module in $modules; do build_module "$module"; done
 binary="$out/$target-fuzz"
-libs=()
 for module in $modules; do libs=("$out/lib$module.a" "${libs[@]}"); done
 if [[ ! -x "$binary" ]] || [[ -n "$(find "$fuzz/$target" "${libs[@]}" -newer "$binary" -print -quit)" ]]; then
     echo "fuzz.sh: linking $target-fuzz" >&2

@@ -219,7 +219,7 @@ def main():
     u8 = source8.astype(np.uint8)
     ds = win16()
     ds.WindowCenter, ds.WindowWidth = window
-    ds.compress(RLELossless, encoding_plugin="pydicom")
+    ds.compress(RLELossless, encoding_plugin="pydicom", generate_instance_uid=False)
     write(ds, "rle-u16.dcm", RLELossless)
     record("rle-u16.dcm", RLELossless, to_gray(source, window=window))
 
