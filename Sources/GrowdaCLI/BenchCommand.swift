@@ -45,6 +45,8 @@ struct ModelBenchResult: Codable {
     /// The same for POST /api/v1/explain (diagnosis + Grad-CAM + overlay PNGs), median and 95th percentile.
     var http_explain_ms: Double? = nil
     var http_explain_p95_ms: Double? = nil
+    /// explain?image=false (the desk's request for a PNG upload), median.
+    var http_explain_no_image_ms: Double? = nil
 }
 
 /// The whole benchmark report.
@@ -136,11 +138,14 @@ enum Bench {
             if let p = m.predict_ms { line += String(format: " predict %.2f ms/image", p) }
             if let e = m.explain_ms { line += String(format: ", predict + Grad-CAM %.2f ms", e) }
             print(line)
-            if let p = m.http_predict_ms, let e = m.http_explain_ms, let e95 = m.http_explain_p95_ms {
+            if let p = m.http_predict_ms, let e = m.http_explain_ms, let e95 = m.http_explain_p95_ms,
+                let desk = m.http_explain_no_image_ms
+            {
                 print(
                     String(
-                        format: "%@ REST API (%d×%d PNG upload): predict %.2f ms, explain %.2f ms (p95 %.2f ms)",
-                        String(repeating: " ", count: 8), BenchHTTP.scanSide, BenchHTTP.scanSide, p, e, e95))
+                        format: "%@ REST API (%d×%d PNG upload): predict %.2f ms, explain %.2f ms (p95 %.2f ms), "
+                            + "explain without the image back (the desk's PNG request) %.2f ms",
+                        String(repeating: " ", count: 8), BenchHTTP.scanSide, BenchHTTP.scanSide, p, e, e95, desk))
             }
         }
     }
@@ -207,6 +212,7 @@ struct BenchPredict: AsyncParsableCommand {
             result.http_predict_ms = http.predict
             result.http_explain_ms = http.explain
             result.http_explain_p95_ms = http.explainP95
+            result.http_explain_no_image_ms = http.explainWithoutImage
             results.append(result)
         }
         try Bench.printReport(

@@ -21,6 +21,8 @@ enum BenchHTTP {
         var predict: Double
         /// POST /api/v1/explain, median and 95th percentile.
         var explain: Double, explainP95: Double
+        /// POST /api/v1/explain?image=false (the desk's request for a PNG, which the browser shows itself), median.
+        var explainWithoutImage: Double
         /// Requests timed per endpoint.
         var requests: Int
     }
@@ -80,10 +82,12 @@ enum BenchHTTP {
         }
         let predict = try time("/api/v1/predict")
         let explain = try time("/api/v1/explain")
+        let explainWithoutImage = try time("/api/v1/explain?image=false")
         let sorted = explain.sorted()
         return Latency(
             explainInProcess: Bench.median(inProcess), predict: Bench.median(predict), explain: Bench.median(explain),
             explainP95: sorted[min(sorted.count - 1, Int(0.95 * Double(sorted.count - 1)))],
+            explainWithoutImage: Bench.median(explainWithoutImage),
             requests: min(predict.count, explain.count))
     }
 }

@@ -152,10 +152,11 @@ public enum OpenAPIDocument {
             "/api/v1/explain": {
               "post": {
                 "operationId": "explain",
-                "summary": "Diagnose one image and explain it: a Grad-CAM map of the last convolution layer, as values and as PNG layers.",
+                "summary": "Diagnose one image and explain it: a Grad-CAM map of the last convolution layer, as values (at that layer's resolution) and as PNG layers (at the image's, at most 512 px a side).",
                 "x-growda-consoles": ["aggregator", "node"],
                 "parameters": [
-                  {"name": "class", "in": "query", "required": false, "description": "The class to explain (name or index); default the predicted one.", "schema": {"type": "string", "maxLength": 64}}
+                  {"name": "class", "in": "query", "required": false, "description": "The class to explain (name or index); default the predicted one.", "schema": {"type": "string", "maxLength": 64}},
+                  {"name": "image", "in": "query", "required": false, "description": "Whether the answer carries image_png (default true; a browser showing a PNG it holds asks false).", "schema": {"type": "string", "enum": ["true", "false"]}}
                 ],
                 "requestBody": {"$ref": "#/components/requestBodies/Image"},
                 "responses": {
@@ -364,12 +365,12 @@ public enum OpenAPIDocument {
                   {"$ref": "#/components/schemas/Diagnosis"},
                   {
                     "type": "object",
-                    "required": ["target_class", "map", "image_png", "heatmap_png"],
+                    "required": ["target_class", "map", "heatmap_png"],
                     "properties": {
                       "target_class": {"type": "string"},
                       "map": {"type": "object", "required": ["width", "height", "values"], "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}, "values": {"type": "array", "items": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}}}}},
-                      "image_png": {"type": "string", "contentEncoding": "base64", "description": "The image as the model saw it (gray PNG, model input size)."},
-                      "heatmap_png": {"type": "string", "contentEncoding": "base64", "description": "The Grad-CAM map in colour (PNG, same size), to lay over image_png."}
+                      "image_png": {"type": "string", "contentEncoding": "base64", "description": "The image as uploaded, in gray, at most 512 px a side (PNG)."},
+                      "heatmap_png": {"type": "string", "contentEncoding": "base64", "description": "The Grad-CAM map in colour (PNG at the model's input size), to stretch over image_png."}
                     }
                   }
                 ]

@@ -59,8 +59,8 @@ enum DeskView {
             var result = el("div", "result");
             var viewer = el("div", "viewer");
             var scan = el("img", "scan");
-            scan.alt = "the image as the model saw it";
-            scan.src = "data:image/png;base64," + answer.image_png;
+            scan.alt = "the uploaded image";
+            scan.src = answer.image_png ? "data:image/png;base64," + answer.image_png : URL.createObjectURL(file);
             var heat = el("img", "overlay");
             heat.alt = "Grad-CAM heat map of " + answer.target_class;
             heat.src = "data:image/png;base64," + answer.heatmap_png;
@@ -104,7 +104,7 @@ enum DeskView {
             context.drawImage(scan, 0, 0);
             if (showMap.checked) {
               context.globalAlpha = Number(opacity.value) / 100;
-              context.drawImage(heat, 0, 0);
+              context.drawImage(heat, 0, 0, canvas.width, canvas.height);
             }
             var link = document.createElement("a");
             link.href = canvas.toDataURL("image/png");
@@ -118,7 +118,9 @@ enum DeskView {
             results.insertBefore(card, results.firstChild);
             var type = file.name.toLowerCase().endsWith(".dcm") ? "application/dicom" :
               (file.type === "image/png" ? "image/png" : "application/octet-stream");
-            fetch("/api/v1/explain", {
+            // A browser shows a PNG it holds; a DICOM it cannot, so the desk sends that one back as PNG.
+            var isPNG = type === "image/png" || file.name.toLowerCase().endsWith(".png");
+            fetch("/api/v1/explain" + (isPNG ? "?image=false" : ""), {
               method: "POST", body: file, credentials: "same-origin",
               headers: { "Content-Type": type, "X-Growda-Filename": encodeURIComponent(file.name) }
             }).then(function (response) {

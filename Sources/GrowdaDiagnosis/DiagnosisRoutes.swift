@@ -96,12 +96,19 @@ public enum DiagnosisRoutes {
         if let target, target.count > 64 {
             throw ConsoleError(.badRequest, "class must be a class name or index (at most 64 characters)")
         }
+        let includeImage: Bool
+        switch request.uri.queryParameters["image"].map(String.init) {
+        case nil, "true": includeImage = true
+        case "false": includeImage = false
+        case let other?: throw ConsoleError(.badRequest, "image must be true or false, got '\(other.prefix(20))'")
+        }
         let name = request.headers[fileNameHeader].map { "upload \($0.prefix(200))" } ?? "the uploaded file"
         let bytes = try await toolkit.upload(request, what: "one PNG or DICOM image")
         let diagnostician = try models.current()
         let diagnosis: Diagnosis
         do {
-            diagnosis = try diagnostician.diagnose(bytes, name: name, explain: explain, targetClass: target)
+            diagnosis = try diagnostician.diagnose(
+                bytes, name: name, explain: explain, targetClass: target, includeImage: includeImage)
         } catch let error as DiagnosisError {
             switch error {
             case .notAnImage(let text): throw ConsoleError(.unsupportedMediaType, text)

@@ -16,7 +16,7 @@ public struct Diagnosis: Encodable, Sendable {
         public var width: Int, height: Int
     }
 
-    /// The Grad-CAM map at the model's input resolution.
+    /// The Grad-CAM map at the last convolution layer's resolution, normalised to [0, 1].
     public struct Map: Encodable, Sendable {
         /// Its size.
         public var width: Int, height: Int
@@ -46,7 +46,7 @@ public struct Diagnosis: Encodable, Sendable {
     public var map: Map?
     /// The image as shown under the map: gray PNG, base64 (explain only).
     public var image_png: String?
-    /// The map in colour at the same size, base64 PNG, to lay over `image_png` (explain only).
+    /// The map in colour at the model's input size, base64 PNG, to stretch over `image_png` (explain only).
     public var heatmap_png: String?
 
     public func encode(to encoder: any Encoder) throws {
@@ -131,9 +131,11 @@ public final class Diagnostician: @unchecked Sendable {
 
     /// Diagnoses the image file in `bytes` (PNG or DICOM); with `explain`, adds the Grad-CAM map of
     /// `targetClass` (a name or index; default the decision).
-    public func diagnose(_ bytes: [UInt8], name: String, explain: Bool, targetClass: String? = nil) throws
-        -> Diagnosis
-    {
+    /// - Parameter includeImage: whether an explanation carries `image_png` (a client that can show the file
+    ///   itself, a browser with a PNG, skips it).
+    public func diagnose(
+        _ bytes: [UInt8], name: String, explain: Bool, targetClass: String? = nil, includeImage: Bool = true
+    ) throws -> Diagnosis {
         let target = try targetClass.map(classIndex)
         let (scan, format) = try Self.decode(bytes, name: name)
         let shape = model.spec.inputShape
@@ -160,17 +162,22 @@ public final class Diagnostician: @unchecked Sendable {
             image: .init(format: format, width: scan.width, height: scan.height))
         if let e = explanation {
             diagnosis.target_class = classes[e.targetClass]
+            // The map at the last convolution layer's own resolution (what Grad-CAM computes; the heat map PNG
+            // below is it stretched over the image): a few hundred numbers, not the input's many thousands.
             diagnosis.map = Diagnosis.Map(
-                width: e.width, height: e.height,
-                values: (0..<e.height).map { y in
-                    (0..<e.width).map { x in (Double(e.upsampled[y * e.width + x]) * 10_000).rounded() / 10_000 }
+                width: e.mapWidth, height: e.mapHeight,
+                values: (0..<e.mapHeight).map { y in
+                    (0..<e.mapWidth).map { x in (Double(e.map[y * e.mapWidth + x]) * 10_000).rounded() / 10_000 }
                 })
             let scale = min(1, Double(Self.displaySide) / Double(max(scan.width, scan.height)))
             let width = max(1, Int((Double(scan.width) * scale).rounded()))
             let height = max(1, Int((Double(scan.height) * scale).rounded()))
             let shown = scale < 1 ? scan.resized(width: width, height: height) : scan
-            let heat = Colormap.inferno.overlay(e.resampled(height: height, width: width), on: shown, opacity: 1)
-            diagnosis.image_png = Data(try PNG.encode(shown, fast: true)).base64EncodedString()
+            // The heat layer at the model's input size: the browser stretches it over the image (the map is
+            // smooth, coarser still than the input), which costs far less than colouring every shown pixel.
+            let heat = Colormap.inferno.overlay(
+                e.upsampled, on: GrayImage(width: e.width, height: e.height), opacity: 1)
+            if includeImage { diagnosis.image_png = Data(try PNG.encode(shown, fast: true)).base64EncodedString() }
             diagnosis.heatmap_png = Data(try PNG.encode(heat, fast: true)).base64EncodedString()
         }
         return diagnosis

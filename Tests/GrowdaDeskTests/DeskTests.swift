@@ -55,10 +55,15 @@ import Testing
         #expect(explained.target_class == "pneumonia")
         #expect(close(explained.probabilities, expected))
         let map = try #require(explained.map)
-        #expect(map.width == 28 && map.height == 28 && map.values.count == 28)
+        // At the last convolution layer's resolution.
+        let shape = try GradCAM(model: diagnostician.model).activationShape
+        #expect(map.height == shape[1] && map.width == shape[2] && map.values.count == shape[1])
+        #expect(map.values.allSatisfy { $0.count == shape[2] })
         #expect(map.values.joined().allSatisfy { $0 >= 0 && $0 <= 1 })
         let heat = try PNG.decode([UInt8](try #require(Data(base64Encoded: explained.heatmap_png ?? ""))), name: "heat")
-        #expect(heat.width == 64 && heat.height == 64)
+        #expect(heat.width == 28 && heat.height == 28)  // the model's input size, stretched by the page
+        let shown = try PNG.decode([UInt8](try #require(Data(base64Encoded: explained.image_png ?? ""))), name: "scan")
+        #expect(shown.width == 64 && shown.height == 64)
         #expect(throws: DiagnosisError.self) { try diagnostician.diagnose(png, name: "x", explain: true, targetClass: "flu") }
         #expect(throws: DiagnosisError.self) { try diagnostician.diagnose(Array("hello".utf8), name: "x", explain: false) }
     }
@@ -129,6 +134,10 @@ import Testing
         #expect(answer["model_version"] as? Int == 7)
         #expect((answer["probabilities"] as? [Double])?.count == 2)
         #expect(answer["heatmap_png"] is String)
+        let lean = try desk.post("/api/v1/explain?image=false", try Self.scanPNG(), type: "image/png")
+        #expect(lean.status == 200)
+        #expect(lean.text.contains("heatmap_png") && !lean.text.contains("image_png"))
+        #expect(try desk.post("/api/v1/explain?image=maybe", try Self.scanPNG()).status == 400)
         let dicom = try desk.post("/api/v1/predict", try Self.dicomFixture("mono2-u16-window.dcm"), type: "application/dicom")
         #expect(dicom.status == 200)
         #expect(dicom.text.contains("\"format\":\"dicom\""))
@@ -156,7 +165,7 @@ import Testing
         let counts = desk.server.refusals.byReason
         #expect(counts["unsupported_media_type"] == 2)
         #expect(counts["unprocessable"] == 3)
-        #expect(counts["bad_request"] == 1)
+        #expect(counts["bad_request"] == 2)
         #expect(counts["too_large"] == 1)
         #expect(counts["unauthenticated"] == 1)
         // Nothing uploaded is kept: the state folder holds what it held.
