@@ -198,12 +198,7 @@ enum LoginRoutes {
         return next
     }
 
-    static func page(_ html: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
+    static func page(_ html: String) -> Response { ConsoleResponse.page(html) }
 }
 
 /// The simplest application/x-www-form-urlencoded reader: what the login form sends.

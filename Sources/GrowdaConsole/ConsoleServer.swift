@@ -206,10 +206,5 @@ public final class ConsoleServer: Service, Sendable {
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 
-    static func asset(_ text: String, type: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = type
-        headers[.cacheControl] = "no-cache"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
+    static func asset(_ text: String, type: String) -> Response { ConsoleResponse.text(text, type: type) }
 }

@@ -184,24 +184,13 @@ public enum Dashboard {
 
     // MARK: Responses
 
-    static func json(_ value: some Encodable) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return bytes(Array(try encoder.encode(value)), type: "application/json")
-    }
+    static func json(_ value: some Encodable) throws -> Response { try ConsoleResponse.json(value) }
 
-    static func bytes(_ bytes: [UInt8], type: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = type
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
+    static func bytes(_ bytes: [UInt8], type: String) -> Response { ConsoleResponse.bytes(bytes, type: type) }
 
-    static func page(_ html: String) -> Response { bytes(Array(html.utf8), type: "text/html; charset=utf-8") }
+    static func page(_ html: String) -> Response { ConsoleResponse.page(html) }
 
-    static func asset(_ text: String, type: String) -> Response { bytes(Array(text.utf8), type: type) }
+    static func asset(_ text: String, type: String) -> Response { ConsoleResponse.text(text, type: type) }
 }
 
 /// The version whose chart an event stream last sent (so the SVG is sent again only when it changed).

@@ -72,14 +72,9 @@ public enum Desk {
         }
     }
 
-    static func respond(_ text: String, type: String) -> Response { respond(Array(text.utf8), type: type) }
+    static func respond(_ text: String, type: String) -> Response { ConsoleResponse.text(text, type: type) }
 
-    static func respond(_ bytes: [UInt8], type: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = type
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
+    static func respond(_ bytes: [UInt8], type: String) -> Response { ConsoleResponse.bytes(bytes, type: type) }
 }
 
 /// The node's files the desk reads (it never writes any).

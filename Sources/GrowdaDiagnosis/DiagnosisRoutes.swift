@@ -116,12 +116,6 @@ public enum DiagnosisRoutes {
             case .unknownClass(let text): throw ConsoleError(.badRequest, text)
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[.cacheControl] = "no-store"
-        return Response(
-            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(diagnosis))))
+        return try ConsoleResponse.json(diagnosis)
     }
 }
