@@ -16,9 +16,11 @@ public final class ConsoleCredentials: Sendable {
     public init(tokenPath: String, passwordPath: String?) throws {
         do {
             token = try ConsoleToken.read(path: tokenPath)
-        } catch {
+        } catch CryptoError.fileSystemFailure(_, _, ENOENT) {
             throw ConsoleSetupError(
-                "console token \(tokenPath): \(error); make one with `growda console token --out \(tokenPath)`")
+                "console token \(tokenPath) does not exist; make one with `growda console token --out \(tokenPath)`")
+        } catch {
+            throw ConsoleSetupError("console token \(tokenPath): \(error)")
         }
         if let passwordPath {
             passwordHash = try ConsolePassword.readHash(path: passwordPath)
