@@ -9,6 +9,10 @@ import GrowdaTensor
 /// single-threaded BLAS, and leaves its gradient in its workspace. The gradients are summed and the
 /// optimizer takes one step. Randomness is forked per worker per step from one seeded stream, so a
 /// run is repeatable for a given seed and thread count.
+///
+/// With `privacy` set the trainer runs DP-SGD (see `DPSGD`): batches are Poisson-sampled, each
+/// worker clips every sample's gradient on its own, and the noised sum is divided by the expected
+/// batch size.
 public final class Trainer: @unchecked Sendable {
     /// The model being trained (its parameters change in place).
     public let model: Model
@@ -20,22 +24,36 @@ public final class Trainer: @unchecked Sendable {
     public let batchSize: Int
     /// Worker threads.
     public let workers: Int
+    /// DP-SGD settings, or nil for ordinary training.
+    public let privacy: DPSGD?
+    /// Optimizer steps taken under DP-SGD (what the privacy accountant composes).
+    public private(set) var privateSteps = 0
+    /// Samples whose gradient DP-SGD scaled down to the clip norm, and all it saw.
+    public private(set) var clippedSamples = 0, privateSamples = 0
     private let workspaces: [Workspace]
+    /// Each worker's sum of clipped per-sample gradients (DP-SGD only).
+    private let clippedSums: [FloatBuffer]
     private var rng: SeededGenerator
 
     /// A trainer for `model`; `threads` workers share each batch.
     public init(
         model: Model, optimizer: OptimizerConfig, batchSize: Int, threads: Int = 1,
-        classWeights: [Float]? = nil, seed: UInt64 = 0
+        classWeights: [Float]? = nil, seed: UInt64 = 0, privacy: DPSGD? = nil
     ) {
         precondition(batchSize > 0 && threads > 0)
+        if let privacy, let problem = privacy.problem(for: model) { preconditionFailure(problem) }
         self.model = model
+        self.privacy = privacy
         self.optimizer = Optimizer(optimizer, count: model.parameterCount)
         loss = SoftmaxCrossEntropy(classWeights: classWeights)
         self.batchSize = batchSize
         workers = min(threads, batchSize)
         let share = (batchSize + workers - 1) / workers
-        workspaces = (0..<workers).map { Workspace(model: model, maxBatch: share, seed: seed &+ UInt64($0)) }
+        // DP-SGD runs one sample at a time through each workspace.
+        workspaces = (0..<workers).map {
+            Workspace(model: model, maxBatch: privacy == nil ? share : 1, seed: seed &+ UInt64($0))
+        }
+        clippedSums = privacy == nil ? [] : (0..<workers).map { _ in FloatBuffer(count: model.parameterCount) }
         rng = SeededGenerator(seed: seed)
     }
 
@@ -69,9 +87,11 @@ public final class Trainer: @unchecked Sendable {
         public var stats: Stats
     }
 
-    /// One optimizer step on the samples at `indices` of `data`.
+    /// One optimizer step on the samples at `indices` of `data` (under DP-SGD any number, even none:
+    /// a Poisson-sampled batch may be empty, and the step then moves by noise alone).
     @discardableResult
     public func step(_ data: some SampleSource, indices: ArraySlice<Int>) -> Stats {
+        if let privacy { return privateStep(data, indices: indices, privacy) }
         let start = DispatchTime.now().uptimeNanoseconds
         BLAS.setThreads(1)
         let n = indices.count
@@ -120,26 +140,107 @@ public final class Trainer: @unchecked Sendable {
             samples: n, seconds: seconds)
     }
 
+    /// DP-SGD's step: per-sample gradients clipped to C in each worker, summed, noised, divided by
+    /// the expected batch size.
+    private func privateStep(_ data: some SampleSource, indices: ArraySlice<Int>, _ privacy: DPSGD) -> Stats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        BLAS.setThreads(1)
+        let n = indices.count
+        let used = max(1, min(workers, n))
+        let share = (n + used - 1) / used
+        let shares = (0..<used).map { w in
+            indices[min(indices.startIndex + w * share, indices.endIndex)..<min(
+                indices.startIndex + (w + 1) * share, indices.endIndex)]
+        }
+        for w in 0..<used { workspaces[w].rng = rng.fork() }
+        let slots = UnsafeMutablePointer<PrivatePart>.allocate(capacity: used)
+        slots.initialize(repeating: PrivatePart(), count: used)
+        defer { slots.deallocate() }
+        let model = self.model, loss = self.loss, wss = workspaces, sums = clippedSums
+        let box = UncheckedSendable(slots)
+        let clip = Double(privacy.clipNorm), count = model.parameterCount
+        let work: @Sendable (Int) -> Void = { w in
+            let ws = wss[w], sum = sums[w]
+            sum.zero()
+            var part = PrivatePart()
+            for index in shares[w] {
+                data.fillBatch(indices: [index][...], into: &ws.input, labels: &ws.labels, rng: &ws.rng)
+                ws.grads.zero()
+                let logits = model.forward(ws, batch: 1, mode: .training)
+                let dLogits = ws.gradB.pointer
+                let r = ws.labels.withUnsafeBufferPointer { lp in
+                    loss.lossAndGradient(
+                        logits: logits.baseAddress!, labels: lp.baseAddress!, batch: 1, classes: model.classCount,
+                        totalWeight: 1, dLogits: dLogits)
+                }
+                part.weightedLoss += r.weightedLoss
+                part.weight += Double(loss.weight(ws.labels[0]))
+                part.correct += r.correct
+                model.backward(ws, batch: 1, dLogits: dLogits)
+                let norm = l2Norm(ws.grads.pointer, count: count)
+                var scale: Float = 1
+                if norm > clip {
+                    scale = Float(clip / norm)
+                    part.clipped += 1
+                }
+                BLAS.axpy(count: count, alpha: scale, ws.grads.pointer, sum.pointer)
+            }
+            box.value[w] = part
+        }
+        if used == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: used, execute: work) }
+        let parts = Array(UnsafeBufferPointer(start: slots, count: used))
+        let total = clippedSums[0]
+        for w in 1..<used { BLAS.axpy(count: count, alpha: 1, clippedSums[w].pointer, total.pointer) }
+        addGaussianNoise(
+            total.pointer, count: count, std: privacy.noiseMultiplier * privacy.clipNorm, rng: &rng, threads: workers)
+        BLAS.scale(count: count, alpha: 1 / Float(batchSize), total.pointer)
+        optimizer.update(model.parameters.pointer, grads: total.pointer, count: count, threads: workers)
+        privateSteps += 1
+        privateSamples += n
+        clippedSamples += parts.reduce(0) { $0 + $1.clipped }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let weight = parts.reduce(0) { $0 + $1.weight }
+        return Stats(
+            loss: weight > 0 ? parts.reduce(0) { $0 + $1.weightedLoss } / weight : 0,
+            accuracy: n > 0 ? Double(parts.reduce(0) { $0 + $1.correct }) / Double(n) : 0, samples: n,
+            seconds: seconds)
+    }
+
+    /// One worker's share of a DP-SGD step's figures.
+    private struct PrivatePart { var weightedLoss = 0.0, weight = 0.0, correct = 0, clipped = 0 }
+
+    /// The index sets of one epoch's steps: consecutive slices of a shuffled order, or under DP-SGD
+    /// round(1/q) Poisson samples (each index joins each step with probability q = batch / count).
+    private func epochBatches(count: Int) -> [ArraySlice<Int>] {
+        if privacy != nil {
+            let q = DPSGD.samplingRate(batchSize: batchSize, count: count)
+            return (0..<DPSGD.stepsPerEpoch(batchSize: batchSize, count: count)).map { _ in
+                (0..<count).filter { _ in Double(rng.nextUnit()) < q }[...]
+            }
+        }
+        var order = Array(0..<count)
+        order.shuffle(using: &rng)
+        return stride(from: 0, to: count, by: batchSize).map { order[$0..<min($0 + batchSize, count)] }
+    }
+
     /// One pass over `data` in a shuffled order (drawn from the trainer's seeded stream). `shouldStop`
     /// is asked before each step; when it says yes the epoch ends early with what was done.
     public func trainEpoch(
         _ data: some SampleSource, shouldStop: (() -> Bool)? = nil, progress: ((Progress) -> Void)? = nil
     ) -> Stats {
-        var order = Array(0..<data.count)
-        order.shuffle(using: &rng)
-        let steps = (order.count + batchSize - 1) / batchSize
+        let batches = epochBatches(count: data.count)
+        let steps = batches.count
         var sum = Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)
         var lossSum = 0.0, correctSum = 0.0
         for s in 0..<steps {
             if shouldStop?() == true { break }
-            let slice = order[(s * batchSize)..<min((s + 1) * batchSize, order.count)]
-            let st = step(data, indices: slice)
+            let st = step(data, indices: batches[s])
             lossSum += st.loss * Double(st.samples)
             correctSum += st.accuracy * Double(st.samples)
             sum.samples += st.samples
             sum.seconds += st.seconds
-            sum.loss = lossSum / Double(sum.samples)
-            sum.accuracy = correctSum / Double(sum.samples)
+            sum.loss = lossSum / Double(max(sum.samples, 1))
+            sum.accuracy = correctSum / Double(max(sum.samples, 1))
             progress?(Progress(step: s + 1, steps: steps, stats: sum))
         }
         return sum
