@@ -98,7 +98,7 @@ extension Aggregator {
                     + "folder was altered; restore it from a backup")
         }
         let best = try Model(checkpoint: store.path(of: file))
-        return FederationProcessor.Best(record: record, message: try best.modelMessage(version: record.version))
+        return FederationProcessor.Best(record: record, message: try best.modelMessage(version: record.version, privacy: configuration.privacy))
     }
 
     /// The server optimizer's state that the store committed beside a checkpoint.

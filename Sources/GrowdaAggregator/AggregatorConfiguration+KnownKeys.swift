@@ -12,7 +12,7 @@ extension AggregatorConfiguration {
     /// ``init(config:federationDirectory:)`` refuses any other. A new setting is added here (or in the
     /// module that reads it, whose list this gathers), or the aggregator will not start with it set.
     public static let knownKeys: [FederationConfig.KnownKey] = {
-        let all = FederationConfig.knownKeys + ownKeys + aggregationKeys + consoleKeys
+        let all = FederationConfig.knownKeys + ownKeys + aggregationKeys + privacyKeys + consoleKeys
         return FederationConfig.Section.allCases.flatMap { section in all.filter { $0.section == section } }
     }()
 

@@ -54,6 +54,11 @@ public struct AggregatorConfiguration: Sendable, Equatable {
     public var stopPlateau: UInt64?
     /// The web console (dashboard and REST API): its port (nil: off), bind address, login files and TLS.
     public var console: ConsoleConfiguration
+    /// The privacy policy every hospital trains under, sent with every model version (nil: none).
+    public var privacy: PrivacyPolicy?
+    /// The smallest buffer (`fedbuff.k`) the aggregator runs with: below it one hospital comparing two
+    /// consecutive versions isolates another's update (`privacy.min_k`).
+    public var minimumBuffer: Int
 
     /// The keys of `federation.conf` the aggregator reads besides ``FederationConfig/Key`` (addresses and
     /// ports) and ``AggregationConfig/settingKeys`` (the aggregation rule), documented in ``knownKeys``.
@@ -205,6 +210,7 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         }
 
         console = Self.readConsole(&reader, config: config, federationDirectory: federationDirectory)
+        (privacy, minimumBuffer) = Self.readPrivacy(&reader, config: config, aggregation: aggregation)
         _ = reader.read("") { () throws(ProvisioningError) in try config.endpointHost() }
         bindHost = reader.read(FederationConfig.Default.host) { () throws(ProvisioningError) in try config.bindHost() }
         let ports = reader.read((updates: 0, models: 0, snapshots: 0)) { () throws(ProvisioningError) in

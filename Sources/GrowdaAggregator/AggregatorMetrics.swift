@@ -33,6 +33,7 @@ typealias MetricCounter = CoreMetrics.Counter
 /// | `growda_dropped_total` | counter | | messages dropped because the queue was full |
 /// | `growda_update_staleness` | gauge | `stat` (`p50`, `p95`, `max`) | staleness of recently accepted updates |
 /// | `growda_eval_accuracy` / `growda_eval_auc` | gauge | | the last evaluation (0 until there is one) |
+/// | `growda_node_privacy_epsilon` | gauge | `node` | the record-level ε each hospital reported (with a privacy policy) |
 /// | `growda_resident_memory_bytes` | gauge | | the aggregator's resident memory |
 /// | `growda_uptime_seconds` | gauge | | seconds since the aggregator started |
 public final class AggregatorMetrics: Sendable {
@@ -52,6 +53,9 @@ public final class AggregatorMetrics: Sendable {
     /// The cumulative counts already added to the counters.
     private let counted = NSLock()
     nonisolated(unsafe) private var last = Counts()
+    /// `growda_node_privacy_epsilon` by node name, made as hospitals first report one (under `counted`).
+    nonisolated(unsafe) private var epsilons: [String: MetricGauge] = [:]
+    private let factory: PrometheusMetricsFactory
 
     /// The node states `growda_nodes` has a series for.
     public static let nodeStates = NodeState.allCases.map(\.metricLabel)
@@ -72,6 +76,7 @@ public final class AggregatorMetrics: Sendable {
             MetricCounter(label: name, dimensions: dimensions, factory: factory)
         }
         self.registry = registry
+        self.factory = factory
         version = gauge("growda_model_version")
         sinceVersion = gauge("growda_seconds_since_version")
         versionsPerHour = gauge("growda_versions_per_hour")
@@ -142,6 +147,14 @@ public final class AggregatorMetrics: Sendable {
             add(dropped, status.queue_dropped, last.dropped)
             for (reason, count) in status.refused {
                 if let counter = refused[reason] { add(counter, count, last.refused[reason] ?? 0) }
+            }
+            for node in status.nodes {
+                guard let epsilon = node.privacy_epsilon else { continue }
+                if epsilons[node.name] == nil {
+                    epsilons[node.name] = MetricGauge(
+                        label: "growda_node_privacy_epsilon", dimensions: [("node", node.name)], factory: factory)
+                }
+                epsilons[node.name]?.record(epsilon)
             }
             last = Counts(
                 received: max(last.received, status.received), bytes: max(last.bytes, status.bytes_received),

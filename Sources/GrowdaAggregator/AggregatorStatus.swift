@@ -71,6 +71,23 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         /// What is wrong with the node, in a sentence with what to do, when every message claiming to be
         /// from it over the last minute was refused (absent when nothing is).
         public var problem: String?
+        /// The record-level ε the node reported with its last update (its ledger's total at the federation's
+        /// δ); nil when it reported none (no privacy policy, or a node that predates it).
+        public var privacy_epsilon: Double? = nil
+    }
+
+    /// The federation's privacy policy and what the hospitals report having spent.
+    public struct Privacy: Codable, Sendable, Equatable {
+        /// δ of every ε.
+        public var delta: Double
+        /// The budget (nil: none).
+        public var max_epsilon: Double?
+        /// DP-SGD's C and σ, the update-level S and z (nil: off).
+        public var dp_clip: Double?, dp_noise: Double?, update_clip: Double?, update_noise: Double?
+        /// The smallest buffer the aggregator accepts (`privacy.min_k`).
+        public var min_k: Int
+        /// The largest ε any hospital reported (nil: none reported yet).
+        public var max_reported_epsilon: Double?
     }
 
     /// One committed version's evaluation on the aggregator's labelled set (`growda serve --eval`).
@@ -166,6 +183,8 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var versions_since_best: UInt64?
     /// Why the aggregator stopped making versions (a stop rule fired); nil while it makes them.
     public var stopped: String?
+    /// The privacy policy and the ε reported (nil when the federation sets no policy).
+    public var privacy: Privacy? = nil
 }
 
 extension AggregatorStatus {
@@ -207,6 +226,7 @@ extension AggregatorStatus {
         try c.encode(eval_metric, forKey: .eval_metric)
         try c.encode(versions_since_best, forKey: .versions_since_best)
         try c.encode(stopped, forKey: .stopped)
+        try c.encode(privacy, forKey: .privacy)
     }
 }
 
@@ -226,6 +246,7 @@ extension AggregatorStatus.Node {
         try c.encode(last_metrics, forKey: .last_metrics)
         try c.encode(refused_claimed, forKey: .refused_claimed)
         try c.encode(problem, forKey: .problem)
+        try c.encode(privacy_epsilon, forKey: .privacy_epsilon)
     }
 }
 

@@ -39,7 +39,7 @@ extension FederationProcessor {
             scratch.state.assign(job.state)
             let record = BestVersion(version: job.version, metric: metric.rawValue, value: value)
             let checkpoint = try scratch.checkpointWriter(facts: ["growda.version": String(job.version)])
-            best = Best(record: record, message: try scratch.modelMessage(version: job.version))
+            best = Best(record: record, message: try scratch.modelMessage(version: job.version, privacy: configuration.privacy))
             logger.notice(
                 "new best version",
                 metadata: [

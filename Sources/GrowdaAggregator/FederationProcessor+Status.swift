@@ -37,7 +37,7 @@ extension FederationProcessor {
                     accepted: tally.accepted, refused: tally.refused, settled_seq: acknowledged[record.id] ?? 0,
                     unacked: live?.unacked ?? 0, last_metrics: tally.metrics,
                     refused_claimed: claim.map { Dictionary(uniqueKeysWithValues: $0.byReason.map { ($0.key.rawValue, $0.value) }) },
-                    problem: problem))
+                    problem: problem, privacy_epsilon: tally.metrics["privacy_epsilon"]))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
         var histogram = [Int](repeating: 0, count: Self.stalenessBuckets + 1)
@@ -62,6 +62,14 @@ extension FederationProcessor {
         status.admission_permits = admission.permits.count
         status.admission_max_permits = admission.maxPermits
         status.admission_waiting = waitingForLeave.count
+        if let policy = configuration.privacy {
+            status.privacy = AggregatorStatus.Privacy(
+                delta: policy.delta, max_epsilon: policy.maxEpsilon, dp_clip: policy.dpSGD.map { Double($0.clipNorm) },
+                dp_noise: policy.dpSGD.map { Double($0.noiseMultiplier) },
+                update_clip: policy.update.map { Double($0.clipNorm) },
+                update_noise: policy.update.map { Double($0.noiseMultiplier) }, min_k: configuration.minimumBuffer,
+                max_reported_epsilon: nodes.compactMap(\.privacy_epsilon).max())
+        }
         return status
     }
 

@@ -136,7 +136,7 @@ extension FederationProcessor {
     /// The current model as a message (built once per version).
     func currentModelMessage() throws -> ModelMessage {
         if let cached = cachedModelMessage, cached.version == strategy.version { return cached.message }
-        let message = try model.modelMessage(version: strategy.version)
+        let message = try model.modelMessage(version: strategy.version, privacy: configuration.privacy)
         cachedModelMessage = (strategy.version, message)
         return message
     }

@@ -25,6 +25,9 @@ extension Federation {
     /// federation init` writes it) whose four ports (updates, models, snapshots, status) are set to free
     /// ports of 127.0.0.1, with the model and its classes and `settings` in order (each in place of its
     /// commented-out line), and one bundle per name in `nodes`, written as `bundles/NAME.bundle`.
+    /// A buffer `fedbuff.k` below ``AggregatorConfiguration/Default/privacyMinK`` without a `privacy.min_k`
+    /// of its own gets `privacy.min_k` = K, with a comment saying why: these federations are for one
+    /// machine, where a small buffer isolates nobody's patients.
     ///
     /// Returns the federation as loaded back from disk (so it reads what a later `growda serve` reads) and
     /// the nodes added, in the order of `nodes`.
@@ -46,6 +49,14 @@ extension Federation {
         try config.set(AggregatorConfiguration.Key.modelName, model)
         try config.set(AggregatorConfiguration.Key.modelClasses, classes.joined(separator: ","))
         for setting in settings { try config.set(setting.key, setting.value, comment: setting.comment) }
+        let minK = AggregatorConfiguration.Key.privacyMinK
+        if let k = settings.last(where: { $0.key == "fedbuff.k" }).flatMap({ Int($0.value) }),
+            k < AggregatorConfiguration.Default.privacyMinK, !settings.contains(where: { $0.key == minK })
+        {
+            try config.set(
+                minK, String(k),
+                comment: ["A local federation on one machine: its small buffer (fedbuff.k = \(k)) is accepted."])
+        }
         try config.write(path: created.configPath, overwrite: true)
 
         var federation = try Federation.load(directory: created.directory)

@@ -113,6 +113,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
+    @OptionGroup(title: "Privacy (written to federation.conf's privacy.* keys)")
+    var privacy: PrivacyOptions
+
     func validate() throws {
         guard hospitals >= 1 && hospitals <= 200 else { throw ValidationError("--hospitals must be in 1…200") }
         guard ModelSpec.referenceNames.contains(model) else {
@@ -145,6 +148,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if let referenceEpochs, !(0...1000).contains(referenceEpochs) {
             throw ValidationError("--reference-epochs must be in 0…1000")
         }
+        try privacy.check()
     }
 
     /// A timed fault: at `seconds`, `count` hospitals.
@@ -172,6 +176,8 @@ struct SimulateCommand: AsyncParsableCommand {
             var auc: Double?
             var updates: Int
             var mean_staleness: Double?
+            /// With a privacy policy: the largest ε any hospital had spent when the version was made.
+            var epsilon: Double?
         }
         var mode: String
         var model: String
@@ -204,6 +210,20 @@ struct SimulateCommand: AsyncParsableCommand {
         var final_auc: Double?
         var final_model: String
         var node_exits: [String: Int32]
+        /// With a privacy policy: the policy and each hospital's ε at the end (its ledger).
+        var privacy: PrivacyReport?
+    }
+
+    /// The privacy a run spent.
+    struct PrivacyReport: Codable {
+        var dp_clip: Double?, dp_noise: Double?, update_clip: Double?, update_noise: Double?
+        var delta: Double
+        var max_epsilon: Double?
+        /// Each hospital's ε (nil: unbounded) and updates counted.
+        var epsilon_by_hospital: [String: Double?]
+        var updates_by_hospital: [String: Int]
+        /// Hospitals that stopped training because their budget was spent.
+        var budget_spent: [String]
     }
 
     func run() async throws {
@@ -262,6 +282,7 @@ struct SimulateCommand: AsyncParsableCommand {
             .init(Key.lostAfterSeconds, "10"),
         ]
         if let evalDir { settings.append(.init(Key.evalDir, URL(fileURLWithPath: evalDir).standardizedFileURL.path)) }
+        settings += privacy.settings
         let federation = try Federation.createLocal(
             directory: fedDir, model: model, classes: catalog.classNames, settings: settings, nodes: names,
             bundles: root + "/bundles"
@@ -372,11 +393,19 @@ struct SimulateCommand: AsyncParsableCommand {
         let history = try reader.history()
         try reader.close()
         let created0 = history.first?.createdAt ?? start
-        let versionsOut = history.map {
+        let policy = aggConfig.privacy
+        let ledgers = policy == nil ? [:] : try PrivacyOptions.ledgers(names.map { (name: $0, state: "\(root)/nodes/\($0)") })
+        let versionsOut = try history.map {
             Report.Version(
                 version: $0.version, seconds: $0.createdAt.timeIntervalSince(created0),
                 accuracy: $0.evaluation?.accuracy,
-                auc: $0.evaluation?.auc, updates: $0.updatesFolded, mean_staleness: $0.meanStaleness)
+                auc: $0.evaluation?.auc, updates: $0.updatesFolded, mean_staleness: $0.meanStaleness,
+                epsilon: try policy.flatMap { p in
+                    try PrivacyOptions.largestEpsilon(ledgers, before: $0.createdAt, delta: p.delta)
+                })
+        }
+        let privacyReport = try policy.map { p in
+            try PrivacyOptions.report(p, ledgers: ledgers, states: names.map { (name: $0, state: "\(root)/nodes/\($0)") })
         }
         let finalModel = root + "/final-\(model).safetensors"
         if let last = history.last, let checkpoint = last.checkpoint {
@@ -413,7 +442,8 @@ struct SimulateCommand: AsyncParsableCommand {
             best_seconds: best?.seconds,
             final_accuracy: versionsOut.last?.accuracy, final_auc: versionsOut.last?.auc,
             final_model: keep ? finalModel : "(removed with the temporary folder; use --out to keep it)",
-            node_exits: Dictionary(uniqueKeysWithValues: processes.map { ($0.key, $0.value.terminationStatus) }))
+            node_exits: Dictionary(uniqueKeysWithValues: processes.map { ($0.key, $0.value.terminationStatus) }),
+            privacy: privacyReport)
         if keep {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -461,13 +491,15 @@ struct SimulateCommand: AsyncParsableCommand {
             "",
             "\(r.mode) federation of \(r.hospitals) hospitals, \(r.model), \(String(format: "%.0f", r.wall_seconds)) s:",
         ]
-        lines.append("version  seconds  accuracy  AUC     updates  mean staleness")
+        let private_ = r.privacy != nil
+        lines.append("version  seconds  accuracy  AUC     updates  mean staleness" + (private_ ? "  largest ε" : ""))
         // At most about 25 rows: evenly spaced versions, always the first and the last.
         let stride = max(1, r.versions.count / 24)
         for (i, v) in r.versions.enumerated() where i % stride == 0 || i == r.versions.count - 1 {
             lines.append(
                 String(format: "%7d  %7.1f  ", v.version, v.seconds) + "\(fmt(v.accuracy, 4))    \(fmt(v.auc, 4))  "
-                    + String(format: "%7d  ", v.updates) + fmt(v.mean_staleness, 2))
+                    + String(format: "%7d  ", v.updates) + fmt(v.mean_staleness, 2)
+                    + (private_ ? "            " + (v.epsilon.map { fmt($0, 3) } ?? "∞") : ""))
         }
         lines.append(
             "updates accepted \(r.accepted); refused \(r.rejected.isEmpty ? "none" : r.rejected.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))"
@@ -498,6 +530,7 @@ struct SimulateCommand: AsyncParsableCommand {
         lines.append(
             "AUC ≥ \(fmt(r.target_auc, 3))\(r.reference?.auc != nil ? " (the reference's − 0.02)" : "") after "
                 + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached in this run)"))
+        if let p = r.privacy { lines.append(PrivacyOptions.text(p)) }
         lines.append("model: \(r.final_model)")
         return lines.joined(separator: "\n")
     }

@@ -38,6 +38,7 @@ enum StatusScreen {
         lines += model(status.eval_history)
         if let line = bestLine(status) { lines.append(line) }
         if let stopped = status.stopped { lines.append("stopped   no more versions: \(stopped)") }
+        if let privacy = status.privacy { lines.append(privacyLine(privacy)) }
         lines.append("")
         lines += nodeTable(status.nodes).split(separator: "\n").map(String.init)
         return lines.map(clip).joined(separator: "\n")
@@ -83,6 +84,18 @@ enum StatusScreen {
     /// `AUC` or `accuracy`: the metric that ranks versions, as a screen names it.
     static func metricLabel(_ status: AggregatorStatus) -> String {
         status.eval_metric.flatMap(EvalMetric.init(rawValue:))?.label ?? status.eval_metric ?? "the metric"
+    }
+
+    /// `privacy   DP-SGD C=1 σ=1.1 · δ=1e-05 · budget ε ≤ 8 · largest ε reported 3.42`.
+    static func privacyLine(_ p: AggregatorStatus.Privacy) -> String {
+        var parts: [String] = []
+        if let c = p.dp_clip, let s = p.dp_noise { parts.append("DP-SGD C=\(number(c)) σ=\(number(s))") }
+        if let c = p.update_clip { parts.append("update clip \(number(c)) z=\(number(p.update_noise ?? 0))") }
+        if parts.isEmpty { parts.append("no noise") }
+        parts.append("δ=\(String(format: "%g", p.delta))")
+        parts.append(p.max_epsilon.map { "budget ε ≤ \(number($0))" } ?? "no budget")
+        parts.append("largest ε reported " + (p.max_reported_epsilon.map { String(format: "%.2f", $0) } ?? "none yet"))
+        return "privacy   " + parts.joined(separator: " · ")
     }
 
     /// The longest node name shown whole in the table (longer ones end in `…`).
@@ -138,6 +151,7 @@ enum StatusScreen {
     }
 
     private static func short(_ name: String) -> String {
+        if name == "privacy_epsilon" { return "ε" }
         var name = name.hasPrefix("train_") ? String(name.dropFirst("train_".count)) : name
         for (long, brief) in [("accuracy", "acc"), ("seconds", "s"), ("samples", "n"), ("sample_count", "n")] {
             if name == long || name.hasSuffix("_" + long) { name = String(name.dropLast(long.count)) + brief }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GrowdaData
 import GrowdaNN
+import GrowdaPrivacy
 import GrowdaTensor
 
 /// `growda train`: centralized training of a reference model on one folder, with validation.
@@ -61,6 +62,20 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Print the final summary as JSON.")
     var json = false
 
+    @Option(
+        name: .customLong("dp-clip"), parsing: .unconditional,
+        help: "Differential privacy (DP-SGD): clip each sample's gradient to this L2 norm (with --dp-noise).")
+    var dpClip: Float?
+
+    @Option(
+        name: .customLong("dp-noise"), parsing: .unconditional,
+        help: "DP-SGD noise multiplier σ: Gaussian noise of σ × --dp-clip on each batch's summed gradient.")
+    var dpNoise: Float?
+
+    @Option(
+        name: .customLong("dp-delta"), parsing: .unconditional, help: "δ of the ε reported with DP-SGD.")
+    var dpDelta = PrivacyPolicy.defaultDelta
+
     enum OptimizerName: String, ExpressibleByArgument, CaseIterable { case adam, sgd }
     enum Schedule: String, ExpressibleByArgument, CaseIterable { case constant, cosine }
     enum ClassWeighting: String, ExpressibleByArgument, CaseIterable { case auto, none }
@@ -77,6 +92,32 @@ struct TrainCommand: AsyncParsableCommand {
             throw ValidationError("--weight-decay must be 0 or a positive number")
         }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+        if (dpClip == nil) != (dpNoise == nil) {
+            throw ValidationError("--dp-clip and --dp-noise go together: DP-SGD clips each gradient, then adds noise")
+        }
+        if let dpClip, !(dpClip > 0 && dpClip.isFinite) { throw ValidationError("--dp-clip must be a number > 0") }
+        if let dpNoise, !(dpNoise >= 0 && dpNoise.isFinite) { throw ValidationError("--dp-noise must be a number ≥ 0") }
+        guard dpDelta > 0 && dpDelta < 1 else { throw ValidationError("--dp-delta must lie in (0, 1)") }
+    }
+
+    /// DP-SGD's settings, when asked for.
+    var privacy: DPSGD? { dpClip.map { DPSGD(clipNorm: $0, noiseMultiplier: dpNoise ?? 0) } }
+
+    /// What DP-SGD spent (printed and in --json).
+    struct PrivacySpent: Codable {
+        var dp_clip: Double, dp_noise: Double, delta: Double
+        /// Each sample's chance to join a step, and the steps taken up to the checkpoint kept.
+        var sampling_rate: Double, steps: Int
+        /// ε at δ of the checkpoint kept (RDP accountant, Poisson-subsampled Gaussian); nil: σ = 0.
+        var epsilon: Double?
+    }
+
+    /// ε after `steps` DP-SGD steps at sampling rate `q`.
+    func epsilon(q: Double, steps: Int) throws -> Double? {
+        guard let dpNoise, dpNoise > 0 else { return nil }
+        var accountant = try RDPAccountant()
+        try accountant.composeSubsampledGaussian(samplingRate: q, noiseMultiplier: Double(dpNoise), steps: steps)
+        return try accountant.epsilon(delta: dpDelta).epsilon
     }
 
     /// What the run achieved (printed with --json). `best_epoch` is the epoch kept: the best by validation
@@ -87,6 +128,8 @@ struct TrainCommand: AsyncParsableCommand {
         var best_epoch: Int
         var epochs: [EpochRecord]
         var val: EvalReport?
+        /// With --dp-clip/--dp-noise: the privacy the kept checkpoint spent.
+        var privacy: PrivacySpent?
 
         /// The line naming the epoch written: "best" only when validation chose it.
         var savedLine: String {
@@ -104,6 +147,8 @@ struct TrainCommand: AsyncParsableCommand {
         var val_accuracy: Double?
         var val_auc: Double?
         var val_balanced_accuracy: Double?
+        /// With DP-SGD: ε spent up to this epoch.
+        var epsilon: Double?
     }
 
     func run() async throws {
@@ -119,6 +164,8 @@ struct TrainCommand: AsyncParsableCommand {
                 $0, inputShape: probe.inputShape, classNames: train.classNames, quiet: quiet, strict: strict)
         }
         let net = try Model(reference: model, classes: train.classNames, seed: seed)
+        if let privacy, let problem = privacy.problem(for: net) { throw CLIError(problem) }
+        let q = DPSGD.samplingRate(batchSize: batch, count: train.count)
         let weights = classWeights == .auto ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
         let optimizerConfig: OptimizerConfig =
             optimizer == .adam
@@ -126,7 +173,7 @@ struct TrainCommand: AsyncParsableCommand {
             : .sgd(learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
         let trainer = Trainer(
             model: net, optimizer: optimizerConfig, batchSize: batch, threads: threadOptions.count,
-            classWeights: weights, seed: seed)
+            classWeights: weights, seed: seed, privacy: privacy)
         let source = augment ? AugmentedDataset(train, augmenter: .standard) : AugmentedDataset(train, augmenter: nil)
         let predictor = valSet.map { _ in Predictor(model: net, threads: threadOptions.count) }
         if !quiet {
@@ -134,7 +181,14 @@ struct TrainCommand: AsyncParsableCommand {
                 "training \(model) (\(net.parameterCount) parameters) on \(train.count) samples of "
                     + "\(train.classNames.joined(separator: "/")) (\(train.classCounts.map(String.init).joined(separator: "/")))"
                     + (valSet.map { ", validating on \($0.count)" } ?? ""))
+            if let privacy {
+                let total = try epsilon(q: q, steps: epochs * DPSGD.stepsPerEpoch(batchSize: batch, count: train.count))
+                Terminal.note(
+                    "DP-SGD: clip \(privacy.clipNorm), noise σ \(privacy.noiseMultiplier), Poisson sampling q = "
+                        + "\(fmt(q, 4)); \(epochs) epochs spend ε = \(total.map { fmt($0, 3) } ?? "∞") at δ = \(dpDelta)")
+            }
         }
+        var spent: PrivacySpent?
 
         var records: [EpochRecord] = []
         var best: (epoch: Int, score: Double, report: EvalReport?)? = nil
@@ -156,6 +210,7 @@ struct TrainCommand: AsyncParsableCommand {
             var record = EpochRecord(
                 epoch: epoch, train_loss: stats.loss, train_accuracy: stats.accuracy,
                 images_per_s: stats.samplesPerSecond)
+            if privacy != nil { record.epsilon = try epsilon(q: q, steps: trainer.privateSteps) }
             var report: EvalReport?
             if let valSet, let predictor {
                 let probs = predictor.probabilities(valSet)
@@ -178,6 +233,7 @@ struct TrainCommand: AsyncParsableCommand {
                 if let r = report {
                     line += " | val acc \(fmt(r.accuracy)) bal.acc \(fmt(r.balanced_accuracy)) auc \(fmt(r.auc))"
                 }
+                if privacy != nil { line += " | ε \(record.epsilon.map { fmt($0, 3) } ?? "∞")" }
                 Terminal.note(line)
             }
             // Keep the best by validation AUC (accuracy breaks ties); without validation, the last.
@@ -190,15 +246,28 @@ struct TrainCommand: AsyncParsableCommand {
                     facts["val_auc"] = fmt(r.auc, 6)
                     if let t = r.chosen_threshold { facts["threshold"] = String(t) }
                 }
+                if let privacy {
+                    spent = PrivacySpent(
+                        dp_clip: Double(privacy.clipNorm), dp_noise: Double(privacy.noiseMultiplier), delta: dpDelta,
+                        sampling_rate: q, steps: trainer.privateSteps, epsilon: record.epsilon)
+                    facts["privacy_epsilon"] = record.epsilon.map { fmt($0, 6) } ?? "inf"
+                    facts["privacy_delta"] = String(dpDelta)
+                }
                 try net.save(to: out, facts: facts)
             }
         }
         let summary = Summary(
-            model: model, checkpoint: out, best_epoch: best!.epoch, epochs: records, val: best!.report)
+            model: model, checkpoint: out, best_epoch: best!.epoch, epochs: records, val: best!.report,
+            privacy: spent)
         if json {
             try Terminal.printJSON(summary)
         } else {
             print(summary.savedLine)
+            if let spent {
+                print(
+                    "privacy: ε = \(spent.epsilon.map { fmt($0, 3) } ?? "∞") at δ = \(spent.delta) for the checkpoint "
+                        + "(\(spent.steps) DP-SGD steps, q = \(fmt(spent.sampling_rate, 4)), σ = \(spent.dp_noise))")
+            }
             if let r = summary.val {
                 print(r.text(classes: train.classNames))
                 if let t = r.chosen_threshold {

@@ -272,7 +272,17 @@ public enum OpenAPIDocument {
                   "nodes": {"type": "array", "items": {"$ref": "#/components/schemas/NodeRow"}},
                   "eval_history": {"type": "array", "items": {"type": "object", "properties": {"version": {"type": "integer"}, "accuracy": {"type": "number"}, "auc": {"type": ["number", "null"]}}}},
                   "best_version": {"type": ["integer", "null"]},
-                  "stopped": {"type": ["string", "null"]}
+                  "stopped": {"type": ["string", "null"]},
+                  "privacy": {
+                    "type": ["object", "null"],
+                    "description": "The federation's privacy policy and the largest ε a hospital reported.",
+                    "properties": {
+                      "delta": {"type": "number"}, "max_epsilon": {"type": ["number", "null"]},
+                      "dp_clip": {"type": ["number", "null"]}, "dp_noise": {"type": ["number", "null"]},
+                      "update_clip": {"type": ["number", "null"]}, "update_noise": {"type": ["number", "null"]},
+                      "min_k": {"type": "integer"}, "max_reported_epsilon": {"type": ["number", "null"]}
+                    }
+                  }
                 }
               },
               "NodeRow": {
@@ -290,7 +300,8 @@ public enum OpenAPIDocument {
                   "unacked": {"type": "integer"},
                   "last_metrics": {"type": "object", "additionalProperties": {"type": "number"}},
                   "refused_claimed": {"type": ["object", "null"], "additionalProperties": {"type": "integer"}},
-                  "problem": {"type": ["string", "null"]}
+                  "problem": {"type": ["string", "null"]},
+                  "privacy_epsilon": {"type": ["number", "null"], "description": "The record-level ε the hospital reported with its last update."}
                 }
               },
               "NodeStatus": {
@@ -311,7 +322,18 @@ public enum OpenAPIDocument {
                   "seconds_without_answer": {"type": "number"},
                   "message": {"type": ["string", "null"]},
                   "revoked": {"type": "boolean"},
-                  "last_training": {"type": ["object", "null"], "additionalProperties": {"type": "number"}}
+                  "last_training": {"type": ["object", "null"], "additionalProperties": {"type": "number"}},
+                  "privacy": {
+                    "type": ["object", "null"],
+                    "description": "The privacy this hospital has spent (its ledger) and the policy in force.",
+                    "properties": {
+                      "epsilon": {"type": ["number", "null"]}, "delta": {"type": "number"},
+                      "max_epsilon": {"type": ["number", "null"]}, "updates": {"type": "integer"},
+                      "budget_spent": {"type": "boolean"},
+                      "dp_clip": {"type": ["number", "null"]}, "dp_noise": {"type": ["number", "null"]},
+                      "update_clip": {"type": ["number", "null"]}, "update_noise": {"type": ["number", "null"]}
+                    }
+                  }
                 }
               },
               "Version": {

@@ -55,7 +55,7 @@ enum DashboardView {
         var html = """
             <table><thead><tr><th>Hospital</th><th>State</th><th class="num">Version held</th>\
             <th class="num">Last heard</th><th class="num">Accepted</th><th class="num">Refused</th>\
-            <th>Local validation</th></tr></thead><tbody>
+            <th>Local validation</th><th class="num">Privacy ε</th></tr></thead><tbody>
             """
         for node in nodes.sorted(by: { $0.id < $1.id }) {
             let held = node.version_held.map { "v\($0)" } ?? "–"
@@ -66,7 +66,8 @@ enum DashboardView {
             if let problem = node.problem { row += "<div class=\"problem\">\(HTML.escape(problem))</div>" }
             row += "</td><td class=\"num\">\(held)</td><td class=\"num\">\(heard)</td>"
             row += "<td class=\"num\">\(node.accepted)</td><td class=\"num\">\(node.refused)</td>"
-            row += "<td>\(HTML.escape(localFigures(node.last_metrics)))</td></tr>"
+            row += "<td>\(HTML.escape(localFigures(node.last_metrics)))</td>"
+            row += "<td class=\"num\">\(node.privacy_epsilon.map { String(format: "%.2f", $0) } ?? "–")</td></tr>"
             html += row
         }
         return html + "</tbody></table>"

@@ -190,6 +190,22 @@ enum DeskView {
               } else {
                 panel.appendChild(el("p", "muted", "No local training round since the node started."));
               }
+              var p = n.privacy;
+              if (p) {
+                panel.appendChild(el("h2", "next", "Privacy spent"));
+                var spent = el("div", "figures");
+                spent.appendChild(figure("ε at δ = " + p.delta, p.epsilon == null ? "unbounded" : p.epsilon.toFixed(2)));
+                spent.appendChild(figure("budget", p.max_epsilon == null ? "none" : "ε ≤ " + p.max_epsilon));
+                spent.appendChild(figure("updates counted", String(p.updates)));
+                panel.appendChild(spent);
+                var rule = [];
+                if (p.dp_clip != null) { rule.push("DP-SGD: clip " + p.dp_clip + ", noise σ " + p.dp_noise); }
+                if (p.update_clip != null) { rule.push("update clip " + p.update_clip + ", noise z " + p.update_noise); }
+                panel.appendChild(el("p", "muted", rule.length ? rule.join(" · ") : "No noise in the current policy."));
+                if (p.budget_spent) {
+                  panel.appendChild(el("p", "problem", "The privacy budget is spent: this hospital trains no more. Diagnosis goes on with the model it holds."));
+                }
+              }
             }).catch(function () {});
           }
           showNode();

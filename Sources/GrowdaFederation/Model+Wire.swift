@@ -20,13 +20,17 @@ extension Model {
             shapes: Dictionary(uniqueKeysWithValues: (parameterViews + stateViews).map { ($0.name, $0.shape) }))
     }
 
-    /// This model as a model message of `version` (weights copied).
-    public func modelMessage(version: UInt64, created: Date = Date()) throws -> ModelMessage {
+    /// This model as a model message of `version` (weights copied), carrying the federation's privacy
+    /// policy when it has one.
+    public func modelMessage(
+        version: UInt64, created: Date = Date(), privacy: PrivacyPolicy? = nil
+    ) throws -> ModelMessage {
         var tensors = Model.tensors(parameterViews, of: parameters)
         tensors += Model.tensors(stateViews, of: state)
         return ModelMessage(
             version: version, created: UInt64(created.timeIntervalSince1970 * 1000),
-            spec: String(decoding: try JSONEncoder().encode(spec), as: UTF8.self), weights: try WireTensors(tensors))
+            spec: String(decoding: try JSONEncoder().encode(spec), as: UTF8.self), weights: try WireTensors(tensors),
+            privacy: privacy?.wireText)
     }
 
     /// A model built from a model message's spec and weights.

@@ -58,15 +58,37 @@ public struct DPSGD: Sendable, Equatable, Codable {
     }
 }
 
+/// Where privacy noise comes from. Noise an observer could regenerate protects nothing, so the
+/// default draws every stream's seed from the system's secure random source (getrandom on Linux);
+/// a fixed seed is for tests that must repeat exactly.
+public struct NoiseSource: Sendable {
+    private var seeded: SeededGenerator?
+
+    /// Fresh 64-bit seeds from the system's secure random source for every stream.
+    public static var secure: NoiseSource { NoiseSource(seeded: nil) }
+
+    /// Streams forked from one seed: repeatable, so NOT private (tests only).
+    public static func seeded(_ seed: UInt64) -> NoiseSource { NoiseSource(seeded: SeededGenerator(seed: seed)) }
+
+    private init(seeded: SeededGenerator?) { self.seeded = seeded }
+
+    /// The generator for the next stream of noise.
+    public mutating func nextStream() -> SeededGenerator {
+        if seeded != nil { return seeded!.fork() }
+        var system = SystemRandomNumberGenerator()
+        return SeededGenerator(seed: system.next())
+    }
+}
+
 /// Adds independent N(0, std²) noise to every element of `values`, in fixed chunks each with its own
-/// stream forked from `rng` (so the result depends on the seed only, not on the thread count).
+/// stream from `source` (so a seeded result depends on the seed only, not on the thread count).
 public func addGaussianNoise(
-    _ values: UnsafeMutablePointer<Float>, count: Int, std: Float, rng: inout SeededGenerator, threads: Int = 1
+    _ values: UnsafeMutablePointer<Float>, count: Int, std: Float, source: inout NoiseSource, threads: Int = 1
 ) {
     guard std > 0, count > 0 else { return }
     let chunk = 1 << 15
     let chunks = (count + chunk - 1) / chunk
-    let streams = (0..<chunks).map { _ in rng.fork() }
+    let streams = (0..<chunks).map { _ in source.nextStream() }
     let p = UncheckedSendable(values)
     let work: @Sendable (Int) -> Void = { c in
         var local = streams[c]
@@ -102,14 +124,16 @@ public struct UpdatePrivacy: Sendable, Equatable, Codable {
         self.noiseMultiplier = noiseMultiplier
     }
 
-    /// Clips `delta` (in place) and adds the noise; returns the norm it had before.
+    /// Clips `delta` (in place) and adds the noise from `source`; returns the norm it had before.
     @discardableResult
-    public func apply(_ delta: UnsafeMutablePointer<Float>, count: Int, rng: inout SeededGenerator) -> Double {
+    public func apply(
+        _ delta: UnsafeMutablePointer<Float>, count: Int, source: inout NoiseSource, threads: Int = 1
+    ) -> Double {
         let norm = l2Norm(delta, count: count)
         if norm > Double(clipNorm) {
             BLAS.scale(count: count, alpha: Float(Double(clipNorm) / norm), delta)
         }
-        addGaussianNoise(delta, count: count, std: noiseMultiplier * clipNorm, rng: &rng)
+        addGaussianNoise(delta, count: count, std: noiseMultiplier * clipNorm, source: &source, threads: threads)
         return norm
     }
 }

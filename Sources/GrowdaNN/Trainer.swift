@@ -34,11 +34,14 @@ public final class Trainer: @unchecked Sendable {
     /// Each worker's sum of clipped per-sample gradients (DP-SGD only).
     private let clippedSums: [FloatBuffer]
     private var rng: SeededGenerator
+    /// DP-SGD's noise (secure unless a test fixed a seed).
+    private var noise: NoiseSource
 
-    /// A trainer for `model`; `threads` workers share each batch.
+    /// A trainer for `model`; `threads` workers share each batch. With `privacy` it runs DP-SGD, its noise
+    /// drawn from `noise` (secure by default: `seed` governs shuffling, augmentation and sampling only).
     public init(
         model: Model, optimizer: OptimizerConfig, batchSize: Int, threads: Int = 1,
-        classWeights: [Float]? = nil, seed: UInt64 = 0, privacy: DPSGD? = nil
+        classWeights: [Float]? = nil, seed: UInt64 = 0, privacy: DPSGD? = nil, noise: NoiseSource = .secure
     ) {
         precondition(batchSize > 0 && threads > 0)
         if let privacy, let problem = privacy.problem(for: model) { preconditionFailure(problem) }
@@ -55,6 +58,7 @@ public final class Trainer: @unchecked Sendable {
         }
         clippedSums = privacy == nil ? [] : (0..<workers).map { _ in FloatBuffer(count: model.parameterCount) }
         rng = SeededGenerator(seed: seed)
+        self.noise = noise
     }
 
     /// What one step or epoch achieved.
@@ -192,7 +196,7 @@ public final class Trainer: @unchecked Sendable {
         let total = clippedSums[0]
         for w in 1..<used { BLAS.axpy(count: count, alpha: 1, clippedSums[w].pointer, total.pointer) }
         addGaussianNoise(
-            total.pointer, count: count, std: privacy.noiseMultiplier * privacy.clipNorm, rng: &rng, threads: workers)
+            total.pointer, count: count, std: privacy.noiseMultiplier * privacy.clipNorm, source: &noise, threads: workers)
         BLAS.scale(count: count, alpha: 1 / Float(batchSize), total.pointer)
         optimizer.update(model.parameters.pointer, grads: total.pointer, count: count, threads: workers)
         privateSteps += 1

@@ -80,6 +80,8 @@ public final class NodeAgent: @unchecked Sendable {
     private var federationStopped = false
     /// Whether "the aggregator keeps no best version" was logged (once).
     private var warnedNoBest = false
+    /// The privacy policy of the held version and the ledger of what this node has spent.
+    private var privacy: NodePrivacy
 
     /// Checks the configuration (bundle, data, state folder) and prepares an agent; nothing is sent yet.
     public static func build(_ configuration: NodeConfiguration, logger: Logger) throws -> NodeAgent {
@@ -106,13 +108,15 @@ public final class NodeAgent: @unchecked Sendable {
         }
         return NodeAgent(
             configuration: configuration, bundle: bundle, state: state, outbox: outbox,
-            modelKey: rotatedModelKey ?? bundle.modelKey, logger: logger)
+            modelKey: rotatedModelKey ?? bundle.modelKey, privacy: try NodePrivacy(stateFolder: state.path),
+            logger: logger)
     }
 
     private init(
         configuration: NodeConfiguration, bundle: NodeBundle, state: NodeStateFolder, outbox: Outbox,
-        modelKey: SecretBoxKey, logger: Logger
+        modelKey: SecretBoxKey, privacy: NodePrivacy, logger: Logger
     ) {
+        self.privacy = privacy
         self.configuration = configuration
         self.bundle = bundle
         self.stateFolder = state
@@ -191,6 +195,12 @@ public final class NodeAgent: @unchecked Sendable {
                 try pump(timeout: .milliseconds(200))
                 continue
             }
+            if privacy.refusal != nil, !privacyAdmits() {
+                // The privacy budget is spent: keep the model, train no more (a new version may bring a new policy).
+                requestSnapshotIfDue()
+                try pump(timeout: .milliseconds(200))
+                continue
+            }
             if waitsForNewModel, let last = lastTrainedBase, let v = version, v <= last {
                 // Synchronous rounds: this version has had our update; wait for the next one.
                 requestSnapshotIfDue()
@@ -209,6 +219,7 @@ public final class NodeAgent: @unchecked Sendable {
             if let model = try stateFolder.loadModel(), let v = stateFolder.counters.model_version {
                 global = model
                 version = v
+                privacy.policy = try stateFolder.loadPrivacyPolicy()
             }
         } catch {
             throw NodeError.state(path: stateFolder.path, reason: "\(error)")
@@ -220,8 +231,13 @@ public final class NodeAgent: @unchecked Sendable {
     private func trainAndSend() throws {
         guard let global, let base = version else { return }
         let (train, validation) = try localData(for: global.spec)
+        if let problem = privacy.policy?.dpSGD?.problem(for: global) {
+            throw NodeError.privacy(problem)
+        }
+        guard privacyAdmits(count: train.count) else { return }
         let round = TrainingRound(
-            configuration: configuration, global: global, baseVersion: base, train: train, validation: validation)
+            configuration: configuration, global: global, baseVersion: base, train: train, validation: validation,
+            privacy: privacy.policy)
         training = true
         defer { training = false }
         sendHeartbeat(state: .training)
@@ -235,9 +251,25 @@ public final class NodeAgent: @unchecked Sendable {
             step: { [unowned self] seconds in self.stretch(seconds) })
         guard let result else { return }
         let seq = stateFolder.counters.next_seq
+        var metrics = result.metrics
+        if let policy = privacy.policy {
+            // Counted before the update can leave: a crash from here on over-counts, never forgets.
+            let entry = try privacy.plannedEntry(
+                seq: seq, baseVersion: base, count: train.count, batchSize: configuration.batchSize,
+                localEpochs: configuration.localEpochs,
+                steps: policy.dpSGD == nil ? nil : result.privateSteps)
+            do {
+                try privacy.record(entry)
+            } catch {
+                throw NodeError.ledger(
+                    path: privacy.path, reason: "cannot be saved (\(error)); the update was not sent: free disk space")
+            }
+            if let epsilon = privacy.epsilon { metrics["privacy_epsilon"] = epsilon }
+            if let norm = result.normBeforeClip { metrics["update_norm_before_clip"] = norm }
+        }
         let update = UpdateMessage(
             node: bundle.nodeID, seq: seq, baseVersion: base, sampleCount: UInt64(result.sampleCount),
-            metrics: result.metrics, delta: result.delta)
+            metrics: metrics, delta: result.delta)
         let frames = try WireEncoder.encode(update, nodeKey: bundle.nodeKey, limits: limits)
         try outbox.add(seq: seq, frames: frames)
         var c = stateFolder.counters
@@ -258,6 +290,30 @@ public final class NodeAgent: @unchecked Sendable {
                 "train.loss": "\(String(format: "%.4f", result.stats.loss))",
                 "val.accuracy": "\(result.metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "n/a")",
             ])
+    }
+
+    /// Whether the privacy budget lets the next round (over `count` samples, or the held data's) be trained;
+    /// a refusal is logged once and shown in the status.
+    private func privacyAdmits(count: Int? = nil) -> Bool {
+        guard let base = version, let n = count ?? data?.train.count else { return true }
+        do {
+            let entry = try privacy.plannedEntry(
+                seq: stateFolder.counters.next_seq, baseVersion: base, count: n, batchSize: configuration.batchSize,
+                localEpochs: configuration.localEpochs)
+            let (allowed, changed) = try privacy.admit(entry)
+            if changed {
+                if let refusal = privacy.refusal {
+                    logger.error("training refused", metadata: ["reason": "\(refusal)"])
+                } else {
+                    logger.notice("privacy budget allows training again", metadata: ["model.version": "\(base)"])
+                }
+                writeStatus(now: DispatchTime.now().uptimeNanoseconds)
+            }
+            return allowed
+        } catch {
+            logger.error("privacy accounting failed", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     /// Sleeps so that a step that took `stepSeconds` appears `slowdown` times slower (stragglers).
@@ -453,7 +509,7 @@ public final class NodeAgent: @unchecked Sendable {
             acknowledged: c.acknowledged, refused: c.refused, contact: contact.level(at: Self.seconds(now)),
             seconds_without_answer: contact.silence(at: Self.seconds(now)),
             message: revocation.map { "\($0)" } ?? contactMessage(now: now), revoked: revocation != nil,
-            last_training: lastTraining)
+            last_training: lastTraining, privacy: privacy.status)
         do {
             try stateFolder.writeStatus(status)
         } catch {
@@ -632,9 +688,15 @@ public final class NodeAgent: @unchecked Sendable {
         guard (version ?? 0) < message.version || version == nil else { return }
         do {
             let model = try Model(message: message)
-            try stateFolder.saveModel(model, version: message.version)
+            let policy = try message.privacy.map(PrivacyPolicy.init(wireText:))
+            try stateFolder.saveModel(model, version: message.version, privacy: message.privacy)
             global = model
             version = message.version
+            if policy != privacy.policy {
+                logger.notice(
+                    "privacy policy", metadata: ["policy": "\(message.privacy ?? "none")", "model.version": "\(message.version)"])
+            }
+            privacy.policy = policy
             logger.info("model adopted", metadata: ["model.version": "\(message.version)"])
         } catch {
             counters.add(refused: 1)

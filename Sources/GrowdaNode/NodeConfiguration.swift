@@ -112,6 +112,10 @@ public enum NodeError: Error, CustomStringConvertible {
     case data(path: String, reason: String)
     /// The state folder cannot be made or written.
     case state(path: String, reason: String)
+    /// The federation's privacy policy cannot be followed with this model.
+    case privacy(String)
+    /// The privacy ledger (file at `path`) cannot be read or saved.
+    case ledger(path: String, reason: String)
     /// A socket could not be set up.
     case transport(String)
     /// The local data does not fit the federation's model.
@@ -133,6 +137,8 @@ public enum NodeError: Error, CustomStringConvertible {
         case .data(let path, let reason): return "cannot use the data in \(path): \(reason)"
         case .state(let path, let reason):
             return "cannot use the state folder \(path): \(reason); give --state a folder this user can write"
+        case .privacy(let reason): return "cannot follow the federation's privacy policy: \(reason)"
+        case .ledger(let path, let reason): return "privacy ledger \(path): \(reason)"
         case .transport(let reason): return "cannot reach the aggregator: \(reason)"
         case .mismatch(let reason): return "the local data does not fit the federation's model: \(reason)"
         case .revoked(let node, let name):

@@ -15,6 +15,8 @@ import GrowdaSafetensors
 /// STATE/model.key             the federation's model key when it was rotated since the bundle was made
 ///                             (KeyFile, 0600; it takes precedence over the bundle's)
 /// STATE/status.json           what the node last said of itself (`growda-node status`)
+/// STATE/privacy-ledger.json   every update sent and the noise that protected it (see `NodePrivacy`): the ε
+///                             this hospital has spent; saved before the update enters the outbox
 /// ```
 /// An update is written to the outbox (atomically) and the next sequence number saved before it is
 /// first sent; it is deleted once an acknowledgement covers it. Resending after a restart sends the
@@ -79,9 +81,12 @@ final class NodeStateFolder {
         return try Model(checkpoint: modelPath)
     }
 
-    /// Keeps `model` as the latest global model (atomically), recording its version.
-    func saveModel(_ model: Model, version: UInt64) throws {
-        try model.save(to: modelPath, facts: ["global_version": String(version)])
+    /// Keeps `model` as the latest global model (atomically), recording its version and the privacy policy
+    /// it came with (a checkpoint fact, so model and policy change together).
+    func saveModel(_ model: Model, version: UInt64, privacy: String? = nil) throws {
+        var facts = ["global_version": String(version)]
+        facts[Self.privacyFact] = privacy
+        try model.save(to: modelPath, facts: facts)
         var c = counters
         c.model_version = version
         try save(c)

@@ -27,6 +27,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     /// The figures of the node's last local training round (`train_loss`, `val_accuracy`, `val_auc`, …),
     /// with `base_version`, the version it trained from; nil before the first round since the node started.
     public var last_training: [String: Double]? = nil
+    /// The privacy this node has spent and the policy in force; nil without a policy or a ledger entry.
+    public var privacy: NodePrivacyStatus? = nil
 
     /// The exit status `growda-node status` gives: 0 ok, 1 warning, 2 error.
     public var exitCode: Int32 { revoked ? 2 : contact == .ok ? 0 : contact == .warning ? 1 : 2 }

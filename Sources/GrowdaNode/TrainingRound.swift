@@ -23,6 +23,10 @@ struct TrainingRound {
         let metrics: [String: Double]
         /// The last epoch's statistics.
         let stats: Trainer.Stats
+        /// DP-SGD steps taken (0 without DP-SGD) and their Poisson sampling rate: what the ledger composes.
+        let privateSteps: Int, samplingRate: Double
+        /// The delta's L2 norm before update-level clipping (nil without it).
+        let normBeforeClip: Double?
     }
 
     let configuration: NodeConfiguration
@@ -32,6 +36,8 @@ struct TrainingRound {
     let baseVersion: UInt64
     let train: Dataset
     let validation: Dataset?
+    /// The federation's privacy policy for this version (nil: none).
+    var privacy: PrivacyPolicy? = nil
 
     /// Trains `configuration.localEpochs` epochs. `interrupt` runs between steps: true stops the round (nil
     /// is returned), a throw ends it with that error. `step` gets each step's mean seconds (stragglers).
@@ -43,7 +49,8 @@ struct TrainingRound {
             configuration.classWeights ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
         let trainer = Trainer(
             model: working, optimizer: configuration.optimizerConfig, batchSize: configuration.batchSize,
-            threads: configuration.threads, classWeights: weights, seed: configuration.seed &+ baseVersion)
+            threads: configuration.threads, classWeights: weights, seed: configuration.seed &+ baseVersion,
+            privacy: privacy?.dpSGD)
         let source = AugmentedDataset(train, augmenter: configuration.augment ? .standard : nil)
         let start = DispatchTime.now().uptimeNanoseconds
         var stats = Trainer.Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)
@@ -65,6 +72,19 @@ struct TrainingRound {
             if let failure { throw failure }
             if stopped { return nil }
         }
+        // Update-level protection: clip the whole delta and add noise, in the working model's parameters
+        // (so the validation figures below are those of the model the update describes).
+        var normBeforeClip: Double?
+        if let update = privacy?.update {
+            let n = working.parameterCount
+            let delta = FloatBuffer(count: n)
+            delta.pointer.update(from: working.parameters.pointer, count: n)
+            BLAS.axpy(count: n, alpha: -1, global.parameters.pointer, delta.pointer)
+            var noise = NoiseSource.secure
+            normBeforeClip = update.apply(delta.pointer, count: n, source: &noise, threads: configuration.threads)
+            working.parameters.pointer.update(from: global.parameters.pointer, count: n)
+            BLAS.axpy(count: n, alpha: 1, delta.pointer, working.parameters.pointer)
+        }
         var metrics: [String: Double] = [
             "train_loss": stats.loss, "train_accuracy": stats.accuracy,
             "train_seconds": Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
@@ -77,6 +97,9 @@ struct TrainingRound {
             if let auc = m.auc { metrics["val_auc"] = auc }
         }
         return Result(
-            delta: try working.delta(from: global.parameters), sampleCount: train.count, metrics: metrics, stats: stats)
+            delta: try working.delta(from: global.parameters), sampleCount: train.count, metrics: metrics, stats: stats,
+            privateSteps: trainer.privateSteps,
+            samplingRate: DPSGD.samplingRate(batchSize: configuration.batchSize, count: train.count),
+            normBeforeClip: normBeforeClip)
     }
 }

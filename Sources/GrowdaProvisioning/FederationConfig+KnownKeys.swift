@@ -3,6 +3,7 @@ extension FederationConfig {
     public enum Section: String, CaseIterable, Sendable {
         case model = "Model"
         case aggregation = "Aggregation"
+        case privacy = "Privacy"
         case evaluation = "Evaluation and stop rules"
         case network = "Network"
         case console = "Web console"

@@ -5,7 +5,8 @@ import GrowdaCrypto
 ///
 /// Body fields: `request_id`, `recipient`, `version` (the aggregator's latest), `acked_seq` (decimal),
 /// `has_model` (`true`/`false`); with a model, also `created` and `spec` and the weights as tensors;
-/// without one, no tensors. An aggregator that admits updates (all of this build's) also sends
+/// without one, no tensors. A model's reply also carries its `privacy` policy when the federation sets
+/// one (as ``ModelMessage`` does). An aggregator that admits updates (all of this build's) also sends
 /// `send_ok` (decimal). An aggregator that announces how it runs its rounds sends `mode` (`async` or
 /// `sync`); older ones leave it out. Two optional fields carry revocation: `model_key`, the federation's
 /// current model key sealed under the node's own key (after a rotation the node takes it), and
@@ -108,6 +109,7 @@ extension SnapshotReply: MessageBody {
         if let model {
             fields["created"] = String(model.created)
             fields["spec"] = model.spec
+            if let privacy = model.privacy { fields["privacy"] = privacy }
         }
         if let sendOK { fields["send_ok"] = String(sendOK) }
         if let mode { fields["mode"] = mode.rawValue }
@@ -128,7 +130,8 @@ extension SnapshotReply: MessageBody {
                     version: version,
                     created: try fields.uint64("created"),
                     spec: try fields.text("spec"),
-                    weights: tensors
+                    weights: tensors,
+                    privacy: fields.fields["privacy"]
                 ))
         } else {
             guard tensors.count == 0 else { throw .malformed }

@@ -83,6 +83,21 @@ struct DPSGDTests {
         #expect(abs(mean) < 4 * (target / n).squareRoot())
     }
 
+    /// The default noise is not repeatable: two runs from the same seeds differ (an observer who knows
+    /// the seed cannot subtract it); a seeded source repeats.
+    @Test func secureNoiseDoesNotRepeat() throws {
+        func run(_ noise: NoiseSource) throws -> [Float] {
+            let model = try Model(spec: privateSpec, seed: 7)
+            let trainer = Trainer(
+                model: model, optimizer: .sgd(learningRate: 1, momentum: 0), batchSize: 4, threads: 1, seed: 1,
+                privacy: DPSGD(clipNorm: 1, noiseMultiplier: 1), noise: noise)
+            trainer.step(blobs(count: 4, seed: 1), indices: [0, 1][...])
+            return model.parameters.array
+        }
+        #expect(try run(.secure) != run(.secure))
+        #expect(try run(.seeded(5)) == run(.seeded(5)))
+    }
+
     /// A noised sum: Σ of k vectors plus N(0, s²) has, over many coordinates, the variance s² around the
     /// clean sum, whatever the thread count (the streams are per chunk, not per thread).
     @Test func noisedSumVarianceAndThreadIndependence() {
@@ -90,8 +105,8 @@ struct DPSGDTests {
         func noised(threads: Int) -> [Float] {
             let buffer = FloatBuffer(count: count)
             for i in 0..<count { buffer.pointer[i] = Float(i % 7) }
-            var rng = SeededGenerator(seed: 3)
-            addGaussianNoise(buffer.pointer, count: count, std: std, rng: &rng, threads: threads)
+            var source = NoiseSource.seeded(3)
+            addGaussianNoise(buffer.pointer, count: count, std: std, source: &source, threads: threads)
             return buffer.array
         }
         let one = noised(threads: 1), two = noised(threads: 2)
@@ -121,7 +136,7 @@ struct DPSGDTests {
         let model = try Model(spec: privateSpec, seed: 2)
         let trainer = Trainer(
             model: model, optimizer: .adam(learningRate: 1e-2), batchSize: 16, threads: 2, seed: 3,
-            privacy: DPSGD(clipNorm: 1, noiseMultiplier: 0.5))
+            privacy: DPSGD(clipNorm: 1, noiseMultiplier: 0.5), noise: .seeded(11))
         for _ in 0..<10 { _ = trainer.trainEpoch(blobs(count: 128, seed: 1)) }
         let test = blobs(count: 64, seed: 9)
         let probs = Predictor(model: model, threads: 2, chunk: 32).probabilities(test)
@@ -144,14 +159,14 @@ struct DPSGDTests {
     @Test func updatePrivacyClipsAndNoises() {
         let long = FloatBuffer(count: 4)
         for (i, v) in [3, 4, 0, 0].enumerated() { long.pointer[i] = Float(v) }
-        var rng = SeededGenerator(seed: 1)
-        let before = UpdatePrivacy(clipNorm: 1, noiseMultiplier: 0).apply(long.pointer, count: 4, rng: &rng)
+        var source = NoiseSource.secure
+        let before = UpdatePrivacy(clipNorm: 1, noiseMultiplier: 0).apply(long.pointer, count: 4, source: &source)
         #expect(abs(before - 5) < 1e-9)
         #expect(long.array.map { ($0 * 1000).rounded() / 1000 } == [0.6, 0.8, 0, 0])
-        UpdatePrivacy(clipNorm: 10, noiseMultiplier: 0).apply(long.pointer, count: 4, rng: &rng)
+        UpdatePrivacy(clipNorm: 10, noiseMultiplier: 0).apply(long.pointer, count: 4, source: &source)
         #expect(long.array.map { ($0 * 1000).rounded() / 1000 } == [0.6, 0.8, 0, 0])
         let zero = FloatBuffer(count: 100_000)
-        UpdatePrivacy(clipNorm: 2, noiseMultiplier: 0.5).apply(zero.pointer, count: zero.count, rng: &rng)
+        UpdatePrivacy(clipNorm: 2, noiseMultiplier: 0.5).apply(zero.pointer, count: zero.count, source: &source)
         let variance = zero.array.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(zero.count)
         #expect(abs(variance - 1) < 0.03)
     }

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import GrowdaAggregator
+import GrowdaNN
+import GrowdaNode
+import GrowdaPrivacy
+
+/// `growda simulate`'s privacy flags: they become the federation's `privacy.*` keys, which the aggregator
+/// sends with every version, so the simulated hospitals train exactly as a real federation's would.
+struct PrivacyOptions: ParsableArguments {
+    @Option(
+        name: .customLong("dp-clip"), parsing: .unconditional,
+        help: "DP-SGD at every hospital: clip each image's gradient to this L2 norm (privacy.dp_clip).")
+    var dpClip: Double?
+
+    @Option(
+        name: .customLong("dp-noise"), parsing: .unconditional,
+        help: "DP-SGD noise multiplier σ (privacy.dp_noise).")
+    var dpNoise: Double?
+
+    @Option(
+        name: .customLong("update-clip"), parsing: .unconditional,
+        help: "Clip each hospital's whole update to this L2 norm before sealing (privacy.update_clip).")
+    var updateClip: Double?
+
+    @Option(
+        name: .customLong("update-noise"), parsing: .unconditional,
+        help: "Update-level noise multiplier z (privacy.update_noise; needs --update-clip).")
+    var updateNoise: Double?
+
+    @Option(name: .customLong("dp-delta"), parsing: .unconditional, help: "δ of every ε (privacy.delta).")
+    var delta: Double?
+
+    @Option(
+        name: .customLong("max-epsilon"), parsing: .unconditional,
+        help: "A hospital stops training before its ε would pass this (privacy.max_epsilon).")
+    var maxEpsilon: Double?
+
+    /// Throws a ValidationError naming the flag that cannot work.
+    func check() throws {
+        if (dpClip == nil) != (dpNoise == nil) {
+            throw ValidationError("--dp-clip and --dp-noise go together: DP-SGD clips each gradient, then adds noise")
+        }
+        if updateNoise != nil && updateClip == nil { throw ValidationError("--update-noise needs --update-clip") }
+        for (flag, value, allowsZero) in [
+            ("--dp-clip", dpClip, false), ("--dp-noise", dpNoise, true), ("--update-clip", updateClip, false),
+            ("--update-noise", updateNoise, true), ("--max-epsilon", maxEpsilon, false),
+        ] {
+            if let value, !(value.isFinite && (allowsZero ? value >= 0 : value > 0)) {
+                throw ValidationError("\(flag) must be a number \(allowsZero ? "≥ 0" : "> 0"), got \(value)")
+            }
+        }
+        if let delta, !(delta > 0 && delta <= 0.01) { throw ValidationError("--dp-delta must lie in (0, 0.01]") }
+    }
+
+    /// The federation.conf settings the flags give.
+    var settings: [Federation.LocalSetting] {
+        typealias Key = AggregatorConfiguration.Key
+        let pairs: [(String, Double?)] = [
+            (Key.privacyDPClip, dpClip), (Key.privacyDPNoise, dpNoise), (Key.privacyUpdateClip, updateClip),
+            (Key.privacyUpdateNoise, updateNoise), (Key.privacyDelta, delta), (Key.privacyMaxEpsilon, maxEpsilon),
+        ]
+        return pairs.compactMap { key, value in value.map { Federation.LocalSetting(key, String($0)) } }
+    }
+
+    /// Each hospital's ledger, read from its state folder (an empty one where it sent nothing).
+    static func ledgers(_ states: [(name: String, state: String)]) throws -> [String: PrivacyLedger] {
+        var out: [String: PrivacyLedger] = [:]
+        for (name, state) in states {
+            out[name] = try PrivacyLedger.load(from: URL(fileURLWithPath: state + "/privacy-ledger.json"))
+        }
+        return out
+    }
+
+    /// The largest ε any hospital had spent with the updates it sent before `date` (nil: unbounded).
+    static func largestEpsilon(_ ledgers: [String: PrivacyLedger], before date: Date, delta: Double) throws -> Double? {
+        let limit = UInt64(date.timeIntervalSince1970 * 1000)
+        var largest = 0.0
+        for ledger in ledgers.values {
+            let sent = ledger.entries.filter { $0.time <= limit }
+            guard !sent.isEmpty else { continue }
+            guard let epsilon = try PrivacyLedger(entries: sent).epsilon(delta: delta) else { return nil }
+            largest = max(largest, epsilon)
+        }
+        return largest
+    }
+
+    /// The run's privacy report: the policy, each hospital's ε and whose budget ran out.
+    static func report(
+        _ policy: PrivacyPolicy, ledgers: [String: PrivacyLedger], states: [(name: String, state: String)]
+    ) throws -> SimulateCommand.PrivacyReport {
+        var epsilons: [String: Double?] = [:], updates: [String: Int] = [:], spent: [String] = []
+        for (name, ledger) in ledgers {
+            epsilons[name] = ledger.entries.isEmpty ? 0 : try ledger.epsilon(delta: policy.delta)
+            updates[name] = ledger.entries.count
+        }
+        for (name, state) in states where (try? NodeStatus.read(stateFolder: state))?.privacy?.budget_spent == true {
+            spent.append(name)
+        }
+        return SimulateCommand.PrivacyReport(
+            dp_clip: policy.dpSGD.map { Double($0.clipNorm) }, dp_noise: policy.dpSGD.map { Double($0.noiseMultiplier) },
+            update_clip: policy.update.map { Double($0.clipNorm) },
+            update_noise: policy.update.map { Double($0.noiseMultiplier) }, delta: policy.delta,
+            max_epsilon: policy.maxEpsilon, epsilon_by_hospital: epsilons, updates_by_hospital: updates,
+            budget_spent: spent.sorted())
+    }
+
+    /// `privacy: DP-SGD C=1 σ=1.1, δ=1e-05: ε by hospital a 3.21 (12 updates), …`.
+    static func text(_ p: SimulateCommand.PrivacyReport) -> String {
+        var rule: [String] = []
+        if let c = p.dp_clip, let s = p.dp_noise { rule.append("DP-SGD clip \(c) σ \(s)") }
+        if let c = p.update_clip { rule.append("update clip \(c) z \(p.update_noise ?? 0)") }
+        let each = p.epsilon_by_hospital.keys.sorted().map { name in
+            "\(name) \(p.epsilon_by_hospital[name]!.map { fmt($0, 3) } ?? "∞") (\(p.updates_by_hospital[name] ?? 0) updates)"
+        }
+        var line = "privacy: \(rule.isEmpty ? "no noise" : rule.joined(separator: ", ")), δ = \(p.delta)"
+        if let m = p.max_epsilon { line += ", budget ε ≤ \(fmt(m, 3))" }
+        line += "\nε spent by hospital: " + each.joined(separator: ", ")
+        if !p.budget_spent.isEmpty { line += "\nbudget spent (stopped training): " + p.budget_spent.joined(separator: ", ") }
+        return line
+    }
+}
