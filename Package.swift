@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "GrowdaSafetensors"),
         .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"]),
         .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"]),
+        // The differential-privacy accountant (RDP of DP-SGD and update-level noise) and a node's privacy ledger.
+        .target(name: "GrowdaPrivacy"),
 
         // MARK: I/O
         .target(name: "GrowdaData", dependencies: ["CPng", "CGdcm", "GrowdaTensor"]),
@@ -161,6 +163,8 @@ let package = Package(
         .testTarget(
             name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTensor", "GrowdaSafetensors", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTensor"]),
+        // Fixtures/ holds dp-accounting's numbers and the script that made them, read through #filePath.
+        .testTarget(name: "GrowdaPrivacyTests", dependencies: ["GrowdaPrivacy"], exclude: ["Fixtures"]),
         .testTarget(
             name: "GrowdaStoreTests",
             dependencies: [
