@@ -73,7 +73,7 @@ let package = Package(
             name: "GrowdaNode",
             dependencies: [
                 "GrowdaFederation", "GrowdaNN", "GrowdaData", "GrowdaWire", "GrowdaTransport", "GrowdaProvisioning",
-                "GrowdaSafetensors", "GrowdaTensor", "GrowdaCrypto", "GrowdaConsole", "GrowdaDesk",
+                "GrowdaSafetensors", "GrowdaTensor", "GrowdaCrypto", "GrowdaConsole", "GrowdaDesk", "GrowdaPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,7 +144,7 @@ let package = Package(
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
                 "GrowdaProvisioning", "GrowdaAggregator", "GrowdaStore", "GrowdaFederation", "GrowdaTensor",
                 "GrowdaCharts", "GrowdaBench", "GrowdaAggregation", "GrowdaNode", "GrowdaConsole", "GrowdaDashboard",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "GrowdaPrivacy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -200,7 +200,7 @@ let package = Package(
             dependencies: [
                 "GrowdaAggregator", "GrowdaNode", "GrowdaProvisioning", "GrowdaData", "GrowdaTestKit", "GrowdaCrypto",
                 "GrowdaNN", "GrowdaStore", "GrowdaTransport", "GrowdaWire", "GrowdaBench", "GrowdaConsole",
-                "GrowdaDashboard", "GrowdaSafetensors", .product(name: "Logging", package: "swift-log"),
+                "GrowdaDashboard", "GrowdaSafetensors", "GrowdaPrivacy", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

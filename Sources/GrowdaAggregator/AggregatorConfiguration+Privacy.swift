@@ -70,7 +70,8 @@ extension AggregatorConfiguration {
         ]
     }
 
-    /// The privacy policy the file sets (nil when it sets no mechanism and no budget) and the minimum
+    /// The privacy policy the file sets (nil when it sets no mechanism and no budget: `privacy.delta` alone
+    /// makes none) and the minimum
     /// buffer; a half-given mechanism, a bad number or a buffer below the minimum is noted.
     static func readPrivacy(
         _ reader: inout SettingsReader, config: FederationConfig, aggregation: AggregationConfig
@@ -117,7 +118,8 @@ extension AggregatorConfiguration {
                     + "\(Key.privacyUpdateClip) and \(Key.privacyUpdateNoise)); without noise ε is unbounded and "
                     + "every hospital would refuse to train")
         }
-        let any = policy.dpSGD != nil || policy.update != nil || maxEpsilon != nil || config[Key.privacyDelta] != nil
+        // δ alone is no policy: it only says how to report an ε that some mechanism makes finite.
+        let any = policy.dpSGD != nil || policy.update != nil || maxEpsilon != nil
         return (any ? policy : nil, minK)
     }
 }

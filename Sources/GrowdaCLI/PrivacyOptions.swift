@@ -4,6 +4,7 @@ import GrowdaAggregator
 import GrowdaNN
 import GrowdaNode
 import GrowdaPrivacy
+import GrowdaProvisioning
 
 /// `growda simulate`'s privacy flags: they become the federation's `privacy.*` keys, which the aggregator
 /// sends with every version, so the simulated hospitals train exactly as a real federation's would.

@@ -395,13 +395,13 @@ struct SimulateCommand: AsyncParsableCommand {
         let created0 = history.first?.createdAt ?? start
         let policy = aggConfig.privacy
         let ledgers = policy == nil ? [:] : try PrivacyOptions.ledgers(names.map { (name: $0, state: "\(root)/nodes/\($0)") })
-        let versionsOut = try history.map {
+        let versionsOut = try history.map { entry in
             Report.Version(
-                version: $0.version, seconds: $0.createdAt.timeIntervalSince(created0),
-                accuracy: $0.evaluation?.accuracy,
-                auc: $0.evaluation?.auc, updates: $0.updatesFolded, mean_staleness: $0.meanStaleness,
+                version: entry.version, seconds: entry.createdAt.timeIntervalSince(created0),
+                accuracy: entry.evaluation?.accuracy,
+                auc: entry.evaluation?.auc, updates: entry.updatesFolded, mean_staleness: entry.meanStaleness,
                 epsilon: try policy.flatMap { p in
-                    try PrivacyOptions.largestEpsilon(ledgers, before: $0.createdAt, delta: p.delta)
+                    try PrivacyOptions.largestEpsilon(ledgers, before: entry.createdAt, delta: p.delta)
                 })
         }
         let privacyReport = try policy.map { p in

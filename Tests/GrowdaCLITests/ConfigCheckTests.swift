@@ -55,7 +55,7 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("  fedbuff.k ") && $0.hasSuffix("= 4") })
         #expect(lines.contains { $0.hasPrefix("  eval.dir ") && $0.hasSuffix("(not set)") })
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(check)) as? [String: Any]
-        #expect(json?["ok"] as? Bool == true && (json?["settings"] as? [Any])?.count == 39)
+        #expect(json?["ok"] as? Bool == true && (json?["settings"] as? [Any])?.count == AggregatorConfiguration.knownKeys.count)
     }
 
     @Test func aBadFileListsEveryProblemAndExitsOne() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GrowdaAggregator
+import GrowdaData
 import GrowdaNN
 import GrowdaNode
 import GrowdaPrivacy
@@ -9,12 +10,16 @@ import Testing
 /// A federation under a privacy policy: the policy travels with the model, each node keeps a ledger in its
 /// state folder, stops at the budget, and the aggregator shows every hospital's ε.
 @Suite(.serialized) struct PrivacyFederationTests {
-    /// ε after `updates` rounds of one local epoch over 12 images in batches of 6 (q = 0.5, 2 steps each).
+    /// ε after `updates` rounds of one local epoch over a hospital's 6 images per class in batches of 6 (the
+    /// harness's node configuration): Poisson rate q = 6 / n, round(1 / q) steps each.
     private func epsilon(updates: Int, sigma: Double) throws -> Double {
+        let images = 6 * SyntheticXray.classNames.count
+        let q = DPSGD.samplingRate(batchSize: 6, count: images)
+        let steps = DPSGD.stepsPerEpoch(batchSize: 6, count: images)
         let entries = try (1...updates).map { seq in
             PrivacyLedger.Entry(
                 seq: UInt64(seq), baseVersion: 0, time: 0,
-                recordLevel: try PrivacyLedger.RecordLevelNoise(samplingRate: 0.5, noiseMultiplier: sigma, steps: 2),
+                recordLevel: try PrivacyLedger.RecordLevelNoise(samplingRate: q, noiseMultiplier: sigma, steps: steps),
                 updateLevel: nil)
         }
         return try PrivacyLedger(entries: entries).epsilon(delta: 1e-5)!
