@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"]),
         .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"]),
         // The differential-privacy accountant (RDP of DP-SGD and update-level noise) and a node's privacy ledger.
-        .target(name: "GrowdaPrivacy"),
+        .target(name: "GrowdaPrivacy", dependencies: ["GrowdaSafetensors"]),
 
         // MARK: I/O
         .target(name: "GrowdaData", dependencies: ["CPng", "CGdcm", "GrowdaTensor"]),

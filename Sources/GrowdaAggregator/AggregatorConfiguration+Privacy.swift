@@ -7,6 +7,8 @@ extension AggregatorConfiguration.Key {
     public static let privacyDPClip = "privacy.dp_clip"
     /// DP-SGD's noise multiplier σ.
     public static let privacyDPNoise = "privacy.dp_noise"
+    /// DP-SGD's Poisson sampling rate q, the same at every hospital.
+    public static let privacyDPSamplingRate = "privacy.dp_sampling_rate"
     /// The update-level clip norm S.
     public static let privacyUpdateClip = "privacy.update_clip"
     /// The update-level noise multiplier z.
@@ -41,6 +43,14 @@ extension AggregatorConfiguration {
                     + "each batch's summed gradient. Larger is more private and less accurate; the ε a hospital "
                     + "spends follows from σ, its batch sampling rate and its steps. Needs \(Key.privacyDPClip).",
                 allowed: "a number ≥ 0", default: nil, example: "1.1"),
+            Known(
+                Key.privacyDPSamplingRate, section: .privacy,
+                meaning: "DP-SGD's sampling rate q at every hospital: each image joins each step with this "
+                    + "probability, so a hospital of n images takes steps of about q × n (its --batch is not used) and "
+                    + "round(1 / q) steps per epoch. Every hospital then spends ε at the same rate per epoch, and small "
+                    + "hospitals do not run out of budget long before large ones. Unset: q = batch / n at each "
+                    + "hospital.",
+                allowed: "a number in (0, 1]", default: nil, example: "0.05"),
             Known(
                 Key.privacyUpdateClip, section: .privacy,
                 meaning: "Update-level protection, a second optional layer: each hospital scales its whole update "
@@ -83,6 +93,10 @@ extension AggregatorConfiguration {
         }
         let dpClip = optional(Key.privacyDPClip) { $0 > 0 }
         let dpNoise = optional(Key.privacyDPNoise) { $0 >= 0 }
+        let dpRate = optional(Key.privacyDPSamplingRate) { $0 > 0 && $0 <= 1 }
+        if config[Key.privacyDPSamplingRate] != nil, config[Key.privacyDPClip] == nil {
+            reader.fail(Key.privacyDPSamplingRate, "needs \(Key.privacyDPClip) and \(Key.privacyDPNoise): it is DP-SGD's")
+        }
         let updateClip = optional(Key.privacyUpdateClip) { $0 > 0 }
         let updateNoise = optional(Key.privacyUpdateNoise) { $0 >= 0 }
         let delta = reader.number(Key.privacyDelta, PrivacyPolicy.defaultDelta) { $0 > 0 && $0 <= 0.01 }
@@ -107,7 +121,9 @@ extension AggregatorConfiguration {
                     + "to accept that risk (a test federation)")
         }
         var policy = PrivacyPolicy(delta: delta, maxEpsilon: maxEpsilon)
-        if let dpClip, let dpNoise { policy.dpSGD = DPSGD(clipNorm: Float(dpClip), noiseMultiplier: Float(dpNoise)) }
+        if let dpClip, let dpNoise {
+            policy.dpSGD = DPSGD(clipNorm: Float(dpClip), noiseMultiplier: Float(dpNoise), samplingRate: dpRate)
+        }
         if let updateClip {
             policy.update = UpdatePrivacy(clipNorm: Float(updateClip), noiseMultiplier: Float(updateNoise ?? 0))
         }

@@ -84,6 +84,8 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         public var max_epsilon: Double?
         /// DP-SGD's C and σ, the update-level S and z (nil: off).
         public var dp_clip: Double?, dp_noise: Double?, update_clip: Double?, update_noise: Double?
+        /// DP-SGD's fixed sampling rate (nil: each hospital's batch / its size).
+        public var dp_sampling_rate: Double? = nil
         /// The smallest buffer the aggregator accepts (`privacy.min_k`).
         public var min_k: Int
         /// The largest ε any hospital reported (nil: none reported yet).

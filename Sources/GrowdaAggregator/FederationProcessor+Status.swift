@@ -67,7 +67,8 @@ extension FederationProcessor {
                 delta: policy.delta, max_epsilon: policy.maxEpsilon, dp_clip: policy.dpSGD.map { Double($0.clipNorm) },
                 dp_noise: policy.dpSGD.map { Double($0.noiseMultiplier) },
                 update_clip: policy.update.map { Double($0.clipNorm) },
-                update_noise: policy.update.map { Double($0.noiseMultiplier) }, min_k: configuration.minimumBuffer,
+                update_noise: policy.update.map { Double($0.noiseMultiplier) },
+                dp_sampling_rate: policy.dpSGD?.samplingRate, min_k: configuration.minimumBuffer,
                 max_reported_epsilon: nodes.compactMap(\.privacy_epsilon).max())
         }
         return status

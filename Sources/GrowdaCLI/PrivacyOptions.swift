@@ -6,18 +6,56 @@ import GrowdaNode
 import GrowdaPrivacy
 import GrowdaProvisioning
 
-/// `growda simulate`'s privacy flags: they become the federation's `privacy.*` keys, which the aggregator
-/// sends with every version, so the simulated hospitals train exactly as a real federation's would.
-struct PrivacyOptions: ParsableArguments {
+/// DP-SGD's flags, as `growda train` and `growda simulate` take them.
+struct DPSGDOptions: ParsableArguments {
     @Option(
         name: .customLong("dp-clip"), parsing: .unconditional,
-        help: "DP-SGD at every hospital: clip each image's gradient to this L2 norm (privacy.dp_clip).")
-    var dpClip: Double?
+        help: "Differential privacy (DP-SGD): clip each image's gradient to this L2 norm (with --dp-noise).")
+    var clip: Double?
 
     @Option(
         name: .customLong("dp-noise"), parsing: .unconditional,
-        help: "DP-SGD noise multiplier σ (privacy.dp_noise).")
-    var dpNoise: Double?
+        help: "DP-SGD noise multiplier σ: Gaussian noise of σ × --dp-clip on each batch's summed gradient.")
+    var noise: Double?
+
+    @Option(
+        name: .customLong("dp-delta"), parsing: .unconditional,
+        help: "δ of every ε reported (default: 1e-05).")
+    var delta: Double?
+
+    /// Throws a ValidationError naming the flag that cannot work.
+    func check() throws {
+        if (clip == nil) != (noise == nil) {
+            throw ValidationError("--dp-clip and --dp-noise go together: DP-SGD clips each gradient, then adds noise")
+        }
+        try Self.positive("--dp-clip", clip, allowsZero: false)
+        try Self.positive("--dp-noise", noise, allowsZero: true)
+        if let delta, !(delta > 0 && delta <= 0.01) { throw ValidationError("--dp-delta must lie in (0, 0.01]") }
+    }
+
+    /// DP-SGD's settings, when asked for.
+    var settings: DPSGD? { clip.map { DPSGD(clipNorm: Float($0), noiseMultiplier: Float(noise ?? 0)) } }
+
+    /// δ in force.
+    var effectiveDelta: Double { delta ?? PrivacyPolicy.defaultDelta }
+
+    /// Throws unless `value` (when given) is a finite number > 0 (or ≥ 0).
+    static func positive(_ flag: String, _ value: Double?, allowsZero: Bool) throws {
+        if let value, !(value.isFinite && (allowsZero ? value >= 0 : value > 0)) {
+            throw ValidationError("\(flag) must be a number \(allowsZero ? "≥ 0" : "> 0"), got \(value)")
+        }
+    }
+}
+
+/// `growda simulate`'s privacy flags: they become the federation's `privacy.*` keys, which the aggregator
+/// sends with every version, so the simulated hospitals train exactly as a real federation's would.
+struct PrivacyOptions: ParsableArguments {
+    @OptionGroup var dp: DPSGDOptions
+
+    @Option(
+        name: .customLong("dp-sampling-rate"), parsing: .unconditional,
+        help: "DP-SGD's Poisson rate q at every hospital, instead of --batch / its size (privacy.dp_sampling_rate).")
+    var samplingRate: Double?
 
     @Option(
         name: .customLong("update-clip"), parsing: .unconditional,
@@ -29,9 +67,6 @@ struct PrivacyOptions: ParsableArguments {
         help: "Update-level noise multiplier z (privacy.update_noise; needs --update-clip).")
     var updateNoise: Double?
 
-    @Option(name: .customLong("dp-delta"), parsing: .unconditional, help: "δ of every ε (privacy.delta).")
-    var delta: Double?
-
     @Option(
         name: .customLong("max-epsilon"), parsing: .unconditional,
         help: "A hospital stops training before its ε would pass this (privacy.max_epsilon).")
@@ -39,27 +74,22 @@ struct PrivacyOptions: ParsableArguments {
 
     /// Throws a ValidationError naming the flag that cannot work.
     func check() throws {
-        if (dpClip == nil) != (dpNoise == nil) {
-            throw ValidationError("--dp-clip and --dp-noise go together: DP-SGD clips each gradient, then adds noise")
-        }
+        try dp.check()
+        if samplingRate != nil && dp.clip == nil { throw ValidationError("--dp-sampling-rate needs --dp-clip and --dp-noise") }
+        if let q = samplingRate, !(q > 0 && q <= 1) { throw ValidationError("--dp-sampling-rate must lie in (0, 1]") }
         if updateNoise != nil && updateClip == nil { throw ValidationError("--update-noise needs --update-clip") }
-        for (flag, value, allowsZero) in [
-            ("--dp-clip", dpClip, false), ("--dp-noise", dpNoise, true), ("--update-clip", updateClip, false),
-            ("--update-noise", updateNoise, true), ("--max-epsilon", maxEpsilon, false),
-        ] {
-            if let value, !(value.isFinite && (allowsZero ? value >= 0 : value > 0)) {
-                throw ValidationError("\(flag) must be a number \(allowsZero ? "≥ 0" : "> 0"), got \(value)")
-            }
-        }
-        if let delta, !(delta > 0 && delta <= 0.01) { throw ValidationError("--dp-delta must lie in (0, 0.01]") }
+        try DPSGDOptions.positive("--update-clip", updateClip, allowsZero: false)
+        try DPSGDOptions.positive("--update-noise", updateNoise, allowsZero: true)
+        try DPSGDOptions.positive("--max-epsilon", maxEpsilon, allowsZero: false)
     }
 
     /// The federation.conf settings the flags give.
     var settings: [Federation.LocalSetting] {
         typealias Key = AggregatorConfiguration.Key
         let pairs: [(String, Double?)] = [
-            (Key.privacyDPClip, dpClip), (Key.privacyDPNoise, dpNoise), (Key.privacyUpdateClip, updateClip),
-            (Key.privacyUpdateNoise, updateNoise), (Key.privacyDelta, delta), (Key.privacyMaxEpsilon, maxEpsilon),
+            (Key.privacyDPClip, dp.clip), (Key.privacyDPNoise, dp.noise), (Key.privacyDPSamplingRate, samplingRate),
+            (Key.privacyUpdateClip, updateClip),
+            (Key.privacyUpdateNoise, updateNoise), (Key.privacyDelta, dp.delta), (Key.privacyMaxEpsilon, maxEpsilon),
         ]
         return pairs.compactMap { key, value in value.map { Federation.LocalSetting(key, String($0)) } }
     }
@@ -73,14 +103,27 @@ struct PrivacyOptions: ParsableArguments {
         return out
     }
 
+    /// Each hospital's ε after each update it sent, in the order sent: (time in ms since the epoch, ε or nil
+    /// when unbounded). Composed once per update, so a long run's table costs no more than its ledgers.
+    static func timelines(
+        _ ledgers: [String: PrivacyLedger], delta: Double
+    ) throws -> [String: [(time: UInt64, epsilon: Double?)]] {
+        try ledgers.mapValues { ledger in
+            var running = PrivacyLedger()
+            return try ledger.entries.sorted { $0.time < $1.time }.map { entry in
+                try running.record(entry)
+                return (entry.time, try running.epsilon(delta: delta))
+            }
+        }
+    }
+
     /// The largest ε any hospital had spent with the updates it sent before `date` (nil: unbounded).
-    static func largestEpsilon(_ ledgers: [String: PrivacyLedger], before date: Date, delta: Double) throws -> Double? {
+    static func largestEpsilon(_ timelines: [String: [(time: UInt64, epsilon: Double?)]], before date: Date) -> Double? {
         let limit = UInt64(date.timeIntervalSince1970 * 1000)
         var largest = 0.0
-        for ledger in ledgers.values {
-            let sent = ledger.entries.filter { $0.time <= limit }
-            guard !sent.isEmpty else { continue }
-            guard let epsilon = try PrivacyLedger(entries: sent).epsilon(delta: delta) else { return nil }
+        for timeline in timelines.values {
+            guard let last = timeline.last(where: { $0.time <= limit }) else { continue }
+            guard let epsilon = last.epsilon else { return nil }
             largest = max(largest, epsilon)
         }
         return largest

@@ -85,6 +85,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Local learning rate.")
     var lr: Float = 1e-3
 
+    @Option(help: "Local optimizer of every hospital: adam or sgd (momentum 0.9; DP-SGD learns better with it).")
+    var optimizer = "adam"
+
     @Option(parsing: .unconditional, help: "Local weight decay of every hospital (growda-node run --weight-decay).")
     var weightDecay: Float = NodeConfiguration.defaultWeightDecay
 
@@ -139,6 +142,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
         guard weightDecay >= 0, weightDecay < 1 else { throw ValidationError("--weight-decay must be in [0, 1)") }
         guard serverLr > 0, serverLr.isFinite else { throw ValidationError("--server-lr must be a positive number") }
         guard synthPerClass >= 1 else { throw ValidationError("--synth-per-class must be at least 1") }
@@ -314,7 +318,7 @@ struct SimulateCommand: AsyncParsableCommand {
             var arguments = [
                 "run", "--bundle", "\(root)/bundles/\(name).bundle", "--data", "\(root)/hospitals/\(name)",
                 "--state", "\(root)/nodes/\(name)", "--epochs", String(epochs), "--batch", String(batch),
-                "--lr", String(lr), "--weight-decay", String(weightDecay), "--seed", String(seed &+ UInt64(index)), "--heartbeat", "1", "--resend-after", "5",
+                "--lr", String(lr), "--optimizer", optimizer, "--weight-decay", String(weightDecay), "--seed", String(seed &+ UInt64(index)), "--heartbeat", "1", "--resend-after", "5",
                 "--log-level", "notice",
             ]
             if slowSet.contains(name) { arguments += ["--slowdown", String(slowdown)] }
@@ -395,14 +399,13 @@ struct SimulateCommand: AsyncParsableCommand {
         let created0 = history.first?.createdAt ?? start
         let policy = aggConfig.privacy
         let ledgers = policy == nil ? [:] : try PrivacyOptions.ledgers(names.map { (name: $0, state: "\(root)/nodes/\($0)") })
-        let versionsOut = try history.map { entry in
+        let timelines = try policy.map { try PrivacyOptions.timelines(ledgers, delta: $0.delta) } ?? [:]
+        let versionsOut = history.map { entry in
             Report.Version(
                 version: entry.version, seconds: entry.createdAt.timeIntervalSince(created0),
                 accuracy: entry.evaluation?.accuracy,
                 auc: entry.evaluation?.auc, updates: entry.updatesFolded, mean_staleness: entry.meanStaleness,
-                epsilon: try policy.flatMap { p in
-                    try PrivacyOptions.largestEpsilon(ledgers, before: entry.createdAt, delta: p.delta)
-                })
+                epsilon: policy == nil ? nil : PrivacyOptions.largestEpsilon(timelines, before: entry.createdAt))
         }
         let privacyReport = try policy.map { p in
             try PrivacyOptions.report(p, ledgers: ledgers, states: names.map { (name: $0, state: "\(root)/nodes/\($0)") })

@@ -62,19 +62,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Print the final summary as JSON.")
     var json = false
 
-    @Option(
-        name: .customLong("dp-clip"), parsing: .unconditional,
-        help: "Differential privacy (DP-SGD): clip each sample's gradient to this L2 norm (with --dp-noise).")
-    var dpClip: Float?
-
-    @Option(
-        name: .customLong("dp-noise"), parsing: .unconditional,
-        help: "DP-SGD noise multiplier σ: Gaussian noise of σ × --dp-clip on each batch's summed gradient.")
-    var dpNoise: Float?
-
-    @Option(
-        name: .customLong("dp-delta"), parsing: .unconditional, help: "δ of the ε reported with DP-SGD.")
-    var dpDelta = PrivacyPolicy.defaultDelta
+    @OptionGroup(title: "Differential privacy")
+    var dp: DPSGDOptions
 
     enum OptimizerName: String, ExpressibleByArgument, CaseIterable { case adam, sgd }
     enum Schedule: String, ExpressibleByArgument, CaseIterable { case constant, cosine }
@@ -92,16 +81,11 @@ struct TrainCommand: AsyncParsableCommand {
             throw ValidationError("--weight-decay must be 0 or a positive number")
         }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
-        if (dpClip == nil) != (dpNoise == nil) {
-            throw ValidationError("--dp-clip and --dp-noise go together: DP-SGD clips each gradient, then adds noise")
-        }
-        if let dpClip, !(dpClip > 0 && dpClip.isFinite) { throw ValidationError("--dp-clip must be a number > 0") }
-        if let dpNoise, !(dpNoise >= 0 && dpNoise.isFinite) { throw ValidationError("--dp-noise must be a number ≥ 0") }
-        guard dpDelta > 0 && dpDelta < 1 else { throw ValidationError("--dp-delta must lie in (0, 1)") }
+        try dp.check()
     }
 
     /// DP-SGD's settings, when asked for.
-    var privacy: DPSGD? { dpClip.map { DPSGD(clipNorm: $0, noiseMultiplier: dpNoise ?? 0) } }
+    var privacy: DPSGD? { dp.settings }
 
     /// What DP-SGD spent (printed and in --json).
     struct PrivacySpent: Codable {
@@ -114,10 +98,10 @@ struct TrainCommand: AsyncParsableCommand {
 
     /// ε after `steps` DP-SGD steps at sampling rate `q`.
     func epsilon(q: Double, steps: Int) throws -> Double? {
-        guard let dpNoise, dpNoise > 0 else { return nil }
+        guard let noise = dp.noise, noise > 0 else { return nil }
         var accountant = try RDPAccountant()
-        try accountant.composeSubsampledGaussian(samplingRate: q, noiseMultiplier: Double(dpNoise), steps: steps)
-        return try accountant.epsilon(delta: dpDelta).epsilon
+        try accountant.composeSubsampledGaussian(samplingRate: q, noiseMultiplier: noise, steps: steps)
+        return try accountant.epsilon(delta: dp.effectiveDelta).epsilon
     }
 
     /// What the run achieved (printed with --json). `best_epoch` is the epoch kept: the best by validation
@@ -185,7 +169,7 @@ struct TrainCommand: AsyncParsableCommand {
                 let total = try epsilon(q: q, steps: epochs * DPSGD.stepsPerEpoch(batchSize: batch, count: train.count))
                 Terminal.note(
                     "DP-SGD: clip \(privacy.clipNorm), noise σ \(privacy.noiseMultiplier), Poisson sampling q = "
-                        + "\(fmt(q, 4)); \(epochs) epochs spend ε = \(total.map { fmt($0, 3) } ?? "∞") at δ = \(dpDelta)")
+                        + "\(fmt(q, 4)); \(epochs) epochs spend ε = \(total.map { fmt($0, 3) } ?? "∞") at δ = \(dp.effectiveDelta)")
             }
         }
         var spent: PrivacySpent?
@@ -248,10 +232,10 @@ struct TrainCommand: AsyncParsableCommand {
                 }
                 if let privacy {
                     spent = PrivacySpent(
-                        dp_clip: Double(privacy.clipNorm), dp_noise: Double(privacy.noiseMultiplier), delta: dpDelta,
+                        dp_clip: Double(privacy.clipNorm), dp_noise: Double(privacy.noiseMultiplier), delta: dp.effectiveDelta,
                         sampling_rate: q, steps: trainer.privateSteps, epsilon: record.epsilon)
                     facts["privacy_epsilon"] = record.epsilon.map { fmt($0, 6) } ?? "inf"
-                    facts["privacy_delta"] = String(dpDelta)
+                    facts["privacy_delta"] = String(dp.effectiveDelta)
                 }
                 try net.save(to: out, facts: facts)
             }

@@ -279,6 +279,7 @@ public enum OpenAPIDocument {
                     "properties": {
                       "delta": {"type": "number"}, "max_epsilon": {"type": ["number", "null"]},
                       "dp_clip": {"type": ["number", "null"]}, "dp_noise": {"type": ["number", "null"]},
+                      "dp_sampling_rate": {"type": ["number", "null"]},
                       "update_clip": {"type": ["number", "null"]}, "update_noise": {"type": ["number", "null"]},
                       "min_k": {"type": "integer"}, "max_reported_epsilon": {"type": ["number", "null"]}
                     }
@@ -331,6 +332,7 @@ public enum OpenAPIDocument {
                       "max_epsilon": {"type": ["number", "null"]}, "updates": {"type": "integer"},
                       "budget_spent": {"type": "boolean"},
                       "dp_clip": {"type": ["number", "null"]}, "dp_noise": {"type": ["number", "null"]},
+                      "dp_sampling_rate": {"type": ["number", "null"]},
                       "update_clip": {"type": ["number", "null"]}, "update_noise": {"type": ["number", "null"]}
                     }
                   }

@@ -19,11 +19,26 @@ public struct DPSGD: Sendable, Equatable, Codable {
     public var clipNorm: Float
     /// σ: the noise's standard deviation in units of `clipNorm`.
     public var noiseMultiplier: Float
+    /// q: each sample's chance to join a step, the same at every hospital whatever its size (its expected
+    /// batch is then q·n); nil: q = batch size / n. A fixed q makes every hospital spend ε at the same rate
+    /// per epoch, so small hospitals do not run out of budget long before large ones.
+    public var samplingRate: Double?
 
-    /// DP-SGD settings; both must be finite, C > 0 and σ ≥ 0 (σ = 0 clips without privacy).
-    public init(clipNorm: Float, noiseMultiplier: Float) {
+    /// DP-SGD settings; both must be finite, C > 0 and σ ≥ 0 (σ = 0 clips without privacy); q in (0, 1].
+    public init(clipNorm: Float, noiseMultiplier: Float, samplingRate: Double? = nil) {
         self.clipNorm = clipNorm
         self.noiseMultiplier = noiseMultiplier
+        self.samplingRate = samplingRate
+    }
+
+    /// The Poisson rate q for `count` samples: ``samplingRate``, or batch size / count.
+    public func rate(batchSize: Int, count: Int) -> Double {
+        samplingRate ?? Self.samplingRate(batchSize: batchSize, count: count)
+    }
+
+    /// Steps in one epoch over `count` samples: round(1 / q), at least 1.
+    public func steps(batchSize: Int, count: Int) -> Int {
+        max(1, Int((1 / rate(batchSize: batchSize, count: count)).rounded()))
     }
 
     /// Why these settings or this model cannot train privately, or nil.
@@ -33,6 +48,9 @@ public struct DPSGD: Sendable, Equatable, Codable {
         }
         guard noiseMultiplier.isFinite, noiseMultiplier >= 0 else {
             return "the DP noise multiplier must be a number ≥ 0, got \(noiseMultiplier)"
+        }
+        if let q = samplingRate, !(q > 0 && q <= 1) {
+            return "the DP sampling rate must lie in (0, 1], got \(q)"
         }
         if model.layers.contains(where: { $0 is BatchNorm2D }) {
             return "model '\(model.spec.name)' has batch normalisation, whose statistics mix the samples of a batch, "

@@ -5,7 +5,8 @@ import Foundation
 /// one policy (a node trains each round under the policy of the version it starts from).
 ///
 /// On the wire it is one JSON object (``wireText``) with the keys `dp_clip` and `dp_noise` (DP-SGD's
-/// C and σ; both or neither), `update_clip` and `update_noise` (the update-level S and z; noise needs a
+/// C and σ; both or neither), `dp_sampling_rate` (DP-SGD's Poisson rate q at every hospital; absent: batch
+/// size / data size), `update_clip` and `update_noise` (the update-level S and z; noise needs a
 /// clip), `delta` (δ of every ε reported) and `max_epsilon` (the budget past which a hospital stops
 /// training; absent: none). Unknown keys are refused, so an older node cannot silently ignore a rule.
 public struct PrivacyPolicy: Sendable, Equatable {
@@ -39,6 +40,7 @@ public struct PrivacyPolicy: Sendable, Equatable {
         if let dp = dpSGD {
             if !(dp.clipNorm.isFinite && dp.clipNorm > 0) { return "dp_clip must be a number > 0" }
             if !(dp.noiseMultiplier.isFinite && dp.noiseMultiplier >= 0) { return "dp_noise must be a number ≥ 0" }
+            if let q = dp.samplingRate, !(q > 0 && q <= 1) { return "dp_sampling_rate must lie in (0, 1]" }
         }
         if let u = update {
             if !(u.clipNorm.isFinite && u.clipNorm > 0) { return "update_clip must be a number > 0" }
@@ -50,14 +52,15 @@ public struct PrivacyPolicy: Sendable, Equatable {
     }
 
     private struct Wire: Codable {
-        var dp_clip: Float?, dp_noise: Float?, update_clip: Float?, update_noise: Float?
+        var dp_clip: Float?, dp_noise: Float?, dp_sampling_rate: Double?, update_clip: Float?, update_noise: Float?
         var delta: Double?, max_epsilon: Double?
     }
 
     /// The policy as the wire carries it: a compact JSON object with sorted keys.
     public var wireText: String {
         let wire = Wire(
-            dp_clip: dpSGD?.clipNorm, dp_noise: dpSGD?.noiseMultiplier, update_clip: update?.clipNorm,
+            dp_clip: dpSGD?.clipNorm, dp_noise: dpSGD?.noiseMultiplier, dp_sampling_rate: dpSGD?.samplingRate,
+            update_clip: update?.clipNorm,
             update_noise: update?.noiseMultiplier, delta: delta, max_epsilon: maxEpsilon)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -72,7 +75,7 @@ public struct PrivacyPolicy: Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(wireText.utf8)) as? [String: Any] else {
             throw ModelError.privacy("the privacy policy is not a JSON object: \(wireText.prefix(80))")
         }
-        let known: Set = ["dp_clip", "dp_noise", "update_clip", "update_noise", "delta", "max_epsilon"]
+        let known: Set = ["dp_clip", "dp_noise", "dp_sampling_rate", "update_clip", "update_noise", "delta", "max_epsilon"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw ModelError.privacy(
                 "the privacy policy has a rule this node does not know (\(unknown)): update growda-node")
@@ -86,11 +89,16 @@ public struct PrivacyPolicy: Sendable, Equatable {
         if (wire.dp_clip == nil) != (wire.dp_noise == nil) {
             throw ModelError.privacy("the privacy policy gives one of dp_clip and dp_noise without the other")
         }
+        if wire.dp_sampling_rate != nil && wire.dp_clip == nil {
+            throw ModelError.privacy("the privacy policy gives dp_sampling_rate without dp_clip and dp_noise")
+        }
         if wire.update_noise != nil && wire.update_clip == nil {
             throw ModelError.privacy("the privacy policy gives update_noise without update_clip")
         }
         self.init(
-            dpSGD: wire.dp_clip.map { DPSGD(clipNorm: $0, noiseMultiplier: wire.dp_noise ?? 0) },
+            dpSGD: wire.dp_clip.map {
+                DPSGD(clipNorm: $0, noiseMultiplier: wire.dp_noise ?? 0, samplingRate: wire.dp_sampling_rate)
+            },
             update: wire.update_clip.map { UpdatePrivacy(clipNorm: $0, noiseMultiplier: wire.update_noise ?? 0) },
             delta: wire.delta ?? Self.defaultDelta, maxEpsilon: wire.max_epsilon)
         if let problem { throw ModelError.privacy("the privacy policy's \(problem)") }

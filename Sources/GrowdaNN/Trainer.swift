@@ -34,6 +34,8 @@ public final class Trainer: @unchecked Sendable {
     /// Each worker's sum of clipped per-sample gradients (DP-SGD only).
     private let clippedSums: [FloatBuffer]
     private var rng: SeededGenerator
+    /// DP-SGD: the expected batch size the noised sum is divided by (q·n of the epoch's data set).
+    private var expectedBatch: Double
     /// DP-SGD's noise (secure unless a test fixed a seed).
     private var noise: NoiseSource
 
@@ -58,6 +60,7 @@ public final class Trainer: @unchecked Sendable {
         }
         clippedSums = privacy == nil ? [] : (0..<workers).map { _ in FloatBuffer(count: model.parameterCount) }
         rng = SeededGenerator(seed: seed)
+        expectedBatch = Double(batchSize)
         self.noise = noise
     }
 
@@ -197,7 +200,7 @@ public final class Trainer: @unchecked Sendable {
         for w in 1..<used { BLAS.axpy(count: count, alpha: 1, clippedSums[w].pointer, total.pointer) }
         addGaussianNoise(
             total.pointer, count: count, std: privacy.noiseMultiplier * privacy.clipNorm, source: &noise, threads: workers)
-        BLAS.scale(count: count, alpha: 1 / Float(batchSize), total.pointer)
+        BLAS.scale(count: count, alpha: Float(1 / expectedBatch), total.pointer)
         optimizer.update(model.parameters.pointer, grads: total.pointer, count: count, threads: workers)
         privateSteps += 1
         privateSamples += n
@@ -214,11 +217,12 @@ public final class Trainer: @unchecked Sendable {
     private struct PrivatePart { var weightedLoss = 0.0, weight = 0.0, correct = 0, clipped = 0 }
 
     /// The index sets of one epoch's steps: consecutive slices of a shuffled order, or under DP-SGD
-    /// round(1/q) Poisson samples (each index joins each step with probability q = batch / count).
+    /// round(1/q) Poisson samples (each index joins each step with probability q: `DPSGD.rate`).
     private func epochBatches(count: Int) -> [ArraySlice<Int>] {
-        if privacy != nil {
-            let q = DPSGD.samplingRate(batchSize: batchSize, count: count)
-            return (0..<DPSGD.stepsPerEpoch(batchSize: batchSize, count: count)).map { _ in
+        if let privacy {
+            let q = privacy.rate(batchSize: batchSize, count: count)
+            expectedBatch = max(q * Double(count), 1e-9)
+            return (0..<privacy.steps(batchSize: batchSize, count: count)).map { _ in
                 (0..<count).filter { _ in Double(rng.nextUnit()) < q }[...]
             }
         }

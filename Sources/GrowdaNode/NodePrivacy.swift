@@ -18,6 +18,8 @@ public struct NodePrivacyStatus: Codable, Sendable, Equatable {
     public var budget_spent: Bool
     /// The policy in force: DP-SGD's C and σ, the update-level S and z (nil: off).
     public var dp_clip: Double?, dp_noise: Double?, update_clip: Double?, update_noise: Double?
+    /// DP-SGD's fixed Poisson rate, when the policy sets one.
+    public var dp_sampling_rate: Double? = nil
 }
 
 /// The node's privacy ledger and policy: which rules the current version asks for, what every update
@@ -33,6 +35,15 @@ struct NodePrivacy {
     var policy: PrivacyPolicy?
     /// Why the next round may not be trained (budget), or nil.
     private(set) var refusal: String?
+    /// What the last `admit` decided on.
+    private var lastAdmit: AdmitKey?
+
+    private struct AdmitKey: Equatable {
+        var policy: PrivacyPolicy?
+        var entries: Int
+        var record: PrivacyLedger.RecordLevelNoise?
+        var update: PrivacyLedger.UpdateLevelNoise?
+    }
 
     /// The ledger in `stateFolder`; a damaged ledger stops the node (forgetting spent budget is not safe).
     init(stateFolder: String) throws {
@@ -55,9 +66,9 @@ struct NodePrivacy {
         var record: PrivacyLedger.RecordLevelNoise?
         if let dp = policy?.dpSGD, dp.noiseMultiplier > 0 {
             record = try PrivacyLedger.RecordLevelNoise(
-                samplingRate: DPSGD.samplingRate(batchSize: batchSize, count: count),
+                samplingRate: dp.rate(batchSize: batchSize, count: count),
                 noiseMultiplier: Double(dp.noiseMultiplier),
-                steps: steps ?? localEpochs * DPSGD.stepsPerEpoch(batchSize: batchSize, count: count))
+                steps: steps ?? localEpochs * dp.steps(batchSize: batchSize, count: count))
         }
         var update: PrivacyLedger.UpdateLevelNoise?
         if let u = policy?.update, u.noiseMultiplier > 0 {
@@ -71,6 +82,12 @@ struct NodePrivacy {
     /// Whether `entry` may be trained and sent: under the budget, or no budget. Sets `refusal` when not;
     /// returns whether the answer changed (so the caller logs it once).
     mutating func admit(_ entry: PrivacyLedger.Entry) throws -> (allowed: Bool, changed: Bool) {
+        // The answer changes only with the policy, the ledger or the planned mechanism; an idle node asks
+        // several times a second, and the accountant's sums are not free.
+        let key = AdmitKey(
+            policy: policy, entries: ledger.entries.count, record: entry.recordLevel, update: entry.updateLevel)
+        if key == lastAdmit { return (refusal == nil, false) }
+        lastAdmit = key
         let before = refusal
         refusal = nil
         if let policy, let budget = policy.maxEpsilon {
@@ -105,7 +122,8 @@ struct NodePrivacy {
             max_epsilon: policy?.maxEpsilon, updates: ledger.entries.count, budget_spent: refusal != nil,
             dp_clip: policy?.dpSGD.map { Double($0.clipNorm) }, dp_noise: policy?.dpSGD.map { Double($0.noiseMultiplier) },
             update_clip: policy?.update.map { Double($0.clipNorm) },
-            update_noise: policy?.update.map { Double($0.noiseMultiplier) })
+            update_noise: policy?.update.map { Double($0.noiseMultiplier) },
+            dp_sampling_rate: policy?.dpSGD?.samplingRate)
     }
 
     /// ε as a log line shows it.

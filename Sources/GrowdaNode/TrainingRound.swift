@@ -99,7 +99,8 @@ struct TrainingRound {
         return Result(
             delta: try working.delta(from: global.parameters), sampleCount: train.count, metrics: metrics, stats: stats,
             privateSteps: trainer.privateSteps,
-            samplingRate: DPSGD.samplingRate(batchSize: configuration.batchSize, count: train.count),
+            samplingRate: privacy?.dpSGD?.rate(batchSize: configuration.batchSize, count: train.count)
+                ?? DPSGD.samplingRate(batchSize: configuration.batchSize, count: train.count),
             normBeforeClip: normBeforeClip)
     }
 }

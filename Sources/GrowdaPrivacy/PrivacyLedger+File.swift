@@ -1,4 +1,5 @@
 import Foundation
+import GrowdaSafetensors
 
 #if canImport(Glibc)
     import Glibc
@@ -97,13 +98,14 @@ extension PrivacyLedger {
     /// Writes the ledger to `url` as JSON so the file holds either its old content or all of the new one, even
     /// after a crash or power loss: a temporary file in the same folder is written and fsynced, renamed over
     /// `url`, and the folder is fsynced so the rename itself is on disk.
-    /// - Throws: `PrivacyLedgerError.io` naming the call that failed; the old file is then left as it was.
+    /// (GrowdaSafetensors' `AtomicFile`, mode 0600.)
+    /// - Throws: the `AtomicFile` error naming the call that failed; the old file is then left as it was.
     public func save(to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var bytes = [UInt8](try encoder.encode(self))
         bytes.append(UInt8(ascii: "\n"))
-        try DurableFile.replace(url.path, with: bytes)
+        try AtomicFile.write(bytes, to: url.path, permissions: 0o600)
     }
 
     /// A decoding error as one readable clause: what was wrong and where in the JSON.
@@ -130,62 +132,6 @@ extension PrivacyLedger {
             return clause(context.debugDescription, context)
         @unknown default:
             return "\(error)"
-        }
-    }
-}
-
-/// Temp file, fsync, rename, fsync folder: the project's atomic-file recipe, kept here so GrowdaPrivacy needs
-/// nothing beyond Foundation and the C library.
-private enum DurableFile {
-    /// Replaces the file at `path` with `bytes` atomically and durably (see `PrivacyLedger.save(to:)`).
-    static func replace(_ path: String, with bytes: [UInt8]) throws {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let random = String(UInt64.random(in: .min ... .max), radix: 16)
-        let temporary = "\(folder.isEmpty ? "/" : folder)/.\(name).tmp-\(getpid())-\(random)"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw PrivacyLedgerError.io(path: temporary, operation: "create temporary file", code: errno)
-        }
-        var failure: PrivacyLedgerError?
-        if let code = writeAll(fd, bytes) {
-            failure = .io(path: temporary, operation: "write", code: code)
-        } else if fsync(fd) != 0 {
-            failure = .io(path: temporary, operation: "fsync", code: errno)
-        }
-        if close(fd) != 0, failure == nil { failure = .io(path: temporary, operation: "close", code: errno) }
-        if failure == nil, rename(temporary, path) != 0 {
-            failure = .io(path: path, operation: "rename \(temporary) to it", code: errno)
-        }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
-        try syncFolder(folder.isEmpty ? "/" : folder)
-    }
-
-    /// fsyncs the folder `path`, so a rename inside it survives a power loss.
-    private static func syncFolder(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw PrivacyLedgerError.io(path: path, operation: "open folder", code: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw PrivacyLedgerError.io(path: path, operation: "fsync folder", code: errno) }
-    }
-
-    /// Writes all of `bytes` to `fd`, resuming after short writes and EINTR; the errno of a failure, or nil.
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += count
-            }
-            return nil
         }
     }
 }

@@ -131,6 +131,21 @@ struct DPSGDTests {
         #expect(abs(trainer.privateSamples - 1000) < 160)
     }
 
+    /// A fixed sampling rate q overrides the batch size: an epoch is round(1/q) steps of about q·n samples.
+    @Test func fixedSamplingRateSetsStepsAndBatchSizes() throws {
+        let data = blobs(count: 400, seed: 2)
+        let model = try Model(spec: privateSpec, seed: 1)
+        let dp = DPSGD(clipNorm: 1, noiseMultiplier: 1, samplingRate: 0.1)
+        #expect(dp.rate(batchSize: 50, count: 400) == 0.1 && dp.steps(batchSize: 50, count: 400) == 10)
+        #expect(DPSGD(clipNorm: 1, noiseMultiplier: 1).rate(batchSize: 50, count: 400) == 0.125)
+        let trainer = Trainer(
+            model: model, optimizer: .adam(learningRate: 1e-3), batchSize: 50, threads: 2, seed: 4, privacy: dp)
+        _ = trainer.trainEpoch(data)
+        #expect(trainer.privateSteps == 10)
+        #expect(abs(trainer.privateSamples - 400) < 80)
+        #expect(DPSGD(clipNorm: 1, noiseMultiplier: 1, samplingRate: 0).problem(for: model) != nil)
+    }
+
     /// Private training still learns the blobs at modest noise.
     @Test func privateTrainingLearns() throws {
         let model = try Model(spec: privateSpec, seed: 2)

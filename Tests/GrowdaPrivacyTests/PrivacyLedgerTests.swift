@@ -160,9 +160,9 @@ struct PrivacyLedgerTests {
 
     @Test func saveIntoAMissingFolderSaysWhichCallFailed() throws {
         let url = URL(fileURLWithPath: "/nonexistent-growda-folder/privacy-ledger.json")
-        #expect(throws: PrivacyLedgerError.self) { try PrivacyLedger().save(to: url) }
         do {
             try PrivacyLedger().save(to: url)
+            Issue.record("saving into a missing folder succeeded")
         } catch {
             #expect("\(error)".contains("create temporary file"))
             #expect("\(error)".contains("/nonexistent-growda-folder/"))

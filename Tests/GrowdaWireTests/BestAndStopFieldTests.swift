@@ -73,6 +73,27 @@ import Testing
         #expect(old.bestVersion == nil && !old.best && !old.stopped)
     }
 
+    /// A model's privacy policy rides in `privacy`, in a broadcast and in a snapshot reply that carries the
+    /// model; a model without one has no such field.
+    @Test func privacyPolicyRoundTrips() throws {
+        let policy = #"{"delta":1e-05,"dp_clip":1,"dp_noise":1.1}"#
+        let model = ModelMessage(
+            version: 8, created: 1_700_000_000_000, spec: "{}", weights: Fixture.tensors(seed: 2), privacy: policy)
+        let broadcast = try WireEncoder.encode(model, modelKey: Fixture.modelKey, signingKey: Fixture.signingKey)
+        #expect(try WireDecoder.open(broadcast, keys: Fixture.nodeKeys).get() == .model(model))
+        let reply = SnapshotReply(recipient: 7, requestID: 1, ackedSeq: 0, content: .model(model))
+        let frames = try WireEncoder.encode(reply, nodeKey: Fixture.nodeKey, signingKey: Fixture.signingKey)
+        guard case .snapshotReply(let decoded) = try WireDecoder.open(frames, keys: Fixture.nodeKeys).get() else {
+            Issue.record("expected a snapshot reply")
+            return
+        }
+        #expect(decoded.model?.privacy == policy)
+        var plain = model
+        plain.privacy = nil
+        let plainFrames = try WireEncoder.encode(plain, modelKey: Fixture.modelKey, signingKey: Fixture.signingKey)
+        #expect(try WireDecoder.open(plainFrames, keys: Fixture.nodeKeys).get() == .model(plain))
+    }
+
     @Test func bestVersionAsWritten() throws {
         guard case .snapshotReply(let reply) = try Self.craftedReply(["best_version": "612", "stopped": "true"]).get()
         else {
