@@ -29,9 +29,13 @@ struct ConsoleBrowserTests {
         try page.waitFor("location.pathname !== '/login' && document.readyState === 'complete'", seconds: 120)
     }
 
+    /// The hospitals train under DP-SGD here, so the node table's privacy column shows each one's ε.
     @Test func theDashboardChartsChangeAsVersionsArrive() async throws {
         let running = try await RunningDashboard(
-            hospitals: 2, settings: ["fedbuff.k": "2", "fedbuff.max_staleness": "50"])
+            hospitals: 2,
+            settings: [
+                "fedbuff.k": "2", "fedbuff.max_staleness": "50", "privacy.dp_clip": "1", "privacy.dp_noise": "1",
+            ])
         defer { running.stop() }
         let port = running.port
 
@@ -54,6 +58,10 @@ struct ConsoleBrowserTests {
         #expect(chartAfter != chartBefore)
         let table = try page.evaluate("document.getElementById('nodes').textContent") as? String ?? ""
         #expect(table.contains("hospital-1") && table.contains("hospital-2"))
+        #expect(table.contains("Privacy ε"))
+        try page.waitFor(
+            "Array.from(document.querySelectorAll('#nodes tbody tr')).some(function (r) { "
+                + "return /^\\d+\\.\\d\\d$/.test(r.lastElementChild.textContent); })", seconds: 60)
         Self.save(try page.screenshot(), "dashboard.png")
     }
 }

@@ -37,6 +37,13 @@ import Testing
 
         try running.startNodes()
         #expect(eventually(seconds: 60) { (aggregator.status()?.version ?? 0) >= 2 })
+        // The status runs ahead of the store by a group commit: wait until the history has the version too.
+        #expect(
+            eventually(seconds: 30) {
+                let reply = try? client.request("GET", "/api/v1/versions?limit=1", headers: auth)
+                let rows = reply.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [[String: Any]] }
+                return (rows?.last?["version"] as? Int ?? 0) >= 2
+            })
 
         // The live stream carries panels for the new version, with the chart.
         let stream = try LoopbackHTTPClient(port: port).stream(
