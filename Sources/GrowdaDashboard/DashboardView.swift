@@ -35,6 +35,11 @@ enum DashboardView {
         if let best = s.best_version, let metric = s.best_metric {
             items.append(("best (\(s.eval_metric ?? "metric"))", String(format: "v%llu · %.3f", best, metric)))
         }
+        if let privacy = s.privacy {
+            let budget = privacy.max_epsilon.map { String(format: " of %g", $0) } ?? ""
+            let largest = privacy.max_reported_epsilon.map { String(format: "%.2f", $0) } ?? "–"
+            items.append(("largest ε spent\(budget) (δ = \(String(format: "%g", privacy.delta)))", largest))
+        }
         items.append(("uptime", duration(s.uptime_seconds)))
         var html = "<div class=\"figures\">"
         for (label, value) in items {

@@ -28,6 +28,9 @@ struct DeskBrowserTests {
                 + "document.querySelector('form[action=\"/login\"]').submit(); true")
         try page.waitFor("location.pathname === '/' && document.getElementById('files') !== null", seconds: 120)
         try page.waitFor("document.getElementById('node').textContent.includes('v7')", seconds: 120)
+        // The privacy the node has spent, from its status.
+        let panel = try page.evaluate("document.getElementById('node').textContent") as? String ?? ""
+        #expect(panel.contains("3.21") && panel.contains("ε ≤ 8") && panel.contains("DP-SGD: clip 1, noise σ 1.5"))
 
         try page.setFiles("#files", [png, dicom])
         try page.waitFor("document.querySelectorAll('.result-card img.overlay').length === 2", seconds: 120)

@@ -94,7 +94,7 @@ import Testing
         init(withModel: Bool = true) async throws {
             folder = try TemporaryDirectory(prefix: "growda-desk")
             if withModel { _ = try DeskTests.checkpoint(in: folder) }
-            let status = #"{"node_id":1,"node_name":"st-mary","written_at":0,"model_version":7,"outbox":0,"sent":3,"resent":0,"acknowledged":3,"refused":0,"contact":"ok","seconds_without_answer":0,"revoked":false,"last_training":{"train_loss":0.5,"val_auc":0.9,"base_version":6}}"#
+            let status = #"{"node_id":1,"node_name":"st-mary","written_at":0,"model_version":7,"outbox":0,"sent":3,"resent":0,"acknowledged":3,"refused":0,"contact":"ok","seconds_without_answer":0,"revoked":false,"last_training":{"train_loss":0.5,"val_auc":0.9,"base_version":6},"privacy":{"epsilon":3.21,"delta":1e-05,"max_epsilon":8,"updates":12,"budget_spent":false,"dp_clip":1,"dp_noise":1.5}}"#
             try Data(status.utf8).write(to: URL(fileURLWithPath: folder.path("status.json")))
             let token = try ConsoleToken.generate()
             try token.write(path: folder.path("desk.console-token"))
