@@ -49,6 +49,26 @@ import Testing
         #expect(round.global.parameters.array == before)
     }
 
+    /// Under a policy the round trains with DP-SGD (Poisson steps counted for the ledger) and clips its whole
+    /// delta to the update-level norm before it is sent.
+    @Test func privacyPolicyClipsTheDeltaAndCountsSteps() throws {
+        var round = try Self.round(epochs: 2)
+        round.privacy = PrivacyPolicy(
+            dpSGD: DPSGD(clipNorm: 1, noiseMultiplier: 0.5), update: UpdatePrivacy(clipNorm: 0.01, noiseMultiplier: 0))
+        let result = try #require(try round.run(interrupt: { false }))
+        let norm = result.delta.tensors.reduce(0.0) { sum, t in
+            sum + t.values.reduce(0.0) { $0 + Double($1) * Double($1) }
+        }.squareRoot()
+        #expect(abs(norm - 0.01) < 1e-4, "delta norm \(norm)")
+        #expect((result.normBeforeClip ?? 0) > 0.01)
+        #expect(result.privateSteps == 2 * 5 && result.samplingRate == 8.0 / 40)
+
+        var plain = try Self.round(epochs: 1)
+        plain.privacy = nil
+        let open = try #require(try plain.run(interrupt: { false }))
+        #expect(open.privateSteps == 0 && open.normBeforeClip == nil)
+    }
+
     /// Stopped part way (the node is stopping), the round produces nothing to send.
     @Test func stoppedRoundProducesNothing() throws {
         let round = try Self.round(epochs: 2)
