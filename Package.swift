@@ -47,6 +47,7 @@ let package = Package(
         .target(name: "GrowdaSafetensors"),
         .target(name: "GrowdaNN", dependencies: ["GrowdaTensor", "GrowdaSafetensors"]),
         .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"]),
+        .target(name: "GrowdaAudit", dependencies: ["GrowdaNN", "GrowdaTensor"]),
 
         // MARK: I/O
         .target(name: "GrowdaData", dependencies: ["CPng", "CGdcm", "GrowdaTensor"]),
@@ -142,7 +143,7 @@ let package = Package(
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
                 "GrowdaProvisioning", "GrowdaAggregator", "GrowdaStore", "GrowdaFederation", "GrowdaTensor",
                 "GrowdaCharts", "GrowdaBench", "GrowdaAggregation", "GrowdaNode", "GrowdaConsole", "GrowdaDashboard",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "GrowdaAudit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -161,6 +162,7 @@ let package = Package(
         .testTarget(
             name: "GrowdaNNTests", dependencies: ["GrowdaNN", "GrowdaTensor", "GrowdaSafetensors", "GrowdaTestKit"]),
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTensor"]),
+        .testTarget(name: "GrowdaAuditTests", dependencies: ["GrowdaAudit", "GrowdaNN", "GrowdaTensor"]),
         .testTarget(
             name: "GrowdaStoreTests",
             dependencies: [
@@ -235,7 +237,7 @@ let package = Package(
             name: "GrowdaCLITests",
             dependencies: [
                 "GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit", "GrowdaAggregator", "GrowdaTransport", "GrowdaCharts",
-                "GrowdaData", "GrowdaNN", "GrowdaNode", "GrowdaStore",
+                "GrowdaData", "GrowdaNN", "GrowdaNode", "GrowdaStore", "GrowdaAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Golden"]
