@@ -31,7 +31,7 @@ public struct FeatureInversion: Sendable {
     /// is Σ_p δ_p ⊗ patch_p(a) (δ: e back-propagated to the convolution's output, a: its input), linear in a, so
     /// matching it to G needs first derivatives only.
     public struct ConvolutionEvidence: Sendable {
-        /// The convolution's index in `model.layers` (at least 1: its input is a layer's output).
+        /// The convolution's index in `model.layers`.
         public var layer: Int
         /// Its weight gradient, (filters, C·k·k).
         public var weightGradient: [Float]
@@ -82,7 +82,7 @@ public struct FeatureInversion: Sendable {
 
     /// One image per target (each `model.layers[featureLayer].outputSize` values), in [0, 1], with the final
     /// relative loss ‖f(x) − h‖² / ‖h‖² of each.
-    public func invert(_ targets: [[Float]], evidence: ConvolutionEvidence? = nil) -> [(image: [Float], loss: Double)] {
+    public func invert(_ targets: [[Float]], evidence: [ConvolutionEvidence] = []) -> [(image: [Float], loss: Double)] {
         guard !targets.isEmpty else { return [] }
         let d = model.layers[featureLayer].outputSize
         precondition(targets.allSatisfy { $0.count == d }, "each target needs \(d) features")
@@ -110,13 +110,13 @@ public struct FeatureInversion: Sendable {
         _ evidence: ConvolutionEvidence, ws: Workspace, batch n: Int, into gradient: inout [Float]
     ) {
         let c = evidence.layer
-        guard let conv = model.layers[c] as? Conv2D, c >= 1 else { return }
+        guard let conv = model.layers[c] as? Conv2D else { return }
         let e = [Float]((0..<n).flatMap { _ in evidence.featureGradient })
         // δ = ∂L/∂(conv output) through the layers above it, and a = the conv's input, for every sample.
         let delta = Array(e.withUnsafeBufferPointer {
             model.backward(ws, batch: n, outputGradient: $0.baseAddress!, ofLayer: featureLayer, downTo: c + 1)
         })
-        let a = Array(model.output(ws, ofLayer: c - 1, batch: n))
+        let a = c == 0 ? Array(ws.input.scalars.prefix(n * conv.inputSize)) : Array(model.output(ws, ofLayer: c - 1, batch: n))
         let cache = conv.makeCache(maxBatch: 1)
         let (outSize, inSize) = (conv.outputSize, conv.inputSize)
         let weights = evidence.weightGradient.count
@@ -145,6 +145,10 @@ public struct FeatureInversion: Sendable {
                 }
             }
         }
+        if c == 0 {
+            for i in gradient.indices { gradient[i] += dA[i] }
+            return
+        }
         let dx = dA.withUnsafeBufferPointer {
             model.backward(ws, batch: n, outputGradient: $0.baseAddress!, ofLayer: c - 1)
         }
@@ -170,7 +174,7 @@ public struct FeatureInversion: Sendable {
     }
 
     /// The inversion of a few targets at once in one workspace (the loss is a sum over samples).
-    private func invertBatch(_ targets: [[Float]], evidence: ConvolutionEvidence?) -> [([Float], Double)] {
+    private func invertBatch(_ targets: [[Float]], evidence: [ConvolutionEvidence]) -> [([Float], Double)] {
         let n = targets.count, size = model.inputSize, d = model.layers[featureLayer].outputSize
         let shape = model.spec.inputShape
         let ws = Workspace(model: model, maxBatch: n, gradients: .activations)
@@ -194,7 +198,7 @@ public struct FeatureInversion: Sendable {
                 model.backward(ws, batch: n, outputGradient: $0.baseAddress!, ofLayer: featureLayer)
             }
             var dx = Array(dFeatures)
-            if let evidence { addEvidenceGradient(evidence, ws: ws, batch: n, into: &dx) }
+            for clue in evidence { addEvidenceGradient(clue, ws: ws, batch: n, into: &dx) }
             if smoothness > 0 {
                 for s in 0..<n { addTotalVariationGradient(x, at: s * size, width: shape[2], into: &dx) }
             }

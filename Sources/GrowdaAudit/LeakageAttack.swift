@@ -36,29 +36,31 @@ public struct LeakageAttack: Sendable {
 
     /// Candidate images in [0, 1] (model input shape, flat) recovered from `delta`, a first-step update of
     /// `optimizer` from `global` over `samples` samples (the count an update message carries). For one sample the
-    /// inversion also matches the gradient of the convolution below the dense layer (`evidence`).
+    /// inversion also matches the gradients of the convolutions below the dense layer (`evidence`).
     public func reconstruct(delta: [Float], optimizer: OptimizerConfig, samples: Int) -> [[Float]] {
         let features = leak.candidates(delta: delta, global: global, optimizer: optimizer, limit: candidateLimit)
             .map(\.features)
         guard let inversion else { return features.map { $0.map { min(1, max(0, $0)) } } }
-        let clue = samples == 1 ? evidence(delta: delta, optimizer: optimizer) : nil
-        return inversion.invert(features, evidence: clue).map(\.image)
+        let clues = samples == 1 ? evidence(delta: delta, optimizer: optimizer) : []
+        return inversion.invert(features, evidence: clues).map(\.image)
     }
 
     /// The convolution evidence of a one-sample update: the weight gradient of the last convolution below the
-    /// dense layer, and ∂L/∂h = Wᵀ·∂L/∂b of the dense layer (nil when no convolution past layer 0 is there).
-    public func evidence(delta: [Float], optimizer: OptimizerConfig) -> FeatureInversion.ConvolutionEvidence? {
-        guard let c = global.layers[..<leak.layerIndex].lastIndex(where: { $0 is Conv2D }), c >= 1,
+    /// dense layer, with ∂L/∂h = Wᵀ·∂L/∂b of the dense layer (none without a convolution). Only the last: matching
+    /// the earlier ones too, through masks that depend on the image even more, was measured to do worse (small28
+    /// on PneumoniaMNIST, SGD, batch 1: 20.7 dB on the seen pixels against 26.7 dB).
+    public func evidence(delta: [Float], optimizer: OptimizerConfig) -> [FeatureInversion.ConvolutionEvidence] {
+        guard let c = global.layers[..<leak.layerIndex].lastIndex(where: { $0 is Conv2D }),
             let view = global.parameterViews.first(where: { $0.name == "layers.\(c).weight" })
-        else { return nil }
-        let weightGradient = DenseLayerLeak.gradient(of: view.range, delta: delta, global: global, optimizer: optimizer)
+        else { return [] }
         let bias = DenseLayerLeak.gradient(of: leak.biasRange, delta: delta, global: global, optimizer: optimizer)
         let w = global.parameters.pointer + leak.weightRange.lowerBound, d = leak.inputFeatures
         var e = [Float](repeating: 0, count: d)
         for i in 0..<leak.units where bias[i] != 0 {
             for j in 0..<d { e[j] += w[i * d + j] * bias[i] }
         }
-        return FeatureInversion.ConvolutionEvidence(layer: c, weightGradient: weightGradient, featureGradient: e)
+        let weightGradient = DenseLayerLeak.gradient(of: view.range, delta: delta, global: global, optimizer: optimizer)
+        return [FeatureInversion.ConvolutionEvidence(layer: c, weightGradient: weightGradient, featureGradient: e)]
     }
 }
 
