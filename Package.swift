@@ -49,6 +49,7 @@ let package = Package(
         .target(name: "GrowdaAggregation", dependencies: ["GrowdaTensor"]),
         // The differential-privacy accountant (RDP of DP-SGD and update-level noise) and a node's privacy ledger.
         .target(name: "GrowdaPrivacy", dependencies: ["GrowdaSafetensors"]),
+        .target(name: "GrowdaAudit", dependencies: ["GrowdaNN", "GrowdaTensor"]),
 
         // MARK: I/O
         .target(name: "GrowdaData", dependencies: ["CPng", "CGdcm", "GrowdaTensor"]),
@@ -144,7 +145,7 @@ let package = Package(
                 "GrowdaNN", "GrowdaData", "GrowdaSafetensors", "GrowdaCrypto", "GrowdaWire", "GrowdaTransport",
                 "GrowdaProvisioning", "GrowdaAggregator", "GrowdaStore", "GrowdaFederation", "GrowdaTensor",
                 "GrowdaCharts", "GrowdaBench", "GrowdaAggregation", "GrowdaNode", "GrowdaConsole", "GrowdaDashboard",
-                "GrowdaPrivacy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "GrowdaPrivacy", "GrowdaAudit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -165,6 +166,7 @@ let package = Package(
         .testTarget(name: "GrowdaAggregationTests", dependencies: ["GrowdaAggregation", "GrowdaTensor"]),
         // Fixtures/ holds dp-accounting's numbers and the script that made them, read through #filePath.
         .testTarget(name: "GrowdaPrivacyTests", dependencies: ["GrowdaPrivacy"], exclude: ["Fixtures"]),
+        .testTarget(name: "GrowdaAuditTests", dependencies: ["GrowdaAudit", "GrowdaNN", "GrowdaTensor"]),
         .testTarget(
             name: "GrowdaStoreTests",
             dependencies: [
@@ -239,7 +241,7 @@ let package = Package(
             name: "GrowdaCLITests",
             dependencies: [
                 "GrowdaCLI", "GrowdaProvisioning", "GrowdaTestKit", "GrowdaAggregator", "GrowdaTransport", "GrowdaCharts",
-                "GrowdaData", "GrowdaNN", "GrowdaNode", "GrowdaStore",
+                "GrowdaData", "GrowdaNN", "GrowdaNode", "GrowdaStore", "GrowdaAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Golden"]

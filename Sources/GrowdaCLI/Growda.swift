@@ -11,7 +11,7 @@ public struct Growda: AsyncParsableCommand {
         version: growdaVersion,
         subcommands: [
             DemoCommand.self, DataCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
-            ExplainCommand.self, BenchCommand.self,
+            ExplainCommand.self, AuditCommand.self, BenchCommand.self,
             ServeCommand.self, SimulateCommand.self, StatusCommand.self, NodesCommand.self, HistoryCommand.self,
             ReportCommand.self, ModelCommand.self,
             FederationCommand.self, NodeCommand.self, ConsoleCommand.self,

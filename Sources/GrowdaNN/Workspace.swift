@@ -76,25 +76,37 @@ extension Model {
     /// Runs `batch` samples from `ws.input` through every layer; returns the logits, (batch, classes).
     @discardableResult
     public func forward(_ ws: Workspace, batch: Int, mode: PassMode) -> UnsafeBufferPointer<Float> {
+        forward(ws, batch: batch, mode: mode, through: layers.count - 1)
+        return ws.logits(batch: batch, classes: classCount)
+    }
+
+    /// Runs `batch` samples from `ws.input` through layers 0 … `last` only and returns the output of layer
+    /// `last`, (batch, layers[last].outputShape). It lives in the workspace until its next forward pass; a
+    /// `backward(_:batch:outputGradient:ofLayer:)` from `last` may follow.
+    @discardableResult
+    public func forward(_ ws: Workspace, batch: Int, mode: PassMode, through last: Int) -> UnsafeBufferPointer<Float> {
         precondition(batch <= ws.maxBatch, "batch \(batch) exceeds workspace capacity \(ws.maxBatch)")
+        precondition(layers.indices.contains(last), "no layer \(last) in a model of \(layers.count)")
         ws.input.scalars.withUnsafeBufferPointer { input in
             var x = UnsafePointer(input.baseAddress!)
-            for (i, layer) in layers.enumerated() {
+            for i in 0...last {
                 let y = ws.outputs[i].pointer
-                layer.forward(
+                layers[i].forward(
                     x, y, batch: batch, params: parameters.pointer + parameterOffsets[i],
                     state: state.pointer + stateOffsets[i], cache: ws.caches[i], mode: mode, rng: &ws.rng)
                 x = UnsafePointer(y)
             }
         }
-        return ws.logits(batch: batch, classes: classCount)
+        return UnsafeBufferPointer(start: ws.outputs[last].pointer, count: batch * layers[last].outputSize)
     }
 
     /// Back-propagates ∂L/∂logits (batch, classes) through every layer, adding ∂L/∂parameters
     /// into `ws.grads`. Call after `forward` on the same workspace and batch.
     public func backward(_ ws: Workspace, batch: Int, dLogits: UnsafePointer<Float>) {
         precondition(ws.forTraining, "backward needs a workspace made for training")
-        _ = backward(ws, batch: batch, dLogits: dLogits, downTo: 0, parameterGradients: true)
+        _ = backward(
+            ws, batch: batch, gradient: dLogits, fromOutputOf: layers.count - 1, downTo: 0, parameterGradients: true,
+            inputGradient: false)
     }
 
     /// Back-propagates ∂s/∂logits (batch, classes) through the layers above layer `index` only, with no
@@ -106,23 +118,53 @@ extension Model {
     ) -> UnsafeBufferPointer<Float> {
         precondition(ws.gradients != .none, "backward needs a workspace with gradient buffers")
         precondition(layers.indices.contains(index), "no layer \(index) in a model of \(layers.count)")
-        let gradient = backward(ws, batch: batch, dLogits: dLogits, downTo: index + 1, parameterGradients: false)
+        let gradient = backward(
+            ws, batch: batch, gradient: dLogits, fromOutputOf: layers.count - 1, downTo: index + 1,
+            parameterGradients: false, inputGradient: false)
         return UnsafeBufferPointer(start: gradient, count: batch * layers[index].outputSize)
     }
 
-    /// Runs the backward of layers last … `lowest`; returns the last gradient written: ∂s/∂(input of
-    /// layer `lowest`) when `lowest` > 0 (layer 0's input gradient is never computed).
+    /// Back-propagates ∂s/∂(output of layer `top`), (batch, layers[top].outputShape), through layers `top` …
+    /// `lowest` with no parameter gradients, and returns ∂s/∂(input of layer `lowest`): for `lowest` 0 the
+    /// gradient with respect to the model's input, (batch, inputShape), which is what inverting a model (searching
+    /// for an input that gives wanted features) needs. The result lives in the workspace until its next backward
+    /// pass. Call after `forward` (through `top` at least) on the same workspace and batch; the workspace needs
+    /// `.activations` gradients or more.
+    public func backward(
+        _ ws: Workspace, batch: Int, outputGradient: UnsafePointer<Float>, ofLayer top: Int, downTo lowest: Int = 0
+    ) -> UnsafeBufferPointer<Float> {
+        precondition(ws.gradients != .none, "backward needs a workspace with gradient buffers")
+        precondition(layers.indices.contains(top), "no layer \(top) in a model of \(layers.count)")
+        precondition((0...top).contains(lowest), "layer \(lowest) is not at or below layer \(top)")
+        let gradient = backward(
+            ws, batch: batch, gradient: outputGradient, fromOutputOf: top, downTo: lowest, parameterGradients: false,
+            inputGradient: lowest == 0)
+        return UnsafeBufferPointer(start: gradient, count: batch * layers[lowest].inputSize)
+    }
+
+    /// The output of layer `index` for the `batch` samples of the last forward pass, (batch,
+    /// layers[index].outputShape): valid when the pass reached `index` and no layer after it ran in place over it
+    /// (a layer before a convolution, pooling or dense layer always keeps its output).
+    public func output(_ ws: Workspace, ofLayer index: Int, batch: Int) -> UnsafeBufferPointer<Float> {
+        precondition(layers.indices.contains(index), "no layer \(index) in a model of \(layers.count)")
+        return UnsafeBufferPointer(start: ws.outputs[index].pointer, count: batch * layers[index].outputSize)
+    }
+
+    /// Runs the backward of layers `top` … `lowest` from ∂s/∂(output of `top`); returns the last gradient
+    /// written: ∂s/∂(input of layer `lowest`) when `lowest` > 0 or `inputGradient` (layer 0's input gradient is
+    /// computed only when asked for: training never needs it).
     private func backward(
-        _ ws: Workspace, batch: Int, dLogits: UnsafePointer<Float>, downTo lowest: Int, parameterGradients: Bool
+        _ ws: Workspace, batch: Int, gradient: UnsafePointer<Float>, fromOutputOf top: Int, downTo lowest: Int,
+        parameterGradients: Bool, inputGradient: Bool
     ) -> UnsafePointer<Float> {
         var dy = ws.gradA.pointer, dx = ws.gradB.pointer
-        dy.update(from: dLogits, count: batch * classCount)
+        dy.update(from: gradient, count: batch * layers[top].outputSize)
         ws.input.scalars.withUnsafeBufferPointer { input in
-            for i in stride(from: layers.count - 1, through: lowest, by: -1) {
+            for i in stride(from: top, through: lowest, by: -1) {
                 let layer = layers[i]
                 let x = i == 0 ? input.baseAddress! : UnsafePointer(ws.outputs[i - 1].pointer)
                 layer.backward(
-                    x, ws.outputs[i].pointer, dy, i == 0 ? nil : dx, batch: batch,
+                    x, ws.outputs[i].pointer, dy, i > 0 || inputGradient ? dx : nil, batch: batch,
                     params: parameters.pointer + parameterOffsets[i],
                     grads: parameterGradients ? ws.grads.pointer + parameterOffsets[i] : nil, cache: ws.caches[i])
                 swap(&dy, &dx)

@@ -20,6 +20,8 @@ import Testing
         ("eval", EvalCommand.self),
         ("predict", PredictCommand.self),
         ("explain", ExplainCommand.self),
+        ("audit", AuditCommand.self),
+        ("audit-leakage", AuditLeakage.self),
         ("bench", BenchCommand.self),
         ("bench-train", BenchTrain.self),
         ("bench-predict", BenchPredict.self),
