@@ -63,6 +63,10 @@ import Testing
             })
         let summary = try #require(aggregator.status()?.privacy)
         #expect(summary.max_epsilon == budget && summary.dp_clip == 1 && summary.min_k == 1)
+        let scrape = AggregatorMetrics().render(aggregator.status())
+        let line = try #require(scrape.split(separator: "\n").first { $0.hasPrefix("growda_node_privacy_epsilon{") })
+        #expect(line.contains("node=\"hospital-1\""))
+        #expect(abs((Double(line.split(separator: " ").last ?? "") ?? 0) - spent.epsilon!) < 1e-6)
         agent.stop()
         #expect(run.wait(seconds: 30))
 
