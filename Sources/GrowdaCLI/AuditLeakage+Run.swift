@@ -120,94 +120,74 @@ extension AuditLeakage {
                     + "need at least \(sizes.max()! + 1): add images or lower --batch-sizes")
         }
 
-        // The images of every trial, drawn first so pretraining can leave them out.
+        // The images of every trial and a wrong image for each, drawn first so pretraining can leave them out
+        // and both optimizers see the same ones.
         var pick = SeededGenerator(seed: seed ^ 0x4155_4449_54)
-        let draws = sizes.map { b in (0..<trials).map { _ in Self.distinct(b, below: data.count, rng: &pick) } }
-        let audited = Set(draws.flatMap { $0.flatMap { $0 } })
+        let draws = sizes.map { b in
+            (0..<trials).map { _ -> Draw in
+                let images = Self.distinct(b, below: data.count, rng: &pick)
+                let wrong = images.map { _ in
+                    var other = Int(pick.next() % UInt64(data.count))
+                    while images.contains(other) { other = (other + 1) % data.count }
+                    return other
+                }
+                return Draw(images: images, wrong: wrong)
+            }
+        }
+        let audited = Set(draws.flatMap { $0.flatMap(\.images) })
         if pretrainEpochs > 0 { try pretrain(global, on: data, leavingOut: audited, quiet: quiet) }
 
-        let truthImage = { (i: Int) in data.sample(at: i).scalars }
         var mean = [Double](repeating: 0, count: height * width)
-        for i in 0..<data.count { for (j, v) in truthImage(i).enumerated() { mean[j] += Double(v) } }
+        for i in 0..<data.count { for (j, v) in data.sample(at: i).scalars.enumerated() { mean[j] += Double(v) } }
         let meanImage = mean.map { Float($0 / Double(data.count)) }
 
-        let attackCache = try sizes.map { b in
+        let attacks = try sizes.map { b in
             try LeakageAttack(
                 global: global, candidateLimit: candidates ?? 2 * b + 1, iterations: iterations,
                 threads: threadOptions.count)
         }
-        let seen = attackCache[0].seen
+        let seen = attacks[0].seen
         var rows: [Row] = []
         var sections: [AuditSheet.Section] = []
         for (name, config) in optimizers {
             for (s, b) in sizes.enumerated() {
-                let attack = attackCache[s]
-                var plain: [RecoveryScore] = [], defended: [RecoveryScore] = []
-                var wrong: [RecoveryScore] = [], meanScores: [RecoveryScore] = []
-                var counts = (plain: 0, defended: 0)
-                for (t, indices) in draws[s].enumerated() {
+                var outcomes: [Outcome] = []
+                for (t, draw) in draws[s].enumerated() {
                     let trialStart = DispatchTime.now().uptimeNanoseconds
-                    let truths = indices.map(truthImage)
-                    let samples = data.subset(indices)
-                    let trialSeed = seed &+ UInt64(1000 * b + t)
-                    let update = try LocalUpdate(optimizer: config, threads: threadOptions.count, seed: trialSeed)
-                        .train(from: global, on: samples)
-                    let found = attack.reconstruct(delta: update, optimizer: config, samples: b)
-                    counts.plain += found.count
-                    let plainScores = truths.map {
-                        RecoveryScore.best(of: found, for: $0, width: width, height: height, seen: seen)
-                    }
-                    plain += plainScores
-                    var defendedScores: [RecoveryScore]?
-                    var defendedFound: [[Float]] = []
-                    if privacy != nil || updatePrivacy != nil {
-                        let noisy = try LocalUpdate(
-                            optimizer: config, privacy: privacy, updatePrivacy: updatePrivacy,
-                            threads: threadOptions.count, seed: trialSeed
-                        ).train(from: global, on: samples)
-                        defendedFound = attack.reconstruct(delta: noisy, optimizer: config, samples: b)
-                        counts.defended += defendedFound.count
-                        let scores = truths.map {
-                            RecoveryScore.best(of: defendedFound, for: $0, width: width, height: height, seen: seen)
-                        }
-                        defendedScores = scores
-                        defended += scores
-                    }
-                    for truth in truths {
-                        var other = Int(pick.next() % UInt64(data.count))
-                        while indices.contains(other) { other = (other + 1) % data.count }
-                        wrong.append(
-                            RecoveryScore(truthImage(other), against: truth, width: width, height: height, seen: seen))
-                        meanScores.append(
-                            RecoveryScore(meanImage, against: truth, width: width, height: height, seen: seen))
-                    }
+                    let outcome = try trial(
+                        draw, of: data, optimizer: config, attack: attacks[s], seed: seed &+ UInt64(1000 * b + t),
+                        meanImage: meanImage, seen: seen)
+                    outcomes.append(outcome)
                     if t == 0 {
                         sections.append(
                             AuditSheet.Section(
-                                title: "\(name.uppercased()) BATCH \(b)", originals: truths,
-                                undefended: plainScores.map { $0.candidate.map { found[$0] } ?? [] },
-                                defended: defendedScores.map { scores in
-                                    scores.map { $0.candidate.map { defendedFound[$0] } ?? [] }
-                                }))
+                                title: "\(name.uppercased()) BATCH \(b)", originals: outcome.truths,
+                                undefended: outcome.plain.images, defended: outcome.defended?.images,
+                                undefendedPSNR: outcome.plain.scores.map(\.psnrSeen),
+                                defendedPSNR: outcome.defended?.scores.map(\.psnrSeen)))
                     }
                     if !quiet {
                         let seconds = Double(DispatchTime.now().uptimeNanoseconds - trialStart) / 1e9
-                        let mean = RecoveryScore.mean(plainScores)
+                        let mean = RecoveryScore.mean(outcome.plain.scores)
                         var line =
-                            "\(name) batch \(b) trial \(t + 1)/\(trials): \(found.count) candidate(s), "
+                            "\(name) batch \(b) trial \(t + 1)/\(trials): \(outcome.plain.candidates) candidate(s), "
                             + "PSNR \(fmt(mean.psnr, 2)) dB (seen \(fmt(mean.psnrSeen, 2)))"
-                        if let d = defendedScores.map(RecoveryScore.mean) {
+                        if let d = outcome.defended.map({ RecoveryScore.mean($0.scores) }) {
                             line += ", defended \(fmt(d.psnr, 2)) dB (seen \(fmt(d.psnrSeen, 2)))"
                         }
                         Terminal.note(line + " in \(fmt(seconds, 1)) s")
                     }
                 }
+                let defended = outcomes.compactMap(\.defended)
                 rows.append(
                     Row(
-                        optimizer: name, batch: b, undefended: Score(.mean(plain)),
-                        defended: defended.isEmpty ? nil : Score(.mean(defended)), wrong_image: Score(.mean(wrong)),
-                        mean_image: Score(.mean(meanScores)), candidates: Double(counts.plain) / Double(trials),
-                        defended_candidates: defended.isEmpty ? nil : Double(counts.defended) / Double(trials)))
+                        optimizer: name, batch: b, undefended: Score(.mean(outcomes.flatMap(\.plain.scores))),
+                        defended: defended.isEmpty ? nil : Score(.mean(defended.flatMap(\.scores))),
+                        wrong_image: Score(.mean(outcomes.flatMap(\.wrong))),
+                        mean_image: Score(.mean(outcomes.flatMap(\.meanImage))),
+                        candidates: Double(outcomes.reduce(0) { $0 + $1.plain.candidates }) / Double(trials),
+                        defended_candidates: defended.isEmpty
+                            ? nil : Double(defended.reduce(0) { $0 + $1.candidates }) / Double(trials)))
             }
         }
         let picture = AuditSheet.draw(sections, width: width, height: height, defence: defenceName)
@@ -219,6 +199,63 @@ extension AuditLeakage {
             images: data.count, seen: seen.description, input: "\(height)×\(width)", trials: trials,
             iterations: iterations, learning_rate: learningRate, weight_decay: weightDecay, defence: defenceName,
             results: rows, sheet: sheet, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// The images of one trial (indices into the data) and, for each, a different image for the baseline.
+    struct Draw {
+        var images: [Int], wrong: [Int]
+    }
+
+    /// The attack on one update: every candidate's count, and each true image's best candidate and its score.
+    struct Attempt {
+        var candidates: Int
+        var images: [[Float]]
+        var scores: [RecoveryScore]
+    }
+
+    /// What one trial measured.
+    struct Outcome {
+        var truths: [[Float]]
+        var plain: Attempt
+        var defended: Attempt?
+        var wrong: [RecoveryScore], meanImage: [RecoveryScore]
+    }
+
+    /// One trial: the plain update and, with a defence, the defended one, trained from the same images and seed,
+    /// each attacked and scored, and the baselines scored against the same images.
+    private func trial(
+        _ draw: Draw, of data: Dataset, optimizer: OptimizerConfig, attack: LeakageAttack, seed: UInt64,
+        meanImage: [Float], seen: SeenRegion
+    ) throws -> Outcome {
+        let shape = data.sampleShape
+        let (height, width) = (shape[1], shape[2])
+        let truths = draw.images.map { data.sample(at: $0).scalars }
+        let samples = data.subset(draw.images)
+        func attempt(_ training: LocalUpdate) throws -> Attempt {
+            let update = try training.train(from: attack.global, on: samples)
+            let found = attack.reconstruct(delta: update, optimizer: optimizer, samples: samples.count)
+            let scores = truths.map {
+                RecoveryScore.best(of: found, for: $0, width: width, height: height, seen: seen)
+            }
+            return Attempt(
+                candidates: found.count, images: scores.map { $0.candidate.map { found[$0] } ?? [] }, scores: scores)
+        }
+        let plain = try attempt(LocalUpdate(optimizer: optimizer, threads: threadOptions.count, seed: seed))
+        let defended =
+            privacy == nil && updatePrivacy == nil
+            ? nil
+            : try attempt(
+                LocalUpdate(
+                    optimizer: optimizer, privacy: privacy, updatePrivacy: updatePrivacy, threads: threadOptions.count,
+                    seed: seed))
+        return Outcome(
+            truths: truths, plain: plain, defended: defended,
+            wrong: zip(truths, draw.wrong).map { truth, other in
+                RecoveryScore(data.sample(at: other).scalars, against: truth, width: width, height: height, seen: seen)
+            },
+            meanImage: truths.map {
+                RecoveryScore(meanImage, against: $0, width: width, height: height, seen: seen)
+            })
     }
 
     /// The model the updates start from: the checkpoint (which must be a `--model`), or a fresh one.
