@@ -323,8 +323,23 @@ extension GrowdaNodeCommand {
                 status.revoked ? "contact   revoked: this node has stopped" : "contact   \(status.contact.rawValue)"
                     + (status.contact == .ok ? "" : " (\(Int(status.seconds_without_answer)) s without an answer)"),
             ]
+            if let p = status.privacy { lines.append("privacy   " + Self.privacyText(p)) }
             if let message = status.message { lines.append("check     " + message) }
             return lines.joined(separator: "\n")
+        }
+
+        /// `ε 3.21 of 8 at δ 1e-05 after 12 updates (DP-SGD clip 1, σ 1.5)`, and whether the budget is spent.
+        static func privacyText(_ p: NodePrivacyStatus) -> String {
+            var rule: [String] = []
+            func g(_ x: Double) -> String { String(format: "%g", x) }
+            if let c = p.dp_clip, let s = p.dp_noise { rule.append("DP-SGD clip \(g(c)), σ \(g(s))") }
+            if let c = p.update_clip { rule.append("update clip \(g(c)), z \(g(p.update_noise ?? 0))") }
+            let spent = p.epsilon.map { String(format: "%.2f", $0) } ?? "unbounded"
+            var text = "ε \(spent)" + (p.max_epsilon.map { " of \(g($0))" } ?? "")
+                + " at δ \(String(format: "%g", p.delta)) after \(p.updates) update\(p.updates == 1 ? "" : "s")"
+                + (rule.isEmpty ? "" : " (\(rule.joined(separator: "; ")))")
+            if p.budget_spent { text += "; budget spent: this node trains no more" }
+            return text
         }
     }
 }

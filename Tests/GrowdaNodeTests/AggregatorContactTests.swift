@@ -32,4 +32,17 @@ import Testing
         #expect(text.contains("contact   error (301 s without an answer)") && text.hasSuffix("check     check the key"))
         #expect(status.exitCode == 2)
     }
+
+    @Test func theStatusTextShowsThePrivacySpent() {
+        var status = NodeStatus(
+            node_id: 7, node_name: "st-marys", written_at: 100, model_version: 3, outbox: 0, sent: 12, resent: 0,
+            acknowledged: 12, refused: 0, contact: .ok, seconds_without_answer: 0, message: nil)
+        status.privacy = NodePrivacyStatus(
+            epsilon: 3.214, delta: 1e-5, max_epsilon: 8, updates: 12, budget_spent: true, dp_clip: 1, dp_noise: 1.5)
+        let text = GrowdaNodeCommand.Status.text(status, now: 102)
+        #expect(
+            text.contains(
+                "privacy   ε 3.21 of 8 at δ 1e-05 after 12 updates (DP-SGD clip 1, σ 1.5); budget spent: this node "
+                    + "trains no more"), "\(text)")
+    }
 }
