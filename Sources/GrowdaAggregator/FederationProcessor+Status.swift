@@ -1,4 +1,5 @@
 import Foundation
+import GrowdaNN
 import GrowdaProvisioning
 import GrowdaWire
 
@@ -64,10 +65,10 @@ extension FederationProcessor {
         status.admission_waiting = waitingForLeave.count
         if let policy = configuration.privacy {
             status.privacy = AggregatorStatus.Privacy(
-                delta: policy.delta, max_epsilon: policy.maxEpsilon, dp_clip: policy.dpSGD.map { Double($0.clipNorm) },
-                dp_noise: policy.dpSGD.map { Double($0.noiseMultiplier) },
-                update_clip: policy.update.map { Double($0.clipNorm) },
-                update_noise: policy.update.map { Double($0.noiseMultiplier) },
+                delta: policy.delta, max_epsilon: policy.maxEpsilon, dp_clip: policy.dpSGD.map { PrivacyPolicy.decimal($0.clipNorm) },
+                dp_noise: policy.dpSGD.map { PrivacyPolicy.decimal($0.noiseMultiplier) },
+                update_clip: policy.update.map { PrivacyPolicy.decimal($0.clipNorm) },
+                update_noise: policy.update.map { PrivacyPolicy.decimal($0.noiseMultiplier) },
                 dp_sampling_rate: policy.dpSGD?.samplingRate, min_k: configuration.minimumBuffer,
                 max_reported_epsilon: nodes.compactMap(\.privacy_epsilon).max())
         }

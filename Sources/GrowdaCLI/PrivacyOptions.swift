@@ -142,9 +142,9 @@ struct PrivacyOptions: ParsableArguments {
             spent.append(name)
         }
         return SimulateCommand.PrivacyReport(
-            dp_clip: policy.dpSGD.map { Double($0.clipNorm) }, dp_noise: policy.dpSGD.map { Double($0.noiseMultiplier) },
-            update_clip: policy.update.map { Double($0.clipNorm) },
-            update_noise: policy.update.map { Double($0.noiseMultiplier) }, delta: policy.delta,
+            dp_clip: policy.dpSGD.map { PrivacyPolicy.decimal($0.clipNorm) }, dp_noise: policy.dpSGD.map { PrivacyPolicy.decimal($0.noiseMultiplier) },
+            update_clip: policy.update.map { PrivacyPolicy.decimal($0.clipNorm) },
+            update_noise: policy.update.map { PrivacyPolicy.decimal($0.noiseMultiplier) }, delta: policy.delta,
             max_epsilon: policy.maxEpsilon, epsilon_by_hospital: epsilons, updates_by_hospital: updates,
             budget_spent: spent.sorted())
     }
@@ -152,8 +152,9 @@ struct PrivacyOptions: ParsableArguments {
     /// `privacy: DP-SGD C=1 σ=1.1, δ=1e-05: ε by hospital a 3.21 (12 updates), …`.
     static func text(_ p: SimulateCommand.PrivacyReport) -> String {
         var rule: [String] = []
-        if let c = p.dp_clip, let s = p.dp_noise { rule.append("DP-SGD clip \(c) σ \(s)") }
-        if let c = p.update_clip { rule.append("update clip \(c) z \(p.update_noise ?? 0)") }
+        func g(_ x: Double) -> String { String(format: "%g", x) }
+        if let c = p.dp_clip, let s = p.dp_noise { rule.append("DP-SGD clip \(g(c)) σ \(g(s))") }
+        if let c = p.update_clip { rule.append("update clip \(g(c)) z \(g(p.update_noise ?? 0))") }
         let each = p.epsilon_by_hospital.keys.sorted().map { name in
             "\(name) \(p.epsilon_by_hospital[name]!.map { fmt($0, 3) } ?? "∞") (\(p.updates_by_hospital[name] ?? 0) updates)"
         }

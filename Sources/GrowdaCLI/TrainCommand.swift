@@ -232,7 +232,7 @@ struct TrainCommand: AsyncParsableCommand {
                 }
                 if let privacy {
                     spent = PrivacySpent(
-                        dp_clip: Double(privacy.clipNorm), dp_noise: Double(privacy.noiseMultiplier), delta: dp.effectiveDelta,
+                        dp_clip: PrivacyPolicy.decimal(privacy.clipNorm), dp_noise: PrivacyPolicy.decimal(privacy.noiseMultiplier), delta: dp.effectiveDelta,
                         sampling_rate: q, steps: trainer.privateSteps, epsilon: record.epsilon)
                     facts["privacy_epsilon"] = record.epsilon.map { fmt($0, 6) } ?? "inf"
                     facts["privacy_delta"] = String(dp.effectiveDelta)

@@ -19,6 +19,9 @@ public struct PrivacyPolicy: Sendable, Equatable {
     /// The most ε (at ``delta``) a hospital may spend; nil: no limit.
     public var maxEpsilon: Double?
 
+    /// A Float setting as the Double a person wrote (1.2, not 1.2000000476837158), for reports and status.
+    public static func decimal(_ x: Float) -> Double { Double(x.description) ?? Double(x) }
+
     /// δ = 10⁻⁵ unless the federation sets another.
     public static let defaultDelta = 1e-5
 

@@ -120,9 +120,9 @@ struct NodePrivacy {
         return NodePrivacyStatus(
             epsilon: ledger.entries.isEmpty ? 0 : epsilon, delta: policy?.delta ?? PrivacyPolicy.defaultDelta,
             max_epsilon: policy?.maxEpsilon, updates: ledger.entries.count, budget_spent: refusal != nil,
-            dp_clip: policy?.dpSGD.map { Double($0.clipNorm) }, dp_noise: policy?.dpSGD.map { Double($0.noiseMultiplier) },
-            update_clip: policy?.update.map { Double($0.clipNorm) },
-            update_noise: policy?.update.map { Double($0.noiseMultiplier) },
+            dp_clip: policy?.dpSGD.map { PrivacyPolicy.decimal($0.clipNorm) }, dp_noise: policy?.dpSGD.map { PrivacyPolicy.decimal($0.noiseMultiplier) },
+            update_clip: policy?.update.map { PrivacyPolicy.decimal($0.clipNorm) },
+            update_noise: policy?.update.map { PrivacyPolicy.decimal($0.noiseMultiplier) },
             dp_sampling_rate: policy?.dpSGD?.samplingRate)
     }
 
