@@ -234,7 +234,12 @@ public final class NodeAgent: @unchecked Sendable {
         if let problem = privacy.policy?.dpSGD?.problem(for: global) {
             throw NodeError.privacy(problem)
         }
-        guard privacyAdmits(count: train.count) else { return }
+        guard privacyAdmits(count: train.count) else {
+            // Refused (or the accountant failed, which is logged): wait, rather than ask again at once.
+            requestSnapshotIfDue()
+            try pump(timeout: .milliseconds(200))
+            return
+        }
         let round = TrainingRound(
             configuration: configuration, global: global, baseVersion: base, train: train, validation: validation,
             privacy: privacy.policy)
@@ -252,12 +257,15 @@ public final class NodeAgent: @unchecked Sendable {
         guard let result else { return }
         let seq = stateFolder.counters.next_seq
         var metrics = result.metrics
-        if let policy = privacy.policy {
+        // A hospital that has ever trained under a policy counts every update it sends, so one sent after the
+        // policy was dropped makes its ε unbounded, as it is, instead of leaving a finite figure standing.
+        if privacy.policy != nil || !privacy.ledger.entries.isEmpty {
+            let policy = privacy.policy
             // Counted before the update can leave: a crash from here on over-counts, never forgets.
             let entry = try privacy.plannedEntry(
                 seq: seq, baseVersion: base, count: train.count, batchSize: configuration.batchSize,
                 localEpochs: configuration.localEpochs,
-                steps: policy.dpSGD == nil ? nil : result.privateSteps)
+                steps: policy?.dpSGD == nil ? nil : result.privateSteps)
             do {
                 try privacy.record(entry)
             } catch {
