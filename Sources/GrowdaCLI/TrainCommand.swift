@@ -99,9 +99,8 @@ struct TrainCommand: AsyncParsableCommand {
     /// ε after `steps` DP-SGD steps at sampling rate `q`.
     func epsilon(q: Double, steps: Int) throws -> Double? {
         guard let noise = dp.noise, noise > 0 else { return nil }
-        var accountant = try RDPAccountant()
-        try accountant.composeSubsampledGaussian(samplingRate: q, noiseMultiplier: noise, steps: steps)
-        return try accountant.epsilon(delta: dp.effectiveDelta).epsilon
+        return try RDPAccountant.epsilon(
+            samplingRate: q, noiseMultiplier: noise, steps: steps, delta: dp.effectiveDelta)
     }
 
     /// What the run achieved (printed with --json). `best_epoch` is the epoch kept: the best by validation
@@ -166,7 +165,7 @@ struct TrainCommand: AsyncParsableCommand {
                     + "\(train.classNames.joined(separator: "/")) (\(train.classCounts.map(String.init).joined(separator: "/")))"
                     + (valSet.map { ", validating on \($0.count)" } ?? ""))
             if let privacy {
-                let total = try epsilon(q: q, steps: epochs * DPSGD.stepsPerEpoch(batchSize: batch, count: train.count))
+                let total = try epsilon(q: q, steps: epochs * privacy.steps(batchSize: batch, count: train.count))
                 Terminal.note(
                     "DP-SGD: clip \(privacy.clipNorm), noise σ \(privacy.noiseMultiplier), Poisson sampling q = "
                         + "\(fmt(q, 4)); \(epochs) epochs spend ε = \(total.map { fmt($0, 3) } ?? "∞") at δ = \(dp.effectiveDelta)")
