@@ -21,8 +21,18 @@ struct EvalReport: Codable {
     var confusion: [[Int]]
     /// For two classes: the decision threshold on p(class 1) used (nil: arg-max).
     var threshold: Float?
-    /// For two classes, while training: the threshold that maximises balanced accuracy on these data.
+    /// For two classes, while training: the threshold `threshold_rule` chose on these data.
     var chosen_threshold: Float?
+    /// The rule that chose the threshold (eer, youden, sensitivity:T), when known.
+    var threshold_rule: String?
+    /// The softmax temperature the probabilities were computed at (1: uncalibrated).
+    var temperature: Float?
+    /// Expected calibration error (15 equal-width confidence bins) of the probabilities scored.
+    var ece: Double?
+    /// The same at temperature 1, when the model's temperature is not 1: what calibration changed.
+    var ece_uncalibrated: Double?
+    /// Whether probabilities are averaged over test-time views (`--tta`).
+    var tta: Bool?
 
     init(_ m: ClassificationMetrics, threshold: Float? = nil) {
         count = m.count
@@ -42,8 +52,14 @@ struct EvalReport: Codable {
     func text(classes: [String]) -> String {
         var lines = [
             "samples \(count)  accuracy \(fmt(accuracy))  balanced accuracy \(fmt(balanced_accuracy))  AUC \(fmt(auc))"
-                + (threshold.map { "  (threshold \(fmt(Double($0), 3)))" } ?? "")
+                + (threshold.map { "  (threshold \(fmt(Double($0), 3))\(threshold_rule.map { ", \($0)" } ?? ""))" } ?? "")
         ]
+        if let ece {
+            lines.append(
+                "calibration: ECE \(fmt(ece)) at temperature \(fmt(Double(temperature ?? 1), 3))"
+                    + (ece_uncalibrated.map { " (ECE \(fmt($0)) at temperature 1)" } ?? "")
+                    + (tta == true ? "; probabilities averaged over 5 test-time views" : ""))
+        }
         let width = max(10, (classes.map(\.count).max() ?? 0) + 2)
         lines.append(
             "class".padding(toLength: width, withPad: " ", startingAt: 0) + "support  sensitivity  specificity  AUC")
@@ -70,7 +86,11 @@ struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score a checkpoint on labelled data: accuracy, balanced accuracy, per-class sensitivity and "
-            + "specificity, ROC AUC, confusion matrix.")
+            + "specificity, ROC AUC, calibration (ECE), confusion matrix.",
+        discussion: """
+            Probabilities are computed at the checkpoint's softmax temperature (fitted on validation data by \
+            growda train or growda model calibrate); the ECE at temperature 1 is shown beside it.
+            """)
 
     @Option(help: "The checkpoint (.safetensors) to evaluate.")
     var model: String
@@ -86,9 +106,12 @@ struct EvalCommand: AsyncParsableCommand {
             """)
     var threshold: String = "auto"
 
+    @Flag(help: "Test-time augmentation: average the probabilities over 5 fixed views of each sample.")
+    var tta = false
+
     @OptionGroup var threadOptions: ThreadOptions
 
-    @Flag(help: "Print one JSON object (keys: accuracy, balanced_accuracy, auc, per_class, confusion).")
+    @Flag(help: "Print one JSON object (keys: accuracy, balanced_accuracy, auc, ece, per_class, confusion).")
     var json = false
 
     func validate() throws {
@@ -110,17 +133,20 @@ struct EvalCommand: AsyncParsableCommand {
         let net = try Model(checkpoint: file, origin: model)
         let set = try SampleLoading.load(
             data, inputShape: net.spec.inputShape, classNames: net.spec.classes, quiet: json)
-        let probs = Predictor(model: net, threads: threadOptions.count).probabilities(set)
+        let views = Scoring.logitViews(Predictor(model: net, threads: threadOptions.count), set, tta: tta)
+        let facts = Model.facts(of: file)
         var t: Float? = nil
         if net.classCount == 2 {
             switch threshold {
-            case "auto": t = Model.facts(of: file)["threshold"].flatMap(Float.init)
+            case "auto": t = facts["threshold"].flatMap(Float.init)
             case "argmax": t = nil
             default: t = Float(threshold)
             }
         }
-        let metrics = ClassificationMetrics(
-            probabilities: probs, labels: set.labels, classes: net.spec.classes, threshold: t)
-        return (EvalReport(metrics, threshold: t), net.spec.classes)
+        var report = Scoring.report(
+            views, labels: set.labels, classes: net.spec.classes, temperature: net.temperature, threshold: t)
+        if threshold == "auto", t != nil { report.threshold_rule = facts["threshold_rule"] }
+        report.tta = tta ? true : nil
+        return (report, net.spec.classes)
     }
 }

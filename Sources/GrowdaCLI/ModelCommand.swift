@@ -10,8 +10,8 @@ import GrowdaStore
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Work with the global models the aggregator keeps (offline, from its state folder).",
-        subcommands: [Export.self])
+        abstract: "Work with checkpoints: export the aggregator's global models, calibrate one on validation data.",
+        subcommands: [Export.self, Calibrate.self])
 
     /// `growda model export`: one version's checkpoint, copied out of the state folder.
     struct Export: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GrowdaData
 import GrowdaNN
 
 /// `growda predict`: class probabilities for single images, as a hospital would use the model.
@@ -20,6 +21,9 @@ struct PredictCommand: AsyncParsableCommand {
 
     @Argument(help: "PNG or DICOM images to diagnose.")
     var files: [String] = []
+
+    @Flag(help: "Test-time augmentation: average the probabilities over 5 fixed views of each image.")
+    var tta = false
 
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -78,7 +82,7 @@ struct PredictCommand: AsyncParsableCommand {
         for path in files {
             let t0 = DispatchTime.now().uptimeNanoseconds
             do {
-                let p = predictor.probabilities(sample: try SampleLoading.imageSample(path, for: net).sample)
+                let p = try probabilities(of: path, net, predictor)
                 let best = SampleLoading.predictedClass(p, threshold: threshold)
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                 predictions.append(
@@ -91,5 +95,15 @@ struct PredictCommand: AsyncParsableCommand {
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         return Output(model: model, classes: net.spec.classes, predictions: predictions, total_ms: total)
+    }
+
+    /// The image's probabilities at the model's temperature; with --tta the mean over its test-time views.
+    private func probabilities(of path: String, _ net: Model, _ predictor: Predictor) throws -> [Float] {
+        guard tta else { return predictor.probabilities(sample: try SampleLoading.imageSample(path, for: net).sample) }
+        let shape = net.spec.inputShape
+        let image = try ImageFile.read(contentsOf: path).resized(width: shape[2], height: shape[1])
+        let one = Dataset(classNames: net.spec.classes, sampleShape: shape, bytes: image.pixels, labels: [0])
+        return Scoring.probabilities(
+            Scoring.logitViews(predictor, one, tta: true), classes: net.classCount, temperature: net.temperature)
     }
 }

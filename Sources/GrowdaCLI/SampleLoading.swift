@@ -8,9 +8,11 @@ import GrowdaTensor
 /// or a CSV of signals (`*.csv`, each row the samples then the label) for 1-D models.
 enum SampleLoading {
     /// Loads `path` for a model with this input shape and (when known) these classes; reports
-    /// skipped files on stderr unless `quiet`.
+    /// skipped files on stderr unless `quiet`. With `manifest` (a CSV of file,label,patient_id under the
+    /// image folder `path`), the images are the manifest's and each carries its patient as its group.
     static func load(
-        _ path: String, inputShape: [Int], classNames: [String]?, quiet: Bool, strict: Bool = false
+        _ path: String, inputShape: [Int], classNames: [String]?, quiet: Bool, strict: Bool = false,
+        manifest: String? = nil
     ) throws -> Dataset {
         if path.hasSuffix(".csv") {
             guard inputShape.count == 2 else {
@@ -23,8 +25,11 @@ enum SampleLoading {
                 "\(path) is an image folder, but the model takes signals of shape \(inputShape): give a .csv")
         }
         let progress = Terminal.ProgressLine(enabled: !quiet)
-        let (dataset, report) = try Dataset.loadFolder(
-            path, height: inputShape[1], width: inputShape[2], classNames: classNames, skipUnreadable: !strict,
+        let catalog =
+            try manifest.map { try ImageCatalog.readManifest($0, imagesRoot: path, classNames: classNames) }
+            ?? ImageCatalog.scanFolder(path, classNames: classNames)
+        let (dataset, report) = try Dataset.load(
+            catalog, height: inputShape[1], width: inputShape[2], skipUnreadable: !strict,
             progress: { done, total in
                 progress.update(fraction: Double(done) / Double(total), "loading \(path): \(done)/\(total)")
             })

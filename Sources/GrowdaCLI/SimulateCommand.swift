@@ -91,6 +91,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Local weight decay of every hospital (growda-node run --weight-decay).")
     var weightDecay: Float = NodeConfiguration.defaultWeightDecay
 
+    @Flag(help: "Augment every hospital's local images while training (growda-node run --augment).")
+    var augment = false
+
+    @Option(parsing: .unconditional, help: "Label smoothing of every hospital's local loss (growda-node run --label-smoothing).")
+    var labelSmoothing: Float = 0
+
     @Option(parsing: .unconditional, help: "The aggregator's server learning rate (federation.conf server.lr).")
     var serverLr: Double = AggregationConfig.defaultServerLearningRate
 
@@ -144,6 +150,9 @@ struct SimulateCommand: AsyncParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
         guard weightDecay >= 0, weightDecay < 1 else { throw ValidationError("--weight-decay must be in [0, 1)") }
+        guard labelSmoothing >= 0, labelSmoothing < 0.5 else {
+            throw ValidationError("--label-smoothing must be in [0, 0.5)")
+        }
         guard serverLr > 0, serverLr.isFinite else { throw ValidationError("--server-lr must be a positive number") }
         guard synthPerClass >= 1 else { throw ValidationError("--synth-per-class must be at least 1") }
         if let targetAuc, !(targetAuc > 0 && targetAuc <= 1) {
@@ -322,6 +331,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 "--log-level", "notice",
             ]
             if slowSet.contains(name) { arguments += ["--slowdown", String(slowdown)] }
+            if augment { arguments.append("--augment") }
+            if labelSmoothing > 0 { arguments += ["--label-smoothing", String(labelSmoothing)] }
             // Synchronous rounds need no node flag: the aggregator announces its mode in snapshot replies.
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
@@ -422,8 +433,11 @@ struct SimulateCommand: AsyncParsableCommand {
         if let evalDir, referenceRuns > 0 {
             let line = Terminal.ProgressLine(enabled: !json)
             reference = try Self.centralizedReference(
-                model: model, train: dataDir!, eval: evalDir, epochs: referenceRuns, batch: batch, lr: lr, seed: seed,
-                progress: { line.update(fraction: 0, $0) })
+                model: model, train: dataDir!, eval: evalDir, epochs: referenceRuns, batch: batch,
+                optimizer: optimizer == "sgd"
+                    ? .sgd(learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
+                    : .adam(learningRate: lr, weightDecay: weightDecay),
+                augment: augment, labelSmoothing: labelSmoothing, seed: seed, progress: { line.update(fraction: 0, $0) })
             line.finish()
         }
         let target = Self.target(explicit: targetAuc, reference: reference?.auc)

@@ -19,11 +19,11 @@ extension SimulateCommand {
         var seconds: Double
     }
 
-    /// Trains `model` on the folder `train` for `epochs` with the hospitals' batch size and learning rate,
-    /// and scores the last epoch on `eval`.
+    /// Trains `model` on the folder `train` for `epochs` with the hospitals' recipe (batch size, optimizer,
+    /// augmentation, label smoothing), and scores the last epoch on `eval`.
     static func centralizedReference(
-        model: String, train trainPath: String, eval evalPath: String, epochs: Int, batch: Int, lr: Float, seed: UInt64,
-        progress: (String) -> Void
+        model: String, train trainPath: String, eval evalPath: String, epochs: Int, batch: Int,
+        optimizer: OptimizerConfig, augment: Bool, labelSmoothing: Float, seed: UInt64, progress: (String) -> Void
     ) throws -> Reference {
         let start = Date()
         let probe = try ModelSpec.reference(model, classes: ["?"]).orThrow()
@@ -33,8 +33,9 @@ extension SimulateCommand {
         let net = try Model(reference: model, classes: train.classNames, seed: seed)
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let trainer = Trainer(
-            model: net, optimizer: .adam(learningRate: lr), batchSize: batch, threads: threads, seed: seed)
-        let source = AugmentedDataset(train, augmenter: nil)
+            model: net, optimizer: optimizer, batchSize: batch, threads: threads, labelSmoothing: labelSmoothing,
+            seed: seed)
+        let source = AugmentedDataset(train, augmenter: augment ? .standard : nil)
         for epoch in 1...epochs {
             progress("centralized reference: epoch \(epoch)/\(epochs) on \(train.count) images")
             _ = trainer.trainEpoch(source, progress: { _ in })

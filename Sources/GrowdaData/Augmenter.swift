@@ -74,6 +74,21 @@ public struct Augmenter: Sendable, Equatable {
     /// The default augmenter for chest X-rays.
     public static let standard = Augmenter()
 
+    /// This augmenter with every range scaled by `strength` (0: none, 1: as it is, 2: twice as wide):
+    /// rotation, shift and brightness bounds times `strength`, zoom and contrast ranges' distances from 1
+    /// times `strength` (zoom kept positive). Each image still draws its own parameters uniformly within
+    /// the ranges, so a batch mixes mild and strong warps.
+    public func scaled(by strength: Float) -> Augmenter {
+        precondition(strength >= 0, "augmentation strength must not be negative")
+        func around1(_ r: ClosedRange<Float>, floor: Float) -> ClosedRange<Float> {
+            max(floor, 1 + (r.lowerBound - 1) * strength)...max(floor, 1 + (r.upperBound - 1) * strength)
+        }
+        return Augmenter(
+            maxRotationDegrees: maxRotationDegrees * strength, maxShift: maxShift * strength,
+            zoomRange: around1(zoomRange, floor: 0.25), maxBrightness: maxBrightness * strength,
+            contrastRange: around1(contrastRange, floor: 0), horizontalFlip: horizontalFlip)
+    }
+
     /// Draws one set of parameters: rotation, shift x, shift y, zoom, brightness, contrast, then (only when
     /// flipping is on) the flip, in that order.
     public func drawParameters(using rng: inout SeededGenerator) -> Parameters {

@@ -35,6 +35,35 @@ public enum TrainValidationSplit {
         return (units.samples(of: train), units.samples(of: validation))
     }
 
+    /// `count` folds for cross-validation (each ascending, together every sample once), stratified by class and,
+    /// with `groups`, keeping each group (patient, record) in one fold. Each class's units, in a random order
+    /// drawn from `seed`, go one by one to the fold holding the fewest samples of that class so far (then the
+    /// fewest in all), so folds get about equal shares of every class.
+    public static func folds(
+        labels: [Int32], groups: [String]? = nil, count: Int, seed: UInt64
+    ) throws(DatasetError) -> [[Int]] {
+        guard count >= 2 else { throw .impossibleSplit(reason: "cross-validation needs at least 2 folds, got \(count)") }
+        let units = try SplitUnits(labels: labels, groups: groups)
+        guard units.members.count >= count else {
+            throw .impossibleSplit(
+                reason: "\(units.members.count) \(groups == nil ? "samples" : "patients or records") cannot fill "
+                    + "\(count) folds; use fewer folds")
+        }
+        var rng = SeededGenerator(seed: seed)
+        var folds = [[Int]](repeating: [], count: count)
+        var sizes = [Int](repeating: 0, count: count)
+        for classUnits in units.shuffledByClass(&rng) {
+            var classSizes = [Int](repeating: 0, count: count)
+            for u in classUnits {
+                let f = (0..<count).min { (classSizes[$0], sizes[$0], $0) < (classSizes[$1], sizes[$1], $1) }!
+                folds[f].append(u)
+                classSizes[f] += units.members[u].count
+                sizes[f] += units.members[u].count
+            }
+        }
+        return folds.map { units.samples(of: $0) }
+    }
+
     /// Training and validation indices into `dataset`; with `keepGroupsTogether`, by its groups.
     public static func split(
         _ dataset: Dataset, validationFraction: Double, seed: UInt64, keepGroupsTogether: Bool = false

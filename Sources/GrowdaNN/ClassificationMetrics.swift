@@ -104,27 +104,4 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         }
         return sum / Double(n)
     }
-
-    /// The two-class threshold on p₁ that maximises balanced accuracy (sensitivity + specificity)
-    /// on these scores: choose it on validation data, then use it on new data.
-    public static func bestThreshold(probabilities: [Float], labels: [Int32]) -> Float {
-        let n = labels.count
-        let p1 = (0..<n).map { probabilities[$0 * 2 + 1] }
-        let pos = labels.filter { $0 == 1 }.count, neg = n - pos
-        guard pos > 0, neg > 0 else { return 0.5 }
-        let order = p1.indices.sorted { p1[$0] > p1[$1] }
-        var tp = 0, fp = 0
-        var best = (score: 0.5 * 1.0, threshold: Float(1.0).nextUp)  // predict nothing positive
-        var t = 0
-        while t < n {
-            let value = p1[order[t]]
-            while t < n && p1[order[t]] == value {
-                if labels[order[t]] == 1 { tp += 1 } else { fp += 1 }
-                t += 1
-            }
-            let score = 0.5 * (Double(tp) / Double(pos) + Double(neg - fp) / Double(neg))
-            if score > best.score { best = (score, value) }
-        }
-        return best.threshold
-    }
 }

@@ -115,7 +115,8 @@ public final class GradCAM: @unchecked Sendable {
         let logits = model.forward(ws, batch: 1, mode: .inference)
         var probabilities = [Float](repeating: 0, count: k)
         probabilities.withUnsafeMutableBufferPointer {
-            SoftmaxCrossEntropy.softmax(logits.baseAddress!, batch: 1, classes: k, into: $0.baseAddress!)
+            SoftmaxCrossEntropy.softmax(
+                logits.baseAddress!, batch: 1, classes: k, into: $0.baseAddress!, temperature: model.temperature)
         }
         let target = choose(probabilities)
         try GradCAM.check(target, classes: k)

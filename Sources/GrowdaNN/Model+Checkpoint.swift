@@ -7,10 +7,13 @@ import GrowdaSafetensors
 /// `stateViews` (`layers.<i>.weight`, … in PyTorch's shapes), and in `__metadata__`:
 /// `format` = "growda-checkpoint", `format_version` = "1", `growda.spec` = the `ModelSpec` as JSON,
 /// `growda.classes` = the class names comma-joined (for a quick look), plus any training facts the
-/// caller adds (epoch, validation metrics, decision threshold, …). Python's `safetensors` loads it.
+/// caller adds (epoch, validation metrics, decision threshold, …), and `growda.temperature` when the model
+/// has a fitted softmax temperature other than 1. Python's `safetensors` loads it.
 extension Model {
     /// The metadata key that holds the spec.
     public static let specKey = "growda.spec"
+    /// The metadata key that holds the softmax temperature (absent: 1).
+    public static let temperatureKey = "growda.temperature"
 
     /// A writer holding this model's tensors and metadata (with `facts` merged in).
     public func checkpointWriter(facts: [String: String] = [:]) throws -> SafetensorsWriter {
@@ -19,6 +22,7 @@ extension Model {
         metadata["format_version"] = "1"
         metadata[Model.specKey] = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         metadata["growda.classes"] = spec.classes.joined(separator: ",")
+        metadata[Model.temperatureKey] = temperature == 1 ? nil : String(temperature)
         var writer = SafetensorsWriter(metadata: metadata)
         for view in parameterViews {
             try writer.add(
@@ -56,6 +60,15 @@ extension Model {
         }
         try self.init(spec: spec)
         try load(from: file, origin: origin)
+        if let text = file.metadata[Model.temperatureKey] {
+            guard let t = Float(text), Calibration.temperatureRange.contains(t) else {
+                throw ModelError.badCheckpoint(
+                    path: origin,
+                    reason: "its '\(Model.temperatureKey)' is '\(text)', not a temperature in "
+                        + "\(Calibration.temperatureRange.lowerBound)…\(Calibration.temperatureRange.upperBound)")
+            }
+            temperature = t
+        }
     }
 
     /// Overwrites parameters and state with the tensors of a checkpoint of the same architecture.

@@ -25,6 +25,9 @@ public final class Model: @unchecked Sendable {
     let stateOffsets: [Int]
     /// Whether each layer writes its output over its input (see `Layer.canRunInPlace`).
     let runsInPlace: [Bool]
+    /// The softmax temperature T its probabilities are computed at (see `Calibration`): 1 until one is
+    /// fitted on validation data; checkpoints keep it. Set it before sharing the model between threads.
+    public var temperature: Float = 1
 
     /// Builds the layers of `spec` and initialises the parameters from `seed`.
     public init(spec: ModelSpec, seed: UInt64 = 0) throws {

@@ -88,3 +88,35 @@ public final class Optimizer: @unchecked Sendable {
         v?.zero()
     }
 }
+
+/// A learning rate that changes with every step: a linear warm-up from `base / warmupSteps` to `base`
+/// over the first `warmupSteps` steps (large early steps from a random start are what warm-up avoids),
+/// then `base`, or with `cosine` a half cosine from `base` down to 0 at `totalSteps`.
+public struct LearningRateSchedule: Sendable, Equatable {
+    /// The peak learning rate.
+    public var base: Float
+    /// Steps of linear warm-up (0: none).
+    public var warmupSteps: Int
+    /// The run's length in steps (where the cosine reaches 0).
+    public var totalSteps: Int
+    /// Whether the rate decays along a half cosine after the warm-up.
+    public var cosine: Bool
+
+    /// A schedule from its parts.
+    public init(base: Float, warmupSteps: Int = 0, totalSteps: Int, cosine: Bool = false) {
+        precondition(warmupSteps >= 0 && totalSteps >= 1, "a schedule needs warmup ≥ 0 and at least one step")
+        self.base = base
+        self.warmupSteps = warmupSteps
+        self.totalSteps = totalSteps
+        self.cosine = cosine
+    }
+
+    /// The rate of step `step` (1 for the first).
+    public func rate(atStep step: Int) -> Float {
+        if step <= warmupSteps { return base * Float(step) / Float(warmupSteps) }
+        guard cosine else { return base }
+        let span = max(1, totalSteps - warmupSteps)
+        let t = min(1, Double(step - warmupSteps - 1) / Double(span))
+        return base * Float(0.5 * (1 + cos(Double.pi * t)))
+    }
+}

@@ -22,8 +22,15 @@ public final class Predictor: @unchecked Sendable {
         }
     }
 
-    /// Probabilities (count, classes), row-major, for every sample of `data`, in order.
+    /// Probabilities (count, classes), row-major, for every sample of `data`, in order: the softmax of the
+    /// logits at the model's temperature.
     public func probabilities(_ data: some SampleSource) -> [Float] {
+        Calibration.probabilities(logits: logits(data), classes: model.classCount, temperature: model.temperature)
+    }
+
+    /// Logits (count, classes), row-major, for every sample of `data`, in order (what temperature scaling
+    /// is fitted on).
+    public func logits(_ data: some SampleSource) -> [Float] {
         let k = model.classCount, n = data.count
         guard n > 0 else { return [] }
         var out = [Float](repeating: 0, count: n * k)
@@ -41,8 +48,7 @@ public final class Predictor: @unchecked Sendable {
                     let lo = c * chunk, hi = min(lo + chunk, n)
                     data.fillBatch(indices: Array(lo..<hi)[...], into: &ws.input, labels: &ws.labels, rng: &ws.rng)
                     let logits = model.forward(ws, batch: hi - lo, mode: .inference)
-                    SoftmaxCrossEntropy.softmax(
-                        logits.baseAddress!, batch: hi - lo, classes: k, into: outBox.value + lo * k)
+                    (outBox.value + lo * k).update(from: logits.baseAddress!, count: (hi - lo) * k)
                     c += workers
                 }
             }
@@ -51,7 +57,8 @@ public final class Predictor: @unchecked Sendable {
         return out
     }
 
-    /// Probabilities for one sample given as Float32 values of the model's input shape.
+    /// Probabilities for one sample given as Float32 values of the model's input shape (at the model's
+    /// temperature).
     public func probabilities(sample: [Float]) -> [Float] {
         precondition(
             sample.count == model.inputSize, "sample has \(sample.count) values, the model takes \(model.inputSize)")
@@ -61,7 +68,9 @@ public final class Predictor: @unchecked Sendable {
         let logits = model.forward(ws, batch: 1, mode: .inference)
         var p = [Float](repeating: 0, count: model.classCount)
         p.withUnsafeMutableBufferPointer {
-            SoftmaxCrossEntropy.softmax(logits.baseAddress!, batch: 1, classes: model.classCount, into: $0.baseAddress!)
+            SoftmaxCrossEntropy.softmax(
+                logits.baseAddress!, batch: 1, classes: model.classCount, into: $0.baseAddress!,
+                temperature: model.temperature)
         }
         return p
     }

@@ -20,6 +20,8 @@ public final class Trainer: @unchecked Sendable {
     public let optimizer: Optimizer
     /// The loss.
     public var loss: SoftmaxCrossEntropy
+    /// The learning rate step by step, or nil for the optimizer's own (which callers may change between steps).
+    public var schedule: LearningRateSchedule?
     /// Samples per step.
     public let batchSize: Int
     /// Worker threads.
@@ -39,18 +41,20 @@ public final class Trainer: @unchecked Sendable {
     /// DP-SGD's noise (secure unless a test fixed a seed).
     private var noise: NoiseSource
 
-    /// A trainer for `model`; `threads` workers share each batch. With `privacy` it runs DP-SGD, its noise
+    /// A trainer for `model`; `threads` workers share each batch; the loss smooths labels by `labelSmoothing`.
+    /// With `privacy` it runs DP-SGD, its noise
     /// drawn from `noise` (secure by default: `seed` governs shuffling, augmentation and sampling only).
     public init(
         model: Model, optimizer: OptimizerConfig, batchSize: Int, threads: Int = 1,
-        classWeights: [Float]? = nil, seed: UInt64 = 0, privacy: DPSGD? = nil, noise: NoiseSource = .secure
+        classWeights: [Float]? = nil, labelSmoothing: Float = 0, seed: UInt64 = 0, privacy: DPSGD? = nil,
+        noise: NoiseSource = .secure
     ) {
         precondition(batchSize > 0 && threads > 0)
         if let privacy, let problem = privacy.problem(for: model) { preconditionFailure(problem) }
         self.model = model
         self.privacy = privacy
         self.optimizer = Optimizer(optimizer, count: model.parameterCount)
-        loss = SoftmaxCrossEntropy(classWeights: classWeights)
+        loss = SoftmaxCrossEntropy(classWeights: classWeights, labelSmoothing: labelSmoothing)
         self.batchSize = batchSize
         workers = min(threads, batchSize)
         let share = (batchSize + workers - 1) / workers
@@ -137,6 +141,7 @@ public final class Trainer: @unchecked Sendable {
         for w in 1..<used {
             BLAS.axpy(count: total.count, alpha: 1, workspaces[w].grads.pointer, total.pointer)
         }
+        applySchedule()
         optimizer.update(model.parameters.pointer, grads: total.pointer, count: model.parameterCount, threads: workers)
         model.commitState(from: Array(workspaces[0..<used]))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -201,6 +206,7 @@ public final class Trainer: @unchecked Sendable {
         addGaussianNoise(
             total.pointer, count: count, std: privacy.noiseMultiplier * privacy.clipNorm, source: &noise, threads: workers)
         BLAS.scale(count: count, alpha: Float(1 / expectedBatch), total.pointer)
+        applySchedule()
         optimizer.update(model.parameters.pointer, grads: total.pointer, count: count, threads: workers)
         privateSteps += 1
         privateSamples += n
@@ -211,6 +217,16 @@ public final class Trainer: @unchecked Sendable {
             loss: weight > 0 ? parts.reduce(0) { $0 + $1.weightedLoss } / weight : 0,
             accuracy: n > 0 ? Double(parts.reduce(0) { $0 + $1.correct }) / Double(n) : 0, samples: n,
             seconds: seconds)
+    }
+
+    /// Sets the optimizer's rate for the step about to be taken, when a schedule is set.
+    private func applySchedule() {
+        if let schedule { optimizer.learningRate = schedule.rate(atStep: optimizer.step + 1) }
+    }
+
+    /// The steps one epoch over `count` samples takes (under DP-SGD its Poisson-sampled steps).
+    public func stepsPerEpoch(count: Int) -> Int {
+        privacy?.steps(batchSize: batchSize, count: count) ?? (count + batchSize - 1) / batchSize
     }
 
     /// One worker's share of a DP-SGD step's figures.

@@ -68,6 +68,9 @@ extension GrowdaNodeCommand {
         @Flag(help: "Augment local images while training.")
         var augment = false
 
+        @Option(parsing: .unconditional, help: "Label smoothing ε in [0, 0.5) of the local loss.")
+        var labelSmoothing: Float = 0
+
         @Flag(help: "Weight classes by inverse local frequency.")
         var classWeights = false
 
@@ -177,6 +180,9 @@ extension GrowdaNodeCommand {
             guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
             guard lr > 0 else { throw ValidationError("--lr must be positive") }
             guard weightDecay >= 0, weightDecay < 1 else { throw ValidationError("--weight-decay must be in [0, 1)") }
+            guard labelSmoothing >= 0, labelSmoothing < 0.5 else {
+                throw ValidationError("--label-smoothing must be in [0, 0.5)")
+            }
             guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
             guard heartbeat > 0, resendAfter > 0 else {
                 throw ValidationError("--heartbeat and --resend-after must be positive")
@@ -215,6 +221,7 @@ extension GrowdaNodeCommand {
             config.weightDecay = weightDecay
             config.optimizer = NodeConfiguration.OptimizerName(rawValue: optimizer)!
             config.augment = augment
+            config.labelSmoothing = labelSmoothing
             config.classWeights = classWeights
             config.heartbeatInterval = .milliseconds(Int(heartbeat * 1000))
             config.resendAfter = .milliseconds(Int(resendAfter * 1000))

@@ -28,6 +28,8 @@ public struct NodeConfiguration: Sendable {
     public var optimizer: OptimizerName = .adam
     /// Augment local images while training.
     public var augment = false
+    /// Label smoothing ε of the local loss (0: none; see `SoftmaxCrossEntropy`).
+    public var labelSmoothing: Float = 0
     /// Weight classes by inverse frequency in the local loss.
     public var classWeights = false
     /// Fraction of the local data held out for the validation metrics reported with each update.

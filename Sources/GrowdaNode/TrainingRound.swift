@@ -49,8 +49,8 @@ struct TrainingRound {
             configuration.classWeights ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
         let trainer = Trainer(
             model: working, optimizer: configuration.optimizerConfig, batchSize: configuration.batchSize,
-            threads: configuration.threads, classWeights: weights, seed: configuration.seed &+ baseVersion,
-            privacy: privacy?.dpSGD)
+            threads: configuration.threads, classWeights: weights, labelSmoothing: configuration.labelSmoothing,
+            seed: configuration.seed &+ baseVersion, privacy: privacy?.dpSGD)
         let source = AugmentedDataset(train, augmenter: configuration.augment ? .standard : nil)
         let start = DispatchTime.now().uptimeNanoseconds
         var stats = Trainer.Stats(loss: 0, accuracy: 0, samples: 0, seconds: 0)

@@ -41,6 +41,7 @@ import Testing
         ("history", HistoryCommand.self),
         ("model", ModelCommand.self),
         ("model-export", ModelCommand.Export.self),
+        ("model-calibrate", ModelCommand.Calibrate.self),
         ("console", ConsoleCommand.self),
         ("console-token", ConsoleCommand.Token.self),
         ("console-password", ConsoleCommand.Password.self),

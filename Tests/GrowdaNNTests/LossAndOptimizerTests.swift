@@ -104,6 +104,6 @@ struct LossAndOptimizerTests {
         // gives sens 1, spec 2/3 (0.833), better than 0.6 (sens 0.5, spec 1 → 0.75).
         let p1: [Float] = [0.1, 0.2, 0.3, 0.25, 0.6]
         let probs = p1.flatMap { [1 - $0, $0] }
-        #expect(ClassificationMetrics.bestThreshold(probabilities: probs, labels: [0, 0, 0, 1, 1]) == 0.25)
+        #expect(ThresholdRule.youden.threshold(probabilities: probs, labels: [0, 0, 0, 1, 1]) == 0.25)
     }
 }
