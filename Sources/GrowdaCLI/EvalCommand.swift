@@ -19,6 +19,8 @@ struct EvalReport: Codable {
     var auc: Double?
     var per_class: [PerClass]
     var confusion: [[Int]]
+    /// Three or more classes: each pair's AUC on its own samples (e.g. bacterial vs viral).
+    var pairwise_auc: [ClassificationMetrics.PairAUC]?
     /// For two classes: the decision threshold on p(class 1) used (nil: arg-max).
     var threshold: Float?
     /// For two classes, while training: the threshold `threshold_rule` chose on these data.
@@ -45,6 +47,7 @@ struct EvalReport: Codable {
                 auc: $0.auc)
         }
         confusion = m.confusion
+        pairwise_auc = m.pairwise.isEmpty ? nil : m.pairwise
         self.threshold = threshold
     }
 
@@ -67,6 +70,10 @@ struct EvalReport: Codable {
             lines.append(
                 c.name.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(format: "%7d  %11.4f  %11.4f  ", c.support, c.sensitivity, c.specificity) + fmt(c.auc))
+        }
+        if let pairs = pairwise_auc {
+            lines.append(
+                "pairwise AUC: " + pairs.map { "\($0.classes.joined(separator: " vs ")) \(fmt($0.auc))" }.joined(separator: ", "))
         }
         lines.append("confusion (rows: true, columns: predicted)")
         lines.append(

@@ -29,6 +29,18 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
     public var perClass: [PerClass]
     /// confusion[true][predicted].
     public var confusion: [[Int]]
+    /// For three or more classes: the AUC of each pair of classes on its own (see `PairAUC`).
+    public var pairwise: [PairAUC]
+
+    /// How well two classes are told apart, on the samples of those two only: the AUC of
+    /// p(second) / (p(first) + p(second)) with the second as positive (as Hand and Till's multi-class AUC
+    /// averages them), e.g. bacterial vs viral pneumonia.
+    public struct PairAUC: Sendable, Codable, Equatable {
+        /// The two class names, the second the positive one.
+        public var classes: [String]
+        /// Nil when either class has no sample.
+        public var auc: Double?
+    }
 
     /// Scores `probabilities` (count × classes, row-major) against `labels`.
     /// When `threshold` is given (two classes only), class 1 is predicted when p₁ ≥ threshold.
@@ -69,6 +81,24 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         }
         self.perClass = perClass
         self.confusion = confusion
+        var pairs: [PairAUC] = []
+        if k >= 3 {
+            for a in 0..<k {
+                for b in (a + 1)..<k {
+                    let members = (0..<n).filter { labels[$0] == Int32(a) || labels[$0] == Int32(b) }
+                    let scores = members.map { i -> Float in
+                        let pa = probabilities[i * k + a], pb = probabilities[i * k + b]
+                        return pa + pb > 0 ? pb / (pa + pb) : 0.5
+                    }
+                    pairs.append(
+                        PairAUC(
+                            classes: [classes[a], classes[b]],
+                            auc: ClassificationMetrics.rocAUC(
+                                scores: scores, positive: members.map { labels[$0] == Int32(b) })))
+                }
+            }
+        }
+        pairwise = pairs
     }
 
     /// The area under the ROC curve: the probability that a random positive scores above a random
