@@ -51,7 +51,7 @@ import Testing
         _ = try SyntheticXray.write(perClass: 6, size: 28, seed: 2, to: dir.path("eval"))
         var lines: [String] = []
         let reference = try SimulateCommand.centralizedReference(
-            model: "small28", train: dir.path("train"), eval: dir.path("eval"), epochs: 2, batch: 8, lr: 1e-3,
+            model: "small28", train: .path(dir.path("train")), eval: dir.path("eval"), epochs: 2, batch: 8, lr: 1e-3,
             seed: 1, progress: { lines.append($0) })
         #expect(reference.images == 36 && reference.epochs == 2)
         #expect((0...1).contains(reference.accuracy) && reference.auc.map { (0...1).contains($0) } == true)
