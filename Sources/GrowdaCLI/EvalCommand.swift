@@ -48,7 +48,8 @@ struct EvalReport: Codable {
         ]
         let width = max(10, (classes.map(\.count).max() ?? 0) + 2)
         lines.append(
-            "class".padding(toLength: width, withPad: " ", startingAt: 0) + "support  sensitivity  specificity      +P  AUC")
+            "class".padding(toLength: width, withPad: " ", startingAt: 0)
+                + "support  sensitivity  specificity      +P  AUC")
         for c in per_class {
             lines.append(
                 c.name.padding(toLength: width, withPad: " ", startingAt: 0)

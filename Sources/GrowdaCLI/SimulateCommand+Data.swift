@@ -127,7 +127,8 @@ extension SimulateCommand {
             all = all.subset(kept)
             let records = evalSet!.groups.map { Set($0).count }
             evalSource =
-                "held out of --data: " + (records.map { "\($0) whole records" } ?? "beats one by one (no records named)")
+                "held out of --data: "
+                + (records.map { "\($0) whole records" } ?? "beats one by one (no records named)")
             say("held out \(held.count) beats" + (records.map { " of \($0) records" } ?? "") + " to evaluate on")
         }
         let parts = try HospitalSplit.split(

@@ -171,7 +171,8 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         guard synthBeats >= 1 else { throw ValidationError("--synth-beats must be at least 1") }
         if records != nil && !signals {
-            throw ValidationError("--records names the records of a signal CSV; it needs --model ecg187 and --data FILE.csv")
+            throw ValidationError(
+                "--records names the records of a signal CSV; it needs --model ecg187 and --data FILE.csv")
         }
         if signals, let data, !data.hasSuffix(".csv") {
             throw ValidationError("--model \(model) takes signals: give --data a .csv file, not \(data)")

@@ -29,7 +29,8 @@ extension Dataset {
             if row.allSatisfy(\.isEmpty) { continue }
             let line = offset + 1
             guard row.count >= needed else {
-                throw .malformedLine(path: path, line: line, reason: "\(row.count) columns; the header has \(header.count)")
+                throw .malformedLine(
+                    path: path, line: line, reason: "\(row.count) columns; the header has \(header.count)")
             }
             guard let index = Int(row[rowColumn]), index == records.count else {
                 throw .malformedLine(

@@ -119,7 +119,8 @@ public enum SyntheticECG {
             } else {
                 let w = qrsWidth * jitter(0.05)
                 waves += [
-                    (shift + pOffset * jitter(0.03), 8, pAmplitude * gain), (shift - 2.6 * w, w * 0.8, qAmplitude * gain),
+                    (shift + pOffset * jitter(0.03), 8, pAmplitude * gain),
+                    (shift - 2.6 * w, w * 0.8, qAmplitude * gain),
                     (shift, w, gain), (shift + 2.6 * w, w, sAmplitude * gain),
                     (shift + tOffset * jitter(0.04), 14 * jitter(0.1), tAmplitude * gain),
                 ]

@@ -17,7 +17,8 @@ import Testing
 
     @Test func aRecordColumnGivesGroups() throws {
         let dir = try TemporaryDirectory()
-        let path = try Self.file(dir, "beats.csv", "record,s0,s1,label\n100,0.1,0.2,0\n 100 ,0.3,0.4,1\n\nA7,0.5,0.6,0\n")
+        let path = try Self.file(
+            dir, "beats.csv", "record,s0,s1,label\n100,0.1,0.2,0\n 100 ,0.3,0.4,1\n\nA7,0.5,0.6,0\n")
         let data = try Dataset.loadCSV(path, sampleLength: 2)
         #expect(data.groups == ["100", "100", "A7"])
         #expect(data.labels == [0, 1, 0])
@@ -34,7 +35,8 @@ import Testing
     @Test func theSideFileBesideIsFoundAndANamedOneIsRead() throws {
         let dir = try TemporaryDirectory()
         let path = try Self.file(dir, "train.csv", Self.rows)
-        _ = try Self.file(dir, "train_beats.csv", "row,record,sample,symbol,label\n0,101,396,N,0\n1,101,711,V,1\n2,106,80,N,0\n")
+        _ = try Self.file(
+            dir, "train_beats.csv", "row,record,sample,symbol,label\n0,101,396,N,0\n1,101,711,V,1\n2,106,80,N,0\n")
         #expect(try Dataset.loadCSV(path, sampleLength: 2).groups == ["101", "101", "106"])
         // Any column order; other columns ignored; CRLF line ends.
         let named = try Self.file(dir, "other.csv", "symbol,record,row\r\nN,a,0\r\nV,b,1\r\nN,b,2\r\n")

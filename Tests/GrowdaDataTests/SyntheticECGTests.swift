@@ -51,7 +51,9 @@ import Testing
             let normal = indices.filter { data.labels[$0] == 0 }
             return (0..<187).map { j in normal.reduce(0) { $0 + Double(values[$1 * 187 + j]) } / Double(normal.count) }
         }
-        func distance(_ x: [Double], _ y: [Double]) -> Double { zip(x, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+        func distance(_ x: [Double], _ y: [Double]) -> Double {
+            zip(x, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        }
         let halves = distance(meanBeat(Array(0..<40)), meanBeat(Array(40..<80)))
         let across = distance(meanBeat(Array(0..<80)), meanBeat(Array(80..<160)))
         #expect(across > 5 * halves)
