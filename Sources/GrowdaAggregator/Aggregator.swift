@@ -102,12 +102,7 @@ public final class Aggregator: @unchecked Sendable {
         }
         let recovered = try Self.recover(store: store, configuration: configuration, logger: logger)
         let spec = recovered.model.spec
-        let evalSet = try configuration.evalPath.map {
-            try Dataset.loadFolder(
-                $0, height: spec.inputShape[1], width: spec.inputShape[2], classNames: spec.classes,
-                skipUnreadable: true
-            ).dataset
-        }
+        let evalSet = try configuration.evalPath.map { try Evaluator.loadSet($0, spec: spec) }
         evaluator = try evalSet.map { try Evaluator(spec: spec, data: $0) }
         processor = FederationProcessor(
             configuration: configuration, model: recovered.model, strategy: recovered.strategy,

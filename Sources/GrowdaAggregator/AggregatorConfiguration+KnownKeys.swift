@@ -101,9 +101,10 @@ extension AggregatorConfiguration {
                 allowed: "a folder path", default: Default.stateDir),
             Known(
                 Key.evalDir, section: .folders,
-                meaning: "A labelled folder (one sub-folder per class) to evaluate each new version on; its "
-                    + "accuracy and AUC go into the history and growda status. growda serve --eval overrides it.",
-                allowed: "a folder path", default: nil, example: "/srv/growda/eval"),
+                meaning: "A labelled folder (one sub-folder per class), or for a signal model such as ecg187 a "
+                    + "signal CSV, to evaluate each new version on; its accuracy and AUC go into the history and "
+                    + "growda status. growda serve --eval overrides it.",
+                allowed: "a folder path, or a .csv file", default: nil, example: "/srv/growda/eval"),
             Known(
                 Key.evalMetric, section: .evaluation,
                 meaning: "With evaluation (eval.dir or growda serve --eval): the metric that ranks versions, for "

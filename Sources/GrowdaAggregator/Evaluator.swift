@@ -85,3 +85,28 @@ final class Evaluator: @unchecked Sendable {
         return Evaluation(accuracy: m.accuracy, auc: m.auc, loss: loss)
     }
 }
+
+extension Evaluator {
+    /// The evaluation set at `path` (`eval.dir`, `growda serve --eval`) for `spec`: a signal CSV (`*.csv`, with
+    /// a record column or side file like a hospital's) for a signal model, else a labelled image folder
+    /// `path/<class>/` (unreadable images skipped).
+    static func loadSet(_ path: String, spec: ModelSpec) throws -> Dataset {
+        let shape = spec.inputShape
+        if path.hasSuffix(".csv") {
+            guard shape.count == 2 else {
+                throw AggregatorError.configuration(
+                    "the evaluation set \(path) is a CSV of signals, but \(spec.name) takes images of shape "
+                        + "\(shape); give a labelled image folder")
+            }
+            return try Dataset.loadCSV(path, sampleLength: shape[1], classNames: spec.classes)
+        }
+        guard shape.count == 3 else {
+            throw AggregatorError.configuration(
+                "the evaluation set \(path) is an image folder, but \(spec.name) takes signals of shape \(shape); "
+                    + "give a signal CSV (*.csv)")
+        }
+        return try Dataset.loadFolder(
+            path, height: shape[1], width: shape[2], classNames: spec.classes, skipUnreadable: true
+        ).dataset
+    }
+}

@@ -11,6 +11,8 @@ struct EvalReport: Codable {
         var support: Int
         var sensitivity: Double
         var specificity: Double
+        /// Positive predictive value (+P, precision): TP / (TP + FP).
+        var ppv: Double
         var auc: Double?
     }
     var count: Int
@@ -44,7 +46,7 @@ struct EvalReport: Codable {
         per_class = m.perClass.map {
             PerClass(
                 name: $0.name, support: $0.support, sensitivity: $0.sensitivity, specificity: $0.specificity,
-                auc: $0.auc)
+                ppv: $0.ppv, auc: $0.auc)
         }
         confusion = m.confusion
         pairwise_auc = m.pairwise.isEmpty ? nil : m.pairwise
@@ -65,11 +67,12 @@ struct EvalReport: Codable {
         }
         let width = max(10, (classes.map(\.count).max() ?? 0) + 2)
         lines.append(
-            "class".padding(toLength: width, withPad: " ", startingAt: 0) + "support  sensitivity  specificity  AUC")
+            "class".padding(toLength: width, withPad: " ", startingAt: 0)
+                + "support  sensitivity  specificity      +P  AUC")
         for c in per_class {
             lines.append(
                 c.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                    + String(format: "%7d  %11.4f  %11.4f  ", c.support, c.sensitivity, c.specificity) + fmt(c.auc))
+                    + String(format: "%7d  %11.4f  %11.4f  %6.4f  ", c.support, c.sensitivity, c.specificity, c.ppv) + fmt(c.auc))
         }
         if let pairs = pairwise_auc {
             lines.append(
@@ -92,8 +95,8 @@ struct EvalReport: Codable {
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Score a checkpoint on labelled data: accuracy, balanced accuracy, per-class sensitivity and "
-            + "specificity, ROC AUC, calibration (ECE), confusion matrix.",
+        abstract: "Score a checkpoint on labelled data: accuracy, balanced accuracy, per-class sensitivity, "
+            + "specificity and +P (precision), ROC AUC, calibration (ECE), confusion matrix.",
         discussion: """
             Probabilities are computed at the checkpoint's softmax temperature (fitted on validation data by \
             growda train or growda model calibrate); the ECE at temperature 1 is shown beside it.

@@ -35,7 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "State folder (default: state.dir in the config, else FEDERATION/state).")
     var state: String?
 
-    @Option(help: "A labelled folder to evaluate each new version on (accuracy, AUC and loss go into the history).")
+    @Option(
+        help: "A labelled folder (a signal CSV for ecg187) to evaluate each new version on (accuracy, AUC and loss go into the history).")
     var eval: String?
 
     @Option(

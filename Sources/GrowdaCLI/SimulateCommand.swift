@@ -19,17 +19,28 @@ struct SimulateCommand: AsyncParsableCommand {
         abstract: "Run a whole local federation: an aggregator and N real growda-node processes over tcp on 127.0.0.1.",
         discussion: """
             Provisions a throw-away federation (or keeps it in --out), splits --data among the hospitals \
-            (synthetic chest X-rays when --data is not given), starts the aggregator and one growda-node \
+            (synthetic chest X-rays when --data is not given; for ecg187 a signal CSV split by record, \
+            synthetic ECG records without it), starts the aggregator and one growda-node \
             process per hospital, injects the faults asked for, shows live progress, and ends with a \
             report: accuracy and AUC per version against wall time, updates accepted and refused by \
             reason, staleness, bytes received, and the final model's path. Beside the federation's \
-            figures it shows a centralized reference: the same model trained on all the hospitals' images \
+            figures it shows a centralized reference: the same model trained on all the hospitals' samples \
             in one place (--reference-epochs; on by default for synthetic data), scored on the same \
             evaluation set: the ceiling federated training approaches on this data.
             """)
 
-    @Option(help: "PNG or DICOM images to split among hospitals, DIR/<class>/ (default: synthetic chest X-rays).")
+    @Option(
+        help: """
+            PNG or DICOM images to split among hospitals, DIR/<class>/ (default: synthetic chest X-rays); for ecg187 \
+            a signal CSV (record column, or X_beats.csv beside it), split by record (default: synthetic beats).
+            """)
     var data: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "ecg187: the side file naming each row's record (row,record columns), if not --data's X_beats.csv.",
+            valueName: "file"))
+    var records: String?
 
     @Option(help: "Model: small28, xray128 or ecg187.")
     var model = "small28"
@@ -66,7 +77,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "A labelled folder the aggregator evaluates each version on (default with synthetic data: a synthetic one)."
+            "A labelled folder (ecg187: a signal CSV) the aggregator evaluates each version on (default: synthetic with synthetic data; ecg187: 20% of --data's records held out)."
     )
     var eval: String?
 
@@ -88,6 +99,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Local optimizer of every hospital: adam or sgd (momentum 0.9; DP-SGD learns better with it).")
     var optimizer = "adam"
 
+    @Flag(help: "Every hospital weights classes by inverse local frequency (growda-node run --class-weights).")
+    var classWeights = false
+
     @Option(parsing: .unconditional, help: "Local weight decay of every hospital (growda-node run --weight-decay).")
     var weightDecay: Float = NodeConfiguration.defaultWeightDecay
 
@@ -105,6 +119,12 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: "Synthetic images per class when --data is not given.")
     var synthPerClass = 300
+
+    @Option(parsing: .unconditional, help: "ecg187 without --data: synthetic ECG records (patients) for the hospitals.")
+    var synthRecords = 20
+
+    @Option(parsing: .unconditional, help: "ecg187 without --data: beats per synthetic record.")
+    var synthBeats = 150
 
     @Option(
         parsing: .unconditional,
@@ -155,6 +175,20 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         guard serverLr > 0, serverLr.isFinite else { throw ValidationError("--server-lr must be a positive number") }
         guard synthPerClass >= 1 else { throw ValidationError("--synth-per-class must be at least 1") }
+        if signals && data == nil && synthRecords < hospitals {
+            throw ValidationError("--synth-records must be at least --hospitals (a record goes to one hospital whole)")
+        }
+        guard synthBeats >= 1 else { throw ValidationError("--synth-beats must be at least 1") }
+        if records != nil && !signals {
+            throw ValidationError(
+                "--records names the records of a signal CSV; it needs --model ecg187 and --data FILE.csv")
+        }
+        if signals, let data, !data.hasSuffix(".csv") {
+            throw ValidationError("--model \(model) takes signals: give --data a .csv file, not \(data)")
+        }
+        if signals, let eval, !eval.hasSuffix(".csv") {
+            throw ValidationError("--model \(model) takes signals: give --eval a .csv file, not \(eval)")
+        }
         if let targetAuc, !(targetAuc > 0 && targetAuc <= 1) {
             throw ValidationError("--target-auc must be greater than 0 and at most 1")
         }
@@ -163,6 +197,9 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         try privacy.check()
     }
+
+    /// Whether the model takes signals (a CSV) rather than images.
+    var signals: Bool { ModelSpec.reference(model, classes: ["?"])?.inputShape.count == 2 }
 
     /// A timed fault: at `seconds`, `count` hospitals.
     struct Fault {
@@ -180,65 +217,6 @@ struct SimulateCommand: AsyncParsableCommand {
         }
     }
 
-    /// The run's report (JSON keys are stable).
-    struct Report: Codable {
-        struct Version: Codable {
-            var version: UInt64
-            var seconds: Double
-            var accuracy: Double?
-            var auc: Double?
-            var updates: Int
-            var mean_staleness: Double?
-            /// With a privacy policy: the largest ε any hospital had spent when the version was made.
-            var epsilon: Double?
-        }
-        var mode: String
-        var model: String
-        var hospitals: Int
-        var wall_seconds: Double
-        var versions: [Version]
-        var accepted: Int
-        var rejected: [String: Int]
-        var queue_dropped: Int
-        var staleness_p50: Double?
-        var staleness_p95: Double?
-        var staleness_max: Int?
-        var bytes_received: Int
-        /// Resident memory of the process running the aggregator (this one), at the end and at most.
-        var aggregator_resident_bytes: Int
-        var aggregator_peak_resident_bytes: Int
-        /// What the hospitals held: "synthetic …" or the --data folder, and the evaluation set's size.
-        var data: String
-        var eval_images: Int
-        /// The centralized reference (nil when none was run).
-        var reference: Reference?
-        var seconds_to_target_auc: Double?
-        var target_auc: Double
-        /// The version with the highest evaluation AUC, and its figures and time.
-        var best_version: UInt64?
-        var best_accuracy: Double?
-        var best_auc: Double?
-        var best_seconds: Double?
-        var final_accuracy: Double?
-        var final_auc: Double?
-        var final_model: String
-        var node_exits: [String: Int32]
-        /// With a privacy policy: the policy and each hospital's ε at the end (its ledger).
-        var privacy: PrivacyReport?
-    }
-
-    /// The privacy a run spent.
-    struct PrivacyReport: Codable {
-        var dp_clip: Double?, dp_noise: Double?, update_clip: Double?, update_noise: Double?
-        var delta: Double
-        var max_epsilon: Double?
-        /// Each hospital's ε (nil: unbounded) and updates counted.
-        var epsilon_by_hospital: [String: Double?]
-        var updates_by_hospital: [String: Int]
-        /// Hospitals that stopped training because their budget was spent.
-        var budget_spent: [String]
-    }
-
     func run() async throws {
         let start = Date()
         let keep = out != nil
@@ -254,34 +232,12 @@ struct SimulateCommand: AsyncParsableCommand {
         defer { if !keep { try? FileManager.default.removeItem(atPath: root) } }
         let say: (String) -> Void = { message in if !json { Terminal.note(message) } }
 
-        // 1. Data: split among hospitals (synthetic when none is given), and the evaluation folder.
-        var dataDir = data, evalDir = eval
-        let size = model == "xray128" ? 128 : 28
-        if dataDir == nil {
-            say("synthesizing \(synthPerClass) images per class (\(size)×\(size)) and an evaluation set")
-            _ = try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
-            dataDir = root + "/synthetic/train"
-            if evalDir == nil {
-                _ = try SyntheticXray.write(
-                    perClass: max(50, synthPerClass / 4), size: size, seed: seed &+ 7919, to: root + "/synthetic/eval")
-                evalDir = root + "/synthetic/eval"
-            }
-        }
-        let catalog = try ImageCatalog.scanFolder(dataDir!)
-        let parts = try HospitalSplit.split(
-            catalog, hospitals: hospitals, mode: alpha.map { .dirichlet(alpha: $0) } ?? .iid, seed: seed)
-        var placer = DataCommand.FilePlacer(copy: false)
+        // 1. Data: split among hospitals (synthetic when none is given), and the evaluation set.
         let names = (1...hospitals).map { String(format: "hospital-%02d", $0) }
-        for (name, indices) in zip(names, parts) {
-            for c in catalog.classNames { try placer.makeFolder("\(root)/hospitals/\(name)/\(c)") }
-            for i in indices {
-                let entry = catalog.entries[i]
-                try placer.put(entry.path, into: "\(root)/hospitals/\(name)/\(catalog.classNames[Int(entry.label)])")
-            }
-        }
-        say(
-            "split \(catalog.entries.count) images among \(hospitals) hospitals: "
-                + parts.map { String($0.count) }.joined(separator: " / "))
+        let prepared =
+            signals
+            ? try prepareSignals(root: root, names: names, say: say)
+            : try prepareImages(root: root, names: names, say: say)
 
         // 2. The federation: keys, config with free ports and the run's settings, one bundle per hospital.
         let fedDir = root + "/federation"
@@ -294,10 +250,12 @@ struct SimulateCommand: AsyncParsableCommand {
             .init("server.lr", String(serverLr)),
             .init(Key.lostAfterSeconds, "10"),
         ]
-        if let evalDir { settings.append(.init(Key.evalDir, URL(fileURLWithPath: evalDir).standardizedFileURL.path)) }
+        if let evalPath = prepared.evalPath {
+            settings.append(.init(Key.evalDir, URL(fileURLWithPath: evalPath).standardizedFileURL.path))
+        }
         settings += privacy.settings
         let federation = try Federation.createLocal(
-            directory: fedDir, model: model, classes: catalog.classNames, settings: settings, nodes: names,
+            directory: fedDir, model: model, classes: prepared.classNames, settings: settings, nodes: names,
             bundles: root + "/bundles"
         ).federation
 
@@ -325,7 +283,7 @@ struct SimulateCommand: AsyncParsableCommand {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: nodeBinary)
             var arguments = [
-                "run", "--bundle", "\(root)/bundles/\(name).bundle", "--data", "\(root)/hospitals/\(name)",
+                "run", "--bundle", "\(root)/bundles/\(name).bundle", "--data", prepared.hospitalPaths[index],
                 "--state", "\(root)/nodes/\(name)", "--epochs", String(epochs), "--batch", String(batch),
                 "--lr", String(lr), "--optimizer", optimizer, "--weight-decay", String(weightDecay), "--seed", String(seed &+ UInt64(index)), "--heartbeat", "1", "--resend-after", "5",
                 "--log-level", "notice",
@@ -333,6 +291,7 @@ struct SimulateCommand: AsyncParsableCommand {
             if slowSet.contains(name) { arguments += ["--slowdown", String(slowdown)] }
             if augment { arguments.append("--augment") }
             if labelSmoothing > 0 { arguments += ["--label-smoothing", String(labelSmoothing)] }
+            if classWeights { arguments.append("--class-weights") }
             // Synchronous rounds need no node flag: the aggregator announces its mode in snapshot replies.
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
@@ -426,14 +385,15 @@ struct SimulateCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: finalModel)
             try FileManager.default.copyItem(atPath: aggConfig.statePath + "/" + checkpoint, toPath: finalModel)
         }
-        // 7. The centralized reference: the same images in one place, scored on the same evaluation set.
+        // 7. The centralized reference: the same samples in one place, scored on the same evaluation set.
         let synthetic = data == nil
         var reference: Reference?
         let referenceRuns = referenceEpochs ?? (synthetic ? 20 : 0)
-        if let evalDir, referenceRuns > 0 {
+        if let evalPath = prepared.evalPath, referenceRuns > 0 {
             let line = Terminal.ProgressLine(enabled: !json)
             reference = try Self.centralizedReference(
-                model: model, train: dataDir!, eval: evalDir, epochs: referenceRuns, batch: batch,
+                model: model, train: prepared.trainSet.map { .loaded($0) } ?? .path(prepared.trainPath),
+                eval: evalPath, epochs: referenceRuns, batch: batch,
                 optimizer: optimizer == "sgd"
                     ? .sgd(learningRate: lr, momentum: 0.9, weightDecay: weightDecay)
                     : .adam(learningRate: lr, weightDecay: weightDecay),
@@ -442,7 +402,6 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         let target = Self.target(explicit: targetAuc, reference: reference?.auc)
         let best = versionsOut.filter { $0.auc != nil }.max { ($0.auc!, $1.version) < ($1.auc!, $0.version) }
-        let evalImages = (try? ImageCatalog.scanFolder(evalDir ?? "").entries.count) ?? 0
         let report = Report(
             mode: mode, model: model, hospitals: hospitals, wall_seconds: elapsed, versions: versionsOut,
             accepted: finalStatus?.accepted ?? 0, rejected: (finalStatus?.refused ?? [:]).filter { $0.value > 0 },
@@ -450,10 +409,9 @@ struct SimulateCommand: AsyncParsableCommand {
             staleness_p95: finalStatus?.staleness_p95, staleness_max: finalStatus?.staleness_max,
             bytes_received: finalStatus?.bytes_received ?? 0,
             aggregator_resident_bytes: finalStatus?.resident_bytes ?? 0, aggregator_peak_resident_bytes: peakResident,
-            data: synthetic
-                ? "synthetic chest X-rays, \(synthPerClass) per class (\(catalog.classNames.joined(separator: "/")))"
-                : dataDir!,
-            eval_images: evalImages, reference: reference,
+            data: prepared.description, eval_images: prepared.evalCount, sample_kind: prepared.sampleKind,
+            eval_source: prepared.evalSource, eval_records: prepared.evalRecords,
+            hospital_records: prepared.hospitalRecords, reference: reference,
             seconds_to_target_auc: versionsOut.first { ($0.auc ?? 0) >= target }?.seconds, target_auc: target,
             best_version: best?.version, best_accuracy: best?.accuracy, best_auc: best?.auc,
             best_seconds: best?.seconds,
@@ -501,68 +459,6 @@ struct SimulateCommand: AsyncParsableCommand {
                     + "build both with `swift build -c release`")
         }
         return found
-    }
-
-    static func text(_ r: Report) -> String {
-        var lines = [
-            "",
-            "\(r.mode) federation of \(r.hospitals) hospitals, \(r.model), \(String(format: "%.0f", r.wall_seconds)) s:",
-        ]
-        let private_ = r.privacy != nil
-        lines.append("version  seconds  accuracy  AUC     updates  mean staleness" + (private_ ? "  largest ε" : ""))
-        // At most about 25 rows: evenly spaced versions, always the first and the last.
-        let stride = max(1, r.versions.count / 24)
-        for (i, v) in r.versions.enumerated() where i % stride == 0 || i == r.versions.count - 1 {
-            lines.append(
-                String(format: "%7d  %7.1f  ", v.version, v.seconds) + "\(fmt(v.accuracy, 4))    \(fmt(v.auc, 4))  "
-                    + String(format: "%7d  ", v.updates) + fmt(v.mean_staleness, 2)
-                    + (private_ ? "            " + (v.epsilon.map { fmt($0, 3) } ?? "∞") : ""))
-        }
-        lines.append(
-            "updates accepted \(r.accepted); refused \(r.rejected.isEmpty ? "none" : r.rejected.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))"
-                + "; dropped at the queue \(r.queue_dropped)")
-        lines.append(
-            "staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")"
-        )
-        lines.append(
-            "received \(mib(r.bytes_received)); aggregator process resident \(mib(r.aggregator_resident_bytes)) "
-                + "(peak \(mib(r.aggregator_peak_resident_bytes)))")
-        lines.append("")
-        lines.append("data: \(r.data) among \(r.hospitals) hospitals; every version scored on \(r.eval_images) "
-            + "images that no hospital trained on")
-        if let ref = r.reference {
-            lines.append(
-                "centralized reference (all \(ref.images) images in one place, \(ref.epochs) epochs, "
-                    + "\(String(format: "%.0f", ref.seconds)) s): accuracy \(fmt(ref.accuracy)), AUC \(fmt(ref.auc)): "
-                    + "the ceiling federated training approaches here")
-        }
-        if let v = r.best_version {
-            lines.append(
-                "federated, best: v\(v) after \(String(format: "%.0f", r.best_seconds ?? 0)) s, accuracy "
-                    + "\(fmt(r.best_accuracy)), AUC \(fmt(r.best_auc))" + Self.gap(r.best_auc, r.reference?.auc))
-        }
-        lines.append(
-            "federated, final: v\(r.versions.last?.version ?? 0), accuracy \(fmt(r.final_accuracy)), AUC "
-                + "\(fmt(r.final_auc))" + Self.gap(r.final_auc, r.reference?.auc))
-        lines.append(
-            "AUC ≥ \(fmt(r.target_auc, 3))\(r.reference?.auc != nil ? " (the reference's − 0.02)" : "") after "
-                + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached in this run)"))
-        if let p = r.privacy { lines.append(PrivacyOptions.text(p)) }
-        lines.append("model: \(r.final_model)")
-        return lines.joined(separator: "\n")
-    }
-
-    /// The AUC whose first crossing the report times: `--target-auc`, else the centralized reference's
-    /// AUC less 0.02 (at least 0.5), else 0.9.
-    static func target(explicit: Double?, reference: Double?) -> Double {
-        explicit ?? reference.map { max(0.5, $0 - 0.02) } ?? 0.9
-    }
-
-    /// ` (0.012 below the reference)`, or nothing without both figures.
-    static func gap(_ value: Double?, _ reference: Double?) -> String {
-        guard let value, let reference else { return "" }
-        let d = reference - value
-        return d > 0 ? " (\(fmt(d, 3)) below the reference)" : " (at or above the reference)"
     }
 }
 

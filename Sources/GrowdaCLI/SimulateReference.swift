@@ -3,14 +3,20 @@ import GrowdaData
 import GrowdaNN
 
 extension SimulateCommand {
-    /// What a centralized run reaches on the same data: every hospital's images trained in one place, then
+    /// What the centralized reference trains on: a path to load, or samples already loaded.
+    enum TrainingSamples {
+        case path(String)
+        case loaded(Dataset)
+    }
+
+    /// What a centralized run reaches on the same data: every hospital's samples trained in one place, then
     /// scored on the same evaluation set as the federation's versions. It is the ceiling federated training
     /// approaches (the hospitals hold the same images between them, split unevenly), so a report shows the
     /// federation's figures beside it rather than beside an absolute target.
     struct Reference: Codable, Equatable {
         /// Passes over the training images.
         var epochs: Int
-        /// Training images (all hospitals' together).
+        /// Training samples (all hospitals' together; images or beats).
         var images: Int
         /// The last epoch's figures on the evaluation set (no epoch is chosen by that set).
         var accuracy: Double
@@ -19,15 +25,21 @@ extension SimulateCommand {
         var seconds: Double
     }
 
-    /// Trains `model` on the folder `train` for `epochs` with the hospitals' recipe (batch size, optimizer,
-    /// augmentation, label smoothing), and scores the last epoch on `eval`.
+    /// Trains `model` on `train` (a folder or signal CSV, or samples loaded) for `epochs` with the hospitals'
+    /// recipe (batch size, optimizer, augmentation, label smoothing), and scores the last epoch on `eval`.
     static func centralizedReference(
-        model: String, train trainPath: String, eval evalPath: String, epochs: Int, batch: Int,
+        model: String, train samples: TrainingSamples, eval evalPath: String, epochs: Int, batch: Int,
         optimizer: OptimizerConfig, augment: Bool, labelSmoothing: Float, seed: UInt64, progress: (String) -> Void
     ) throws -> Reference {
         let start = Date()
         let probe = try ModelSpec.reference(model, classes: ["?"]).orThrow()
-        let train = try SampleLoading.load(trainPath, inputShape: probe.inputShape, classNames: nil, quiet: true)
+        let train: Dataset
+        switch samples {
+        case .path(let path):
+            train = try SampleLoading.load(path, inputShape: probe.inputShape, classNames: nil, quiet: true)
+        case .loaded(let dataset):
+            train = dataset
+        }
         let eval = try SampleLoading.load(
             evalPath, inputShape: probe.inputShape, classNames: train.classNames, quiet: true)
         let net = try Model(reference: model, classes: train.classNames, seed: seed)
@@ -37,7 +49,9 @@ extension SimulateCommand {
             seed: seed)
         let source = AugmentedDataset(train, augmenter: augment ? .standard : nil)
         for epoch in 1...epochs {
-            progress("centralized reference: epoch \(epoch)/\(epochs) on \(train.count) images")
+            progress(
+                "centralized reference: epoch \(epoch)/\(epochs) on \(train.count) "
+                    + (train.holdsImages ? "images" : "samples"))
             _ = trainer.trainEpoch(source, progress: { _ in })
         }
         let probabilities = Predictor(model: net, threads: threads).probabilities(eval)

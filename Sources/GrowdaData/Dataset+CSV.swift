@@ -1,19 +1,21 @@
 import Foundation
 
 extension Dataset {
-    /// Loads a CSV of signals whose rows are `sampleLength` numbers then an integer label (no header unless
-    /// `hasHeader`), e.g. MIT-BIH beats: 187 samples then 0 or 1. Samples have shape [1, sampleLength] and are
-    /// kept as they are (Float32). Class names default to "0", "1", … up to the largest label.
+    /// Loads a CSV of signals, e.g. MIT-BIH beats: 187 samples then 0 or 1. Samples have shape [1, sampleLength]
+    /// and are kept as they are (Float32). Class names default to "0", "1", … up to the largest label.
+    ///
+    /// Rows are `sampleLength` numbers then an integer label (no header unless `hasHeader`). Each sample's record
+    /// (patient) goes into `groups`, from the first of:
+    /// - a record column: a header row whose first field is `record`, then rows `record,<samples>,label`;
+    /// - the side file `records` (e.g. `growda data holdout --records FILE`), or else `X_beats.csv` beside `X.csv`
+    ///   when it exists: a CSV with a header naming `row` and `record` columns, whose row k describes data row k.
+    /// Without either, `groups` is nil.
     public static func loadCSV(
-        _ path: String, sampleLength: Int = 187, classNames: [String]? = nil, hasHeader: Bool = false
+        _ path: String, sampleLength: Int = 187, classNames: [String]? = nil, hasHeader: Bool = false,
+        records: String? = nil
     ) throws(DatasetError) -> Dataset {
         precondition(sampleLength > 0, "sample length must be positive")
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
-        }
+        let data = try readFile(path)
         // Data.withUnsafeBytes rethrows untyped errors, so the typed one travels in a Result.
         let parsed = data.withUnsafeBytes { raw -> Result<Dataset, DatasetError> in
             do throws(DatasetError) {
@@ -25,42 +27,88 @@ extension Dataset {
                 return .failure(error)
             }
         }
-        return try parsed.get()
+        var dataset = try parsed.get()
+        if dataset.groups != nil {
+            if let records {
+                throw .conflictingRecords(path: path, records: records)
+            }
+            return dataset
+        }
+        if let side = records ?? sideFile(of: path) {
+            dataset = dataset.withGroups(try readRecordSideFile(side, rows: dataset.count, dataPath: path))
+        }
+        return dataset
     }
 
-    /// Parses the bytes of a signal CSV as ``loadCSV(_:sampleLength:classNames:hasHeader:)`` does; `path` is
-    /// named in errors and sources.
+    /// The side file `X_beats.csv` beside `X.csv`, when it exists.
+    static func sideFile(of path: String) -> String? {
+        guard path.hasSuffix(".csv") else { return nil }
+        let side = String(path.dropLast(4)) + "_beats.csv"
+        return FileManager.default.fileExists(atPath: side) ? side : nil
+    }
+
+    /// The bytes of a text file, or `unreadableFile`.
+    static func readFile(_ path: String) throws(DatasetError) -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    /// Parses the bytes of a signal CSV as ``loadCSV(_:sampleLength:classNames:hasHeader:records:)`` does (a
+    /// record column included, no side file); `path` is named in errors and sources.
     static func parseCSV(
         _ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, classNames: [String]?, hasHeader: Bool
     ) throws(DatasetError) -> Dataset {
         precondition(sampleLength > 0, "sample length must be positive")
-        let (values, labels, sources) = try parseRows(
-            bytes, path: path, sampleLength: sampleLength, hasHeader: hasHeader)
-        guard !labels.isEmpty else { throw .malformedLine(path: path, line: 1, reason: "the file has no rows") }
+        let recordColumn = startsWithRecordHeader(bytes)
+        let rows = try parseRows(
+            bytes, path: path, sampleLength: sampleLength, hasHeader: hasHeader || recordColumn,
+            recordColumn: recordColumn)
+        let labels = rows.labels
+        let headerLines = hasHeader || recordColumn ? 1 : 0
+        guard !labels.isEmpty else {
+            throw .malformedLine(path: path, line: 1 + headerLines, reason: "the file has no rows")
+        }
         let largest = Int(labels.max()!)
         let names = classNames ?? (0...largest).map(String.init)
         guard largest < names.count else {
             throw .malformedLine(
-                path: path, line: labels.firstIndex(of: Int32(largest))! + 1 + (hasHeader ? 1 : 0),
+                path: path, line: rows.lines[labels.firstIndex(of: Int32(largest))!],
                 reason: "label \(largest) but only \(names.count) classes (\(names.joined(separator: ", ")))")
         }
         return Dataset(
-            classNames: names, sampleShape: [1, sampleLength], floats: values, labels: labels, sources: sources)
+            classNames: names, sampleShape: [1, sampleLength], floats: rows.values, labels: labels,
+            sources: rows.lines.map { "\(path):\($0)" }, groups: recordColumn ? rows.records : nil)
+    }
+
+    /// Whether the first line's first field is `record` (a record column's header).
+    static func startsWithRecordHeader(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let name = Array("record".utf8)
+        var p = 0
+        while p < bytes.count, bytes[p] == UInt8(ascii: " ") || bytes[p] == 9 { p += 1 }
+        guard bytes.count - p > name.count else { return false }
+        for (k, c) in name.enumerated() where bytes[p + k] != c { return false }
+        p += name.count
+        while p < bytes.count, bytes[p] == UInt8(ascii: " ") || bytes[p] == 9 { p += 1 }
+        return p < bytes.count && bytes[p] == UInt8(ascii: ",")
     }
 }
 
-/// Values, labels and sources of the rows of a signal CSV.
-private typealias ParsedRows = (values: [Float], labels: [Int32], sources: [String])
+/// Values, labels, 1-based line numbers and (with a record column) records of the rows of a signal CSV.
+private typealias ParsedRows = (values: [Float], labels: [Int32], lines: [Int], records: [String])
 
-/// Parses every row of a signal CSV (see `Dataset.loadCSV`).
+/// Parses every row of a signal CSV (see `Dataset.loadCSV`); with `recordColumn`, each row starts with a record.
 private func parseRows(
-    _ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, hasHeader: Bool
+    _ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, hasHeader: Bool, recordColumn: Bool
 )
     throws(DatasetError) -> ParsedRows
 {
     var values = [Float]()
     var labels = [Int32]()
-    var sources = [String]()
+    var lines = [Int]()
+    var records = [String]()
     var parser = CSVNumberParser(bytes: bytes)
     var line = 0
     if hasHeader {
@@ -68,31 +116,43 @@ private func parseRows(
         line = 1
     }
     values.reserveCapacity(bytes.count / 7)
+    let first = recordColumn ? 2 : 1
     while !parser.atEnd {
         line += 1
         if parser.skipBlankLine() { continue }
+        if recordColumn {
+            guard let record = parser.nextField(), !record.isEmpty else {
+                throw .malformedLine(path: path, line: line, reason: "column 1 (record) is empty")
+            }
+            guard parser.skipComma() else {
+                throw .malformedLine(
+                    path: path, line: line, reason: "only a record; expected record,\(sampleLength) values,label")
+            }
+            records.append(record)
+        }
         for column in 0..<sampleLength {
             guard let value = parser.nextNumber(), value.isFinite else {
-                throw .malformedLine(path: path, line: line, reason: "column \(column + 1) is not a number")
+                throw .malformedLine(path: path, line: line, reason: "column \(column + first) is not a number")
             }
             values.append(Float(value))
             guard parser.skipComma() else {
                 throw .malformedLine(
                     path: path, line: line,
-                    reason: "\(column + 1) columns; expected \(sampleLength) values then a label")
+                    reason: "\(column + first) columns; expected \(recordColumn ? "a record, " : "")"
+                        + "\(sampleLength) values then a label")
             }
         }
         guard let label = parser.nextNumber(), label >= 0, label == label.rounded(), label < 1_000_000 else {
             throw .malformedLine(
-                path: path, line: line, reason: "column \(sampleLength + 1) must be a label 0, 1, 2, …")
+                path: path, line: line, reason: "column \(sampleLength + first) must be a label 0, 1, 2, …")
         }
         guard parser.endLine() else {
-            throw .malformedLine(path: path, line: line, reason: "more than \(sampleLength + 1) columns")
+            throw .malformedLine(path: path, line: line, reason: "more than \(sampleLength + first) columns")
         }
         labels.append(Int32(label))
-        sources.append("\(path):\(line)")
+        lines.append(line)
     }
-    return (values, labels, sources)
+    return (values, labels, lines, records)
 }
 
 /// A forward-only reader of comma-separated decimal numbers over bytes.
@@ -142,6 +202,20 @@ private struct CSVNumberParser {
         guard bytes[position] == UInt8(ascii: "\n") else { return false }
         position += 1
         return true
+    }
+
+    /// The next field as text, up to a comma or the end of the line, without surrounding spaces.
+    mutating func nextField() -> String? {
+        skipSpaces()
+        let start = position
+        while position < bytes.count && bytes[position] != UInt8(ascii: ",") && bytes[position] != UInt8(ascii: "\n")
+            && bytes[position] != UInt8(ascii: "\r")
+        {
+            position += 1
+        }
+        var end = position
+        while end > start && (bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == 9) { end -= 1 }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
 
     /// The next number: optional sign, digits with an optional point, optional exponent.

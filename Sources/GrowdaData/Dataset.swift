@@ -105,6 +105,11 @@ public struct Dataset: Sendable {
             groups.map { g in indices.map { g[$0] } })
     }
 
+    /// The same samples with `groups` as their group ids (one per sample; nil for none).
+    public func withGroups(_ groups: [String]?) -> Dataset {
+        Dataset(classNames, sampleShape, samples, labels, sources, groups)
+    }
+
     /// Sample `index` as a tensor of shape `sampleShape` (images scaled to [0, 1]).
     public func sample(at index: Int) -> Tensor {
         var x = Tensor(shape: [1] + sampleShape)

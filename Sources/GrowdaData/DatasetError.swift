@@ -18,6 +18,10 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadableFile(path: String, reason: String)
     /// A line of a CSV file or manifest is malformed.
     case malformedLine(path: String, line: Int, reason: String)
+    /// A signal CSV has a record column and a side file of records was named too.
+    case conflictingRecords(path: String, records: String)
+    /// A side file of records does not describe the signal CSV's rows one for one.
+    case recordCountMismatch(records: String, recordRows: Int, path: String, rows: Int)
     /// A split was asked for that the data cannot satisfy.
     case impossibleSplit(reason: String)
 
@@ -44,6 +48,12 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot read \(path): \(reason); check that the file exists and is readable"
         case .malformedLine(let path, let line, let reason):
             return "\(path), line \(line): \(reason); fix or remove that line"
+        case .conflictingRecords(let path, let records):
+            return "\(path) has a record column, so it needs no side file, but \(records) was given too; "
+                + "drop the side file (--records) or the record column"
+        case .recordCountMismatch(let records, let recordRows, let path, let rows):
+            return "\(records) describes \(recordRows) rows but \(path) has \(rows); the side file needs one row "
+                + "per row of \(path), in order (row 0 first): regenerate it, or move it away to load without records"
         case .impossibleSplit(let reason):
             return "cannot split: \(reason)"
         }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// How well predicted probabilities match labels: accuracy, balanced accuracy, per-class sensitivity
-/// and specificity, ROC AUC (binary, or one-vs-rest macro average over classes) and the confusion matrix.
+/// How well predicted probabilities match labels: accuracy, balanced accuracy, per-class sensitivity,
+/// specificity and positive predictive value, ROC AUC (binary, or one-vs-rest macro average over classes) and the confusion matrix.
 public struct ClassificationMetrics: Sendable, Codable, Equatable {
     /// Figures for one class, treating it as positive and the rest as negative.
     public struct PerClass: Sendable, Codable, Equatable {
@@ -13,6 +13,8 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         public var sensitivity: Double
         /// True-negative rate: TN / (TN + FP).
         public var specificity: Double
+        /// Positive predictive value (precision, +P): TP / (TP + FP); 0 when the class is never predicted.
+        public var ppv: Double
         /// One-vs-rest ROC AUC of this class's probability (nil when the class or its complement is absent).
         public var auc: Double?
     }
@@ -67,6 +69,7 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
                     name: classes[c], support: tp + fn,
                     sensitivity: tp + fn > 0 ? Double(tp) / Double(tp + fn) : 0,
                     specificity: tn + fp > 0 ? Double(tn) / Double(tn + fp) : 0,
+                    ppv: tp + fp > 0 ? Double(tp) / Double(tp + fp) : 0,
                     auc: ClassificationMetrics.rocAUC(scores: scores, positive: positive)))
         }
         count = n

@@ -369,16 +369,26 @@ public final class NodeAgent: @unchecked Sendable {
         }
         var validation: Dataset? = nil
         var train = all
-        if configuration.validationFraction > 0, all.count >= 20 {
+        let groupCount = all.groups.map { Set($0).count }
+        if configuration.validationFraction > 0, all.count >= 20, groupCount.map({ $0 >= 2 }) ?? true {
+            // Records (patients) stay whole: a record is on one side, never both.
             let (t, v) = try TrainValidationSplit.split(
                 labels: all.labels, groups: all.groups, validationFraction: configuration.validationFraction,
                 seed: configuration.seed)
             train = all.subset(t)
-            validation = all.subset(v)
+            validation = v.isEmpty ? nil : all.subset(v)
+        } else if configuration.validationFraction > 0, groupCount == 1 {
+            logger.notice(
+                "one record here: training on all of it and validating on nothing (a record is never split)",
+                metadata: ["path": "\(path)", "record": "\(all.groups![0])"])
         }
         data = (spec, train, validation)
         logger.info(
-            "local data loaded", metadata: ["train": "\(train.count)", "validation": "\(validation?.count ?? 0)"])
+            "local data loaded",
+            metadata: [
+                "train": "\(train.count)", "validation": "\(validation?.count ?? 0)",
+                "records": "\(groupCount.map(String.init) ?? "none")",
+            ])
         return (train, validation)
     }
 

@@ -108,3 +108,44 @@ import Testing
                 """)
     }
 }
+
+/// `growda data holdout` on a signal CSV: whole records on each side, both written with a record column.
+@Suite struct SignalHoldoutTests {
+    @Test func aSignalCSVIsHeldOutByWholeRecords() async throws {
+        let dir = try TemporaryDirectory()
+        let source = dir.path("beats.csv")
+        // Headerless beats with the record side file beside them, as mitbih-pvc has them.
+        let beats = SyntheticECG.generate(records: 12, beatsPerRecord: 30, seed: 6)
+        try beats.withGroups(nil).writeCSV(to: source)
+        let side = "row,record,label\n" + beats.groups!.enumerated().map { "\($0),\($1),\(beats.labels[$0])" }
+            .joined(separator: "\n") + "\n"
+        try side.write(toFile: dir.path("beats_beats.csv"), atomically: true, encoding: .utf8)
+        try await DataCommandTests.run([
+            "data", "holdout", "--from", source, "--out", dir.path("split"), "--fraction", "0.25", "--json",
+        ])
+        let train = try Dataset.loadCSV(dir.path("split/train.csv"))
+        let holdout = try Dataset.loadCSV(dir.path("split/holdout.csv"))
+        #expect(train.count + holdout.count == 360)
+        let trainRecords = Set(train.groups!), heldRecords = Set(holdout.groups!)
+        #expect(trainRecords.isDisjoint(with: heldRecords) && trainRecords.count + heldRecords.count == 12)
+        #expect((2...4).contains(heldRecords.count))
+        // Every record is on one side with all of its beats.
+        for record in heldRecords {
+            #expect(holdout.groups!.filter { $0 == record }.count == 30)
+        }
+    }
+
+    @Test func aSignalCSVWithoutRecordsIsRefusedWithWhatToDo() async throws {
+        let dir = try TemporaryDirectory()
+        let source = dir.path("plain.csv")
+        try "0.1,0.2,0\n0.3,0.4,1\n".write(toFile: source, atomically: true, encoding: .utf8)
+        await #expect {
+            try await DataCommandTests.run(["data", "holdout", "--from", source, "--out", dir.path("split")])
+        } throws: { error in
+            "\(error)".contains("does not say which record") && "\(error)".contains("plain_beats.csv")
+        }
+        #expect(
+            DataCommandTests.parseError(["data", "holdout", "--from", "a.csv", "--out", "o", "--manifest", "m.csv"])?
+                .contains("--records") == true)
+    }
+}

@@ -51,7 +51,7 @@ import Testing
         _ = try SyntheticXray.write(perClass: 6, size: 28, seed: 2, to: dir.path("eval"))
         var lines: [String] = []
         let reference = try SimulateCommand.centralizedReference(
-            model: "small28", train: dir.path("train"), eval: dir.path("eval"), epochs: 2, batch: 8,
+            model: "small28", train: .path(dir.path("train")), eval: dir.path("eval"), epochs: 2, batch: 8,
             optimizer: .adam(learningRate: 1e-3, weightDecay: 0.05), augment: true, labelSmoothing: 0.1, seed: 1,
             progress: { lines.append($0) })
         #expect(reference.images == 36 && reference.epochs == 2)

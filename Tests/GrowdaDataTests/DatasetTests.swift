@@ -108,5 +108,8 @@ import Testing
         // The first row starts 0.0519,0.0657 and its R peak (index 90, min-max normalised) is 1.
         let first = data.sample(at: 0).scalars
         #expect(first[0] == 0.0519 && first[1] == 0.0657 && first[90] == 1)
+        // train_beats.csv beside it names each beat's record: 21 records, the first beat from record 101.
+        #expect(data.groups?.first == "101" && data.groups?.last == "230")
+        #expect(Set(data.groups ?? []).count == 21)
     }
 }

@@ -82,6 +82,8 @@ struct LossAndOptimizerTests {
         #expect(m.confusion == [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
         #expect(m.perClass[2].sensitivity == 0.5)
         #expect(abs(m.perClass[1].specificity - 2.0 / 3) < 1e-12)
+        // +P = TP / (TP + FP): class b is predicted for samples 1 (a b) and 2 (a c), class c only for sample 3.
+        #expect(m.perClass.map(\.ppv) == [1, 0.5, 1])
         #expect(abs(m.balancedAccuracy - (1 + 1 + 0.5) / 3) < 1e-12)
         #expect(m.auc != nil)
     }
