@@ -31,7 +31,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "PNG or DICOM images to split among hospitals, DIR/<class>/ (default: synthetic chest X-rays).")
     var data: String?
 
-    @Option(help: "Model: small28, xray128 or ecg187.")
+    @Option(help: "Model: \(ModelSpec.referenceNames.joined(separator: ", ")).")
     var model = "small28"
 
     @Option(parsing: .unconditional, help: "Number of hospitals.")
@@ -129,6 +129,9 @@ struct SimulateCommand: AsyncParsableCommand {
         guard mode == "async" || mode == "sync" else { throw ValidationError("--mode must be async or sync") }
         guard (duration != nil) != (versions != nil) else {
             throw ValidationError("give exactly one of --duration SEC and --versions V")
+        }
+        if data == nil, syntheticSide == nil {
+            throw ValidationError("--model \(model) takes signals, and the synthetic data is images: give --data a CSV")
         }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         if let versions, versions < 1 { throw ValidationError("--versions must be at least 1") }
@@ -230,6 +233,12 @@ struct SimulateCommand: AsyncParsableCommand {
         var budget_spent: [String]
     }
 
+    /// The side of the synthetic images for `model`: its input's height (nil for a signal model).
+    var syntheticSide: Int? {
+        guard let shape = ModelSpec.reference(model, classes: ["a"])?.inputShape, shape.count == 3 else { return nil }
+        return shape[1]
+    }
+
     func run() async throws {
         let start = Date()
         let keep = out != nil
@@ -247,8 +256,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
         // 1. Data: split among hospitals (synthetic when none is given), and the evaluation folder.
         var dataDir = data, evalDir = eval
-        let size = model == "xray128" ? 128 : 28
-        if dataDir == nil {
+        if dataDir == nil, let size = syntheticSide {
             say("synthesizing \(synthPerClass) images per class (\(size)×\(size)) and an evaluation set")
             _ = try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")
             dataDir = root + "/synthetic/train"
