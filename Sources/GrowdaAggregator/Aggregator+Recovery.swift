@@ -90,7 +90,8 @@ extension Aggregator {
                 accepted: record.acceptedCount, refused: record.refusedCount, metrics: record.lastMetrics)
         }
         return Recovered(
-            model: model, strategy: strategy, stateAverage: stateAverage, settled: recovery.settledSeqs, tallies: tallies,
+            model: model, strategy: strategy, stateAverage: stateAverage, settled: recovery.settledSeqs,
+            tallies: tallies,
             evalHistory: Array(evaluated.suffix(AggregatorStatus.evalHistoryLimit)),
             best: try recoverBest(store: store, configuration: configuration, logger: logger))
     }

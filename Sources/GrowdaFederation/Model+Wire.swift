@@ -87,18 +87,21 @@ extension Model {
     /// `updateLayout`) into one flat vector in parameter order.
     public func flatten(_ tensors: WireTensors, into flat: UnsafeMutableBufferPointer<Float>) {
         precondition(flat.count == parameterCount)
-        for view in parameterViews {
-            tensors.withFloats(view.name) { values in
-                _ = UnsafeMutableBufferPointer(rebasing: flat[view.range]).update(fromContentsOf: values)
-            }
-        }
+        Model.copy(tensors, parameterViews, into: flat)
     }
 
     /// Copies the state tensors of `tensors` (an update's, already validated against `updateLayout`) into
     /// one flat vector in state order.
     public func flattenState(_ tensors: WireTensors, into flat: UnsafeMutableBufferPointer<Float>) {
         precondition(flat.count == state.count)
-        for view in stateViews {
+        Model.copy(tensors, stateViews, into: flat)
+    }
+
+    /// Copies the tensors named by `views` into their ranges of `flat`.
+    private static func copy(
+        _ tensors: WireTensors, _ views: [ParameterView], into flat: UnsafeMutableBufferPointer<Float>
+    ) {
+        for view in views {
             tensors.withFloats(view.name) { values in
                 _ = UnsafeMutableBufferPointer(rebasing: flat[view.range]).update(fromContentsOf: values)
             }

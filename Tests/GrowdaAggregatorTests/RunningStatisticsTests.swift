@@ -25,7 +25,9 @@ import Testing
             configuration.model = spec
             configuration.maxUpdateNorm = maxNorm
             configuration.aggregation = try! AggregationConfig(
-                settings: ["mode": "async", "fedbuff.k": String(k), "fedbuff.max_staleness": "2", "server.lr": serverLR])
+                settings: [
+                    "mode": "async", "fedbuff.k": String(k), "fedbuff.max_staleness": "2", "server.lr": serverLR,
+                ])
         }
     }
 

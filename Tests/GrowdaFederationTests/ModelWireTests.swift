@@ -53,8 +53,8 @@ struct UpdateLayoutTests {
             let base = FloatBuffer(model.parameters.array)
             for i in stride(from: 0, to: model.parameterCount, by: 97) { model.parameters.pointer[i] += 0.25 }
             let delta = try model.delta(from: base, state: model.state)
-            #expect(model.updateLayout == TensorLayout(shapes: Dictionary(
-                uniqueKeysWithValues: model.parameterViews.map { ($0.name, $0.shape) })))
+            let parameterLayout = Dictionary(uniqueKeysWithValues: model.parameterViews.map { ($0.name, $0.shape) })
+            #expect(model.updateLayout == TensorLayout(shapes: parameterLayout))
             let before = try WireTensors(
                 model.parameterViews.map { view in
                     WireTensor(

@@ -53,7 +53,8 @@ struct ResidualBlockTests {
         func loss() -> Double {
             var y = [Float](repeating: 0, count: batch * block.outputSize)
             var passRng = SeededGenerator(seed: 0)
-            block.forward(x, &y, batch: batch, params: params, state: &state, cache: cache, mode: .training, rng: &passRng)
+            block.forward(
+                x, &y, batch: batch, params: params, state: &state, cache: cache, mode: .training, rng: &passRng)
             return zip(y, r).reduce(0) { $0 + Double($1.0) * Double($1.1) }
         }
         var y = [Float](repeating: 0, count: batch * block.outputSize)
@@ -158,8 +159,9 @@ struct ResidualBlockTests {
     @Test func resnet128Cost() throws {
         let model = try Model(reference: "resnet128", classes: ["bacterial", "normal", "viral"])
         #expect(model.layers[10].outputShape == [128, 8, 8])
-        print("resnet128: \(model.parameterCount) parameters, \(model.state.count) state values, "
-            + "forward \(model.forwardFlops) FLOP, training \(model.trainingFlops) FLOP per image")
+        print(
+            "resnet128: \(model.parameterCount) parameters, \(model.state.count) state values, "
+                + "forward \(model.forwardFlops) FLOP, training \(model.trainingFlops) FLOP per image")
         #expect(model.trainingFlops > 300_000_000 && model.trainingFlops < 450_000_000)
         #expect(ModelSpec.statelessReferenceNames == ["small28", "xray128", "ecg187"])
     }
