@@ -13,6 +13,8 @@ extension Aggregator {
     struct Recovered {
         var model: Model
         var strategy: any AggregationStrategy
+        /// R beside the strategy's buffer, for a model with state (nil without).
+        var stateAverage: StateAverage?
         var settled: [UInt32: UInt64]
         var tallies: [UInt32: FederationProcessor.Tally]
         var evalHistory: [AggregatorStatus.EvalPoint]
@@ -51,15 +53,28 @@ extension Aggregator {
         } catch {
             throw AggregatorError.configuration("\(error)")
         }
-        // The buffer of accepted, not yet aggregated updates, as the last group commit left it.
+        // The buffer of accepted, not yet aggregated updates, as the last group commit left it, and R beside it.
+        let stateAverage = model.state.count > 0 ? StateAverage(stateCount: model.state.count) : nil
         if let path = recovery.bufferPath {
-            let state = try BufferFile.read(path, version: version)
+            let (state, stateSum) = try BufferFile.read(path, version: version)
             guard state.count == recovery.pending.count else {
                 throw AggregatorError.state(
                     "\(path) sums \(state.count) updates, the database lists \(recovery.pending.count) pending")
             }
             do {
                 try strategy.restoreBuffer(state)
+                if let stateSum {
+                    guard let stateAverage else {
+                        throw AggregatorError.state(
+                            "\(path) holds a state sum of \(stateSum.count) values, but the model has no state")
+                    }
+                    try stateAverage.restore(stateSum)
+                } else if stateAverage != nil, state.count > 0 {
+                    // A buffer written before running statistics were averaged: its updates carried none.
+                    logger.notice("buffer file has no state sum: its updates count as leaving the state unchanged")
+                }
+            } catch let error as AggregatorError {
+                throw error
             } catch {
                 throw AggregatorError.state("\(path): \(error)")
             }
@@ -75,7 +90,8 @@ extension Aggregator {
                 accepted: record.acceptedCount, refused: record.refusedCount, metrics: record.lastMetrics)
         }
         return Recovered(
-            model: model, strategy: strategy, settled: recovery.settledSeqs, tallies: tallies,
+            model: model, strategy: strategy, stateAverage: stateAverage, settled: recovery.settledSeqs,
+            tallies: tallies,
             evalHistory: Array(evaluated.suffix(AggregatorStatus.evalHistoryLimit)),
             best: try recoverBest(store: store, configuration: configuration, logger: logger))
     }

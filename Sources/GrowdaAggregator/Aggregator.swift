@@ -106,7 +106,8 @@ public final class Aggregator: @unchecked Sendable {
         evaluator = try evalSet.map { try Evaluator(spec: spec, data: $0) }
         processor = FederationProcessor(
             configuration: configuration, model: recovered.model, strategy: recovered.strategy,
-            registry: federation.registry, settled: recovered.settled, tallies: recovered.tallies,
+            stateAverage: recovered.stateAverage, registry: federation.registry, settled: recovered.settled,
+            tallies: recovered.tallies,
             evalHistory: recovered.evalHistory, evaluates: evalSet != nil,
             best: evalSet != nil ? recovered.best : nil, logger: logger)
 

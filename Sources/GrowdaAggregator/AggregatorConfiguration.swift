@@ -211,6 +211,10 @@ public struct AggregatorConfiguration: Sendable, Equatable {
 
         console = Self.readConsole(&reader, config: config, federationDirectory: federationDirectory)
         (privacy, minimumBuffer) = Self.readPrivacy(&reader, config: config, aggregation: aggregation)
+        if privacy != nil, spec?.keepsRunningStatistics == true {
+            // Updates carry the running statistics' deltas un-noised (see Protocol.md, "Batch normalisation").
+            reader.fail(Key.modelName, PrivacyPolicy.runningStatisticsProblem(model: modelName))
+        }
         _ = reader.read("") { () throws(ProvisioningError) in try config.endpointHost() }
         bindHost = reader.read(FederationConfig.Default.host) { () throws(ProvisioningError) in try config.bindHost() }
         let ports = reader.read((updates: 0, models: 0, snapshots: 0)) { () throws(ProvisioningError) in

@@ -8,8 +8,9 @@ import GrowdaWire
 
 /// A durable write the processor decided; the shell runs it on the committer's thread, in order.
 enum StoreWrite: @unchecked Sendable {
-    /// A group commit: the batch's rows and refusals, and the buffer they leave (nil: unchanged).
-    case batch(UpdateBatch, buffer: BufferState?, version: UInt64)
+    /// A group commit: the batch's rows and refusals, and the buffer they leave (nil: unchanged) with, for a
+    /// model with state, the state deltas' sum R beside it.
+    case batch(UpdateBatch, buffer: BufferState?, stateSum: [Float]?, version: UInt64)
     /// A new version: its checkpoint, the updates accepted since the last batch, the optimizer's state.
     case version(UInt64, checkpoint: SafetensorsWriter, accepting: [AcceptedUpdate], optimizerState: SafetensorsWriter?)
     /// Heartbeats (liveness only: a failure is logged, not fatal).
@@ -32,8 +33,8 @@ enum StoreWrite: @unchecked Sendable {
     /// Carries the write out on `store`.
     func apply(to store: StateStore) throws {
         switch self {
-        case .batch(var batch, let buffer, let version):
-            batch.buffer = try buffer.map { try BufferFile.writer($0, version: version) }
+        case .batch(var batch, let buffer, let stateSum, let version):
+            batch.buffer = try buffer.map { try BufferFile.writer($0, stateSum: stateSum, version: version) }
             try store.commit(batch)
         case .version(let version, let checkpoint, let accepted, let optimizerState):
             try store.commitVersion(
@@ -68,6 +69,8 @@ extension FederationProcessor {
             strategy.isStepReady(StepContext(now: now, aliveNodes: aliveNodes(now: now)))
         else { return }
         let summary = strategy.takeStep(weights: model.parameters.buffer, at: now)
+        // Running statistics: s ← s + R / Z, the updates' weighted mean (no η, optimizer or clipping).
+        stateAverage?.step(state: model.state.buffer, totalWeight: summary.totalWeight)
         do {
             let optimizerState = strategy.exportOptimizerState()
             var optimizerWriter: SafetensorsWriter? = nil

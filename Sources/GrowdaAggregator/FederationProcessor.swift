@@ -69,8 +69,13 @@ final class FederationProcessor {
     let logger: Logger
     /// Whether new versions are evaluated (the aggregator has an evaluation set).
     let evaluates: Bool
+    /// R = Σ a·Δs beside the strategy's buffer, for a model with running statistics (nil without state):
+    /// at each step the global state moves to the weighted mean of the hospitals' statistics.
+    let stateAverage: StateAverage?
     private let scratch: FloatBuffer
+    private let stateScratch: FloatBuffer
     private let validatorLayout: TensorLayout
+    private let stateTensors: Set<String>
 
     /// The node registry (names, revocations), as the shell last read it.
     private(set) var registry: NodeRegistry
@@ -130,10 +135,12 @@ final class FederationProcessor {
     /// Socket receive and poll failures other than "nothing to read", counted by the shell and receiver.
     var transportErrors = 0
 
-    /// A processor continuing from recovered state: the strategy at its version with its buffer restored,
-    /// the settled seqs, per-node tallies and evaluations the store holds.
+    /// A processor continuing from recovered state: the strategy at its version with its buffer restored
+    /// (and beside it, for a model with state, `stateAverage`, restored too), the settled seqs, per-node
+    /// tallies and evaluations the store holds.
     init(
         configuration: AggregatorConfiguration, model: Model, strategy: any AggregationStrategy,
+        stateAverage: StateAverage? = nil,
         registry: NodeRegistry, settled: [UInt32: UInt64] = [:], tallies: [UInt32: Tally] = [:],
         evalHistory: [AggregatorStatus.EvalPoint] = [], evaluates: Bool = false, best: Best? = nil,
         logger: Logger, now: Double = 0
@@ -152,11 +159,17 @@ final class FederationProcessor {
         self.evaluates = evaluates
         self.logger = logger
         self.lastVersionAt = now
+        precondition(
+            stateAverage.map { $0.count == model.state.count } ?? true,
+            "the state average has \(stateAverage?.count ?? 0) values, the model's state \(model.state.count)")
+        self.stateAverage = model.state.count > 0 ? stateAverage ?? StateAverage(stateCount: model.state.count) : nil
         scratch = FloatBuffer(count: model.parameterCount)
+        stateScratch = FloatBuffer(count: model.state.count)
         validatorLayout = model.updateLayout
+        stateTensors = model.stateTensorNames
         admission = Admission(
             budgetBytes: configuration.admissionBytes, budgetCount: configuration.queueCapacity,
-            updateBytes: model.parameterCount * 4 + 64 << 10)
+            updateBytes: (model.parameterCount + model.state.count) * 4 + 64 << 10)
         checkStopRules()  // a rule that fired before a restart holds again
     }
 
@@ -227,7 +240,7 @@ final class FederationProcessor {
         let validator = UpdateValidator(
             layout: validatorLayout, currentVersion: strategy.version,
             maxStaleness: UInt64(max(0, configuration.aggregation.maxStaleness)), maxNorm: configuration.maxUpdateNorm,
-            stopped: stopped != nil)
+            stopped: stopped != nil, stateTensors: stateTensors)
         let checked: ValidatedUpdate
         switch validator.validate(update, settledSeq: settled[update.node] ?? 0) {
         case .failure(.replay):
@@ -253,6 +266,10 @@ final class FederationProcessor {
             metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm)
         // Folded now, counted once committed: it is acknowledged only after the write that holds it.
         strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
+        if let stateAverage {  // the running statistics' deltas, with the same weight a
+            model.flattenState(update.delta, into: stateScratch.buffer)
+            stateAverage.fold(delta: UnsafeBufferPointer(stateScratch.buffer), weight: acceptance.weight)
+        }
         batch.accepted.append(record)
         settled[update.node] = update.seq
         tallies[update.node, default: Tally()].accepted += 1
@@ -331,7 +348,8 @@ final class FederationProcessor {
     // MARK: Group commit and acknowledgements
 
     /// Hands the batch over for one group commit (call it when the committer is idle, so batches grow
-    /// with the load): its accepted updates and refusals, and the buffer they leave (S copied now).
+    /// with the load): its accepted updates and refusals, and the buffer they leave (S copied now, and R
+    /// for a model with state).
     func flushBatch() {
         guard !batch.isEmpty else { return }
         var acks = Self.settledSeqs(of: batch.accepted)
@@ -339,7 +357,9 @@ final class FederationProcessor {
             if let node = refusal.node, let seq = refusal.settling { acks[node] = max(acks[node] ?? 0, seq) }
         }
         let buffer = batch.accepted.isEmpty ? nil : strategy.exportBuffer()
-        actions.append(.commit(.batch(batch, buffer: buffer, version: strategy.version), acks: acks))
+        let stateSum = buffer == nil ? nil : stateAverage?.values
+        actions.append(
+            .commit(.batch(batch, buffer: buffer, stateSum: stateSum, version: strategy.version), acks: acks))
         batch = UpdateBatch()
     }
 

@@ -132,8 +132,12 @@ struct AuditLeakage: AsyncParsableCommand {
 
     func validate() throws {
         guard Self.models.contains(model) else {
+            // resnet128's dense layer sees 128 globally pooled features, not an image-sized map, so the dense-layer
+            // reconstruction has nothing image-like to recover; its residual blocks are not modelled by the attack.
+            let why = ModelSpec.referenceNames.contains(model) ? "" : "unknown "
             throw ValidationError(
-                "unknown --model '\(model)': the audit takes the image models \(Self.models.joined(separator: ", "))")
+                "\(why)--model '\(model)': the audit takes the image models \(Self.models.joined(separator: ", ")) "
+                    + "(their first dense layer sees an image-sized feature map, which the attack reconstructs)")
         }
         let sizes = batchSizes.split(separator: ",", omittingEmptySubsequences: false)
         guard !sizes.isEmpty, sizes.allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 1 } ?? false })

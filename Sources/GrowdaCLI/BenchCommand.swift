@@ -58,7 +58,7 @@ struct BenchReport: Codable {
 
 enum Bench {
     /// The reference models benchmarked, with their class counts.
-    static let models: [(name: String, classes: Int)] = [("small28", 2), ("xray128", 3)]
+    static let models: [(name: String, classes: Int)] = [("small28", 2), ("xray128", 3), ("resnet128", 3)]
 
     /// Median GFLOP/s of a large square cblas_sgemm on `threads` threads.
     static func gemmGflops(threads: Int, size n: Int = 2048, repeats: Int = 5) -> Double {
@@ -131,7 +131,7 @@ enum Bench {
         )
         for m in report.models {
             var line =
-                "\(m.model.padding(toLength: 8, withPad: " ", startingAt: 0)) batch \(m.batch), \(m.threads) threads:"
+                "\(m.model.padding(toLength: 9, withPad: " ", startingAt: 0)) batch \(m.batch), \(m.threads) threads:"
             if let r = m.train_images_per_s, let f = m.gemm_fraction {
                 line += String(format: " train %.1f images/s (%.0f%% of GEMM rate)", r, 100 * f)
             }
@@ -145,7 +145,7 @@ enum Bench {
                     String(
                         format: "%@ REST API (%d×%d PNG upload): predict %.2f ms, explain %.2f ms (p95 %.2f ms), "
                             + "explain without the image back (the desk's PNG request) %.2f ms",
-                        String(repeating: " ", count: 8), BenchHTTP.scanSide, BenchHTTP.scanSide, p, e, e95, desk))
+                        String(repeating: " ", count: 9), BenchHTTP.scanSide, BenchHTTP.scanSide, p, e, e95, desk))
             }
         }
     }
@@ -155,7 +155,7 @@ enum Bench {
 struct BenchTrain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Training images/s for small28 and xray128 at batch 32, with this machine's GEMM rate.")
+        abstract: "Training images/s for small28, xray128 and resnet128 at batch 32, with this machine's GEMM rate.")
 
     @OptionGroup var options: BenchOptions
 
@@ -189,7 +189,7 @@ struct BenchTrain: AsyncParsableCommand {
 struct BenchPredict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Single-image latency for small28 and xray128: inference, predict + Grad-CAM, and both through the REST API.",
+        abstract: "Single-image latency for small28, xray128 and resnet128: inference, predict + Grad-CAM, and both through the REST API.",
         discussion: """
             For each model: the plain forward pass (one image), predict + Grad-CAM in process as the consoles \
             run it, then a console in this process serving POST /api/v1/predict and /api/v1/explain and a client \

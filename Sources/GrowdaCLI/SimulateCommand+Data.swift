@@ -32,7 +32,7 @@ extension SimulateCommand {
     func prepareImages(root: String, names: [String], say: (String) -> Void) throws -> SimulationData {
         var dataDir = data, evalDir = eval
         var evalSource = eval.map { "--eval \($0)" }
-        let size = model == "xray128" ? 128 : 28
+        let size = syntheticSide ?? 28
         if dataDir == nil {
             say("synthesizing \(synthPerClass) images per class (\(size)×\(size)) and an evaluation set")
             _ = try SyntheticXray.write(perClass: synthPerClass, size: size, seed: seed, to: root + "/synthetic/train")

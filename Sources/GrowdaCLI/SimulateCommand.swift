@@ -42,7 +42,7 @@ struct SimulateCommand: AsyncParsableCommand {
             valueName: "file"))
     var records: String?
 
-    @Option(help: "Model: small28, xray128 or ecg187.")
+    @Option(help: "Model: \(ModelSpec.referenceNames.joined(separator: ", ")).")
     var model = "small28"
 
     @Option(parsing: .unconditional, help: "Number of hospitals.")
@@ -215,6 +215,13 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             return Fault(seconds: s, count: c)
         }
+    }
+
+    /// The side of the synthetic images for an image `model`: its input's height (nil for a signal model, whose
+    /// synthetic data are ECG records).
+    var syntheticSide: Int? {
+        guard let shape = ModelSpec.reference(model, classes: ["a"])?.inputShape, shape.count == 3 else { return nil }
+        return shape[1]
     }
 
     func run() async throws {

@@ -116,7 +116,7 @@ public final class Diagnostician: @unchecked Sendable {
         guard model.spec.inputShape.count == 3, model.spec.inputShape[0] == 1 else {
             throw DiagnosisError.unusable(
                 "\(origin) is a \(model.spec.name) model (input \(model.spec.inputShape)); the diagnosis desk takes "
-                    + "gray image models (small28, xray128)")
+                    + "gray image models (small28, xray128, resnet128)")
         }
         let facts = Model.facts(of: file)
         self.model = model

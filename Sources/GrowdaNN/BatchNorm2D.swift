@@ -50,6 +50,8 @@ public final class BatchNorm2D: StatefulLayer {
 
     /// About four operations per element.
     public var forwardFlops: Int { 4 * inputSize }
+    /// While training, each sample is normalised with its batch's statistics.
+    public var mixesSamples: Bool { true }
 
     final class Cache: LayerCache, @unchecked Sendable {
         let xhat: UnsafeMutableBufferPointer<Float>

@@ -15,14 +15,17 @@ public final class Conv2D: Layer {
     /// Per-sample output shape (F, H', W').
     public let outputShape: [Int]
 
-    /// A convolution over samples of `inputShape` (C, H, W).
+    /// A convolution over samples of `inputShape` (C, H, W). A 1×k window over a sample of height 1 is a
+    /// 1-D convolution: `stride` and `padding` then apply along the width only. Any other window (a 1×1
+    /// over a 2-D map too) strides and pads both ways.
     public init(inputShape: [Int], filters: Int, kernelH: Int, kernelW: Int, stride: Int, padding: Int) throws {
         guard inputShape.count == 3 else {
             throw ModelError.badShape("conv2d needs a (C, H, W) input, got \(inputShape)")
         }
+        let oneD = kernelH == 1 && inputShape[1] == 1
         let g = ConvGeometry(
             channels: inputShape[0], height: inputShape[1], width: inputShape[2], kernelH: kernelH, kernelW: kernelW,
-            strideH: kernelH == 1 ? 1 : stride, strideW: stride, padH: kernelH == 1 ? 0 : padding, padW: padding)
+            strideH: oneD ? 1 : stride, strideW: stride, padH: oneD ? 0 : padding, padW: padding)
         guard g.isValid, filters > 0 else {
             throw ModelError.badShape("conv window \(kernelH)×\(kernelW) does not fit input \(inputShape)")
         }
@@ -45,6 +48,10 @@ public final class Conv2D: Layer {
 
     /// 2 · F · C·kH·kW · H'·W'.
     public var forwardFlops: Int { 2 * filters * geometry.patchSize * geometry.outPixels }
+    /// All of it is GEMMs.
+    public var gemmFlops: Int { forwardFlops }
+    /// A convolution.
+    public var isConvolution: Bool { true }
 
     final class Cache: LayerCache, @unchecked Sendable {
         let col: UnsafeMutableBufferPointer<Float>
@@ -57,7 +64,8 @@ public final class Conv2D: Layer {
 
     /// Whether the input is used directly as the column matrix (1×1 window, stride 1, no padding).
     private var isPointwise: Bool {
-        geometry.kernelH == 1 && geometry.kernelW == 1 && geometry.strideW == 1 && geometry.padW == 0
+        geometry.kernelH == 1 && geometry.kernelW == 1 && geometry.strideH == 1 && geometry.strideW == 1
+            && geometry.padH == 0 && geometry.padW == 0
     }
 
     /// For each sample: y = W · im2col(x) + b, one GEMM (F × CkK) · (CkK × H'W').

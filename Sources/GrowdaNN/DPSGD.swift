@@ -13,7 +13,7 @@ import GrowdaTensor
 ///
 /// Per-sample gradients come from one forward and backward pass per sample inside each worker, so
 /// every layer the engine has supports it except batch normalisation, whose batch statistics mix
-/// samples (a model with it is refused: see `check(_:)`).
+/// samples (a model with it, or with a residual block that holds it, is refused: see `check(_:)`).
 public struct DPSGD: Sendable, Equatable, Codable {
     /// C: the largest L2 norm one sample's gradient may have (larger ones are scaled down to it).
     public var clipNorm: Float
@@ -52,10 +52,10 @@ public struct DPSGD: Sendable, Equatable, Codable {
         if let q = samplingRate, !(q > 0 && q <= 1) {
             return "the DP sampling rate must lie in (0, 1], got \(q)"
         }
-        if model.layers.contains(where: { $0 is BatchNorm2D }) {
+        if model.layers.contains(where: { $0.mixesSamples }) {
             return "model '\(model.spec.name)' has batch normalisation, whose statistics mix the samples of a batch, "
-                + "so per-sample gradients (DP-SGD) are not defined for it: train a model without batchNorm layers "
-                + "(\(ModelSpec.referenceNames.joined(separator: ", ")))"
+                + "so per-sample gradients (DP-SGD) are not defined for it: train a model without batchNorm layers or "
+                + "residual blocks (\(ModelSpec.statelessReferenceNames.joined(separator: ", ")))"
         }
         return nil
     }

@@ -32,6 +32,8 @@ public final class Dense: Layer {
 
     /// 2 · U · D.
     public var forwardFlops: Int { 2 * units * inputFeatures }
+    /// All of it is one GEMM.
+    public var gemmFlops: Int { forwardFlops }
 
     /// y = x · Wᵀ + b.
     public func forward(

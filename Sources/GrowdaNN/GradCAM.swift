@@ -4,7 +4,9 @@ import GrowdaTensor
 /// Grad-CAM (Selvaraju et al. 2017): where in one input the model found its evidence for a class.
 ///
 /// A = the feature maps of the model's last convolution, taken after the batch norm and ReLU that
-/// follow it, (K, h, w); s_c = the logit (pre-softmax score) of class c. Then
+/// follow it, (K, h, w); for a residual network the last convolution is its last residual block, so A is
+/// the last stage's output after its ReLU, the last spatial map before global pooling. s_c = the logit
+/// (pre-softmax score) of class c. Then
 ///
 ///     α_k = (1 / hw) Σ_ij ∂s_c / ∂A_kij          one weight per feature map
 ///     map = ReLU(Σ_k α_k A_k) / max               (h, w), in [0, 1]; an all-zero map stays zero
@@ -26,7 +28,7 @@ public final class GradCAM: @unchecked Sendable {
     public let model: Model
     /// BLAS threads for each explanation.
     public let threads: Int
-    /// The index in `model.layers` of the last convolution.
+    /// The index in `model.layers` of the last convolution (a `Conv2D`, or a `ResidualBlock`).
     public let convolutionIndex: Int
     /// The index of the layer whose output is A: the last convolution, or the batch norm, ReLU or
     /// dropout right after it.
@@ -42,9 +44,10 @@ public final class GradCAM: @unchecked Sendable {
     private let rows: BilinearAxis, columns: BilinearAxis
     private let lock = NSLock()
 
-    /// An explainer for `model`'s last convolution; throws `ModelError.noConvolution` if it has none.
+    /// An explainer for `model`'s last convolution or residual block; throws `ModelError.noConvolution` if it
+    /// has none.
     public init(model: Model, threads: Int = 1) throws {
-        guard let conv = model.layers.lastIndex(where: { $0 is Conv2D }) else {
+        guard let conv = model.layers.lastIndex(where: { $0.isConvolution }) else {
             throw ModelError.noConvolution(model: model.spec.name)
         }
         var a = conv

@@ -56,6 +56,15 @@ public protocol Layer: AnyObject, Sendable {
     var stateDecls: [ParameterDecl] { get }
     /// Floating-point operations of one forward pass for one sample (multiply-add counts as 2).
     var forwardFlops: Int { get }
+    /// The part of `forwardFlops` done in GEMMs (convolutions and dense layers): what a training step
+    /// repeats three times (forward, input gradient, weight gradient) at BLAS speed.
+    var gemmFlops: Int { get }
+    /// Whether one sample's output depends on the other samples of its batch while training (batch
+    /// normalisation's batch statistics): then per-sample gradients, as DP-SGD needs, are not defined.
+    var mixesSamples: Bool { get }
+    /// Whether the layer convolves (a convolution, or a block of them): Grad-CAM explains the output of
+    /// the last such layer.
+    var isConvolution: Bool { get }
     /// Whether forward may write its output over its input (an elementwise layer whose backward never
     /// reads x). The model then gives it no buffer of its own.
     var canRunInPlace: Bool { get }
@@ -96,6 +105,12 @@ extension Layer {
     public var canRunInPlace: Bool { false }
     /// By default backward does not read the layer's output.
     public var readsOutputInBackward: Bool { false }
+    /// By default no GEMM work.
+    public var gemmFlops: Int { 0 }
+    /// By default each sample goes through on its own.
+    public var mixesSamples: Bool { false }
+    /// By default not a convolution.
+    public var isConvolution: Bool { false }
 }
 
 /// A layer whose running state is folded from every worker's cache once a step is done

@@ -82,7 +82,7 @@ public final class Model: @unchecked Sendable {
         initialize(seed: seed)
     }
 
-    /// A reference model (`small28`, `xray128`, `ecg187`) for the given classes.
+    /// A reference model (`small28`, `xray128`, `ecg187`, `resnet128`) for the given classes.
     public convenience init(reference name: String, classes: [String], seed: UInt64 = 0) throws {
         guard let spec = ModelSpec.reference(name, classes: classes) else { throw ModelError.unknownModel(name) }
         try self.init(spec: spec, seed: seed)
@@ -162,15 +162,16 @@ public final class Model: @unchecked Sendable {
             return Flatten(shape: shape)
         case .globalAvgPool:
             return try GlobalAveragePool(shape: shape)
+        case .residual(let filters, let stride):
+            return try ResidualBlock(inputShape: shape, filters: filters, stride: stride)
         }
     }
 }
 
 extension Model {
     /// Floating-point operations of one training step for one sample, counted the usual way:
-    /// three times the forward GEMM work of the convolution and dense layers (forward, input
-    /// gradient, weight gradient). Pooling and activations are left out.
-    public var trainingFlops: Int {
-        layers.reduce(0) { $0 + (($1 is Conv2D || $1 is Dense) ? 3 * $1.forwardFlops : 0) }
-    }
+    /// three times the forward GEMM work of the convolution and dense layers, those inside residual
+    /// blocks too (forward, input gradient, weight gradient). Pooling, batch norm and activations are
+    /// left out.
+    public var trainingFlops: Int { 3 * layers.reduce(0) { $0 + $1.gemmFlops } }
 }

@@ -54,6 +54,23 @@ public struct PrivacyPolicy: Sendable, Equatable {
         return nil
     }
 
+    /// Why `model` cannot train under this policy, or nil: a model with running statistics (batch norm)
+    /// sends their deltas with every update, un-noised, so no policy protects them; then DP-SGD's own
+    /// refusals (`DPSGD.problem(for:)`).
+    public func problem(for model: Model) -> String? {
+        if model.state.count > 0 {
+            return Self.runningStatisticsProblem(model: model.spec.name)
+        }
+        return dpSGD?.problem(for: model)
+    }
+
+    /// Why a model with running statistics (`name`) cannot go with a privacy policy.
+    public static func runningStatisticsProblem(model name: String) -> String {
+        "model '\(name)' keeps batch-norm running statistics, and every update carries their change without "
+            + "noise, so a privacy policy cannot protect them: train a model without batch norm "
+            + "(\(ModelSpec.statelessReferenceNames.joined(separator: ", "))) or set no privacy.* keys"
+    }
+
     private struct Wire: Codable {
         var dp_clip: Float?, dp_noise: Float?, dp_sampling_rate: Double?, update_clip: Float?, update_noise: Float?
         var delta: Double?, max_epsilon: Double?

@@ -231,7 +231,7 @@ public final class NodeAgent: @unchecked Sendable {
     private func trainAndSend() throws {
         guard let global, let base = version else { return }
         let (train, validation) = try localData(for: global.spec)
-        if let problem = privacy.policy?.dpSGD?.problem(for: global) {
+        if let problem = privacy.policy?.problem(for: global) {
             throw NodeError.privacy(problem)
         }
         guard privacyAdmits(count: train.count) else {

@@ -97,7 +97,8 @@ struct TrainingRound {
             if let auc = m.auc { metrics["val_auc"] = auc }
         }
         return Result(
-            delta: try working.delta(from: global.parameters), sampleCount: train.count, metrics: metrics, stats: stats,
+            delta: try working.delta(from: global.parameters, state: global.state), sampleCount: train.count,
+            metrics: metrics, stats: stats,
             privateSteps: trainer.privateSteps,
             samplingRate: privacy?.dpSGD?.rate(batchSize: configuration.batchSize, count: train.count)
                 ?? DPSGD.samplingRate(batchSize: configuration.batchSize, count: train.count),

@@ -32,6 +32,17 @@ enum TensorScan {
         return total
     }
 
+    /// The sums of squares of the tensors not named in `apart` and of those named in it (each finite exactly
+    /// when its values are).
+    static func sumsOfSquares(_ tensors: WireTensors, apart: Set<String>) -> (others: Double, apart: Double) {
+        guard !apart.isEmpty else { return (sumOfSquares(tensors), 0) }
+        var others = 0.0, named = 0.0
+        tensors.forEach { name, _, values in
+            if apart.contains(name) { named += sumOfSquares(values) } else { others += sumOfSquares(values) }
+        }
+        return (others, named)
+    }
+
     /// The sum of squares of `values`, with four independent accumulators so the loop pipelines.
     static func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
         var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)

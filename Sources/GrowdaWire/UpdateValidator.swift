@@ -4,7 +4,7 @@ public struct ValidatedUpdate: Sendable, Equatable {
     public let update: UpdateMessage
     /// Its staleness s = t − base version (0 when trained from the current model).
     public let staleness: UInt64
-    /// The L2 norm of its delta over all tensors.
+    /// The L2 norm of its delta over the parameter tensors (state tensors are not counted).
     public let norm: Double
 }
 
@@ -17,7 +17,8 @@ public struct ValidatedUpdate: Sendable, Equatable {
 /// 3. ``RejectionReason/stale``: base version newer than t, or t − base version > s_max;
 /// 4. ``RejectionReason/wrongTensors``: names or shapes differ from the layout (dtype is F32 by then);
 /// 5. ``RejectionReason/nonFinite``: a NaN or infinity anywhere;
-/// 6. ``RejectionReason/normTooLarge``: the L2 norm over all tensors above the bound.
+/// 6. ``RejectionReason/normTooLarge``: the L2 norm over the parameter tensors (all but ``stateTensors``)
+///    above the bound.
 /// Checks 5 and 6 share one pass over the floats, read in place.
 public struct UpdateValidator: Sendable {
     /// The tensors every update must carry.
@@ -28,15 +29,20 @@ public struct UpdateValidator: Sendable {
     public var maxStaleness: UInt64
     /// The largest L2 norm accepted (`.infinity` for no bound).
     public var maxNorm: Double
+    /// The layout's state tensors (running statistics' deltas): checked for names, shapes and finite
+    /// values like the rest, but left out of the norm, which bounds the parameter delta only.
+    public var stateTensors: Set<String>
     /// Whether the federation has stopped making versions (a stop rule fired): then every update not
     /// already settled is refused as ``RejectionReason/stopped``.
     public var stopped: Bool
 
     /// Makes a validator.
     public init(
-        layout: TensorLayout, currentVersion: UInt64, maxStaleness: UInt64, maxNorm: Double, stopped: Bool = false
+        layout: TensorLayout, currentVersion: UInt64, maxStaleness: UInt64, maxNorm: Double, stopped: Bool = false,
+        stateTensors: Set<String> = []
     ) {
         self.stopped = stopped
+        self.stateTensors = stateTensors
         self.layout = layout
         self.currentVersion = currentVersion
         self.maxStaleness = maxStaleness
@@ -51,9 +57,9 @@ public struct UpdateValidator: Sendable {
         let staleness = currentVersion - update.baseVersion
         guard staleness <= maxStaleness else { return .failure(.stale) }
         guard layout.matches(update.delta) else { return .failure(.wrongTensors) }
-        let sumOfSquares = TensorScan.sumOfSquares(update.delta)
-        guard sumOfSquares.isFinite else { return .failure(.nonFinite) }
-        let norm = sumOfSquares.squareRoot()
+        let (parameters, state) = TensorScan.sumsOfSquares(update.delta, apart: stateTensors)
+        guard parameters.isFinite, state.isFinite else { return .failure(.nonFinite) }
+        let norm = parameters.squareRoot()
         guard norm <= maxNorm else { return .failure(.normTooLarge) }
         return .success(ValidatedUpdate(update: update, staleness: staleness, norm: norm))
     }

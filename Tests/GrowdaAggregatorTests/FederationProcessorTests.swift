@@ -116,7 +116,7 @@ import Testing
         rig.processor.flushBatch()
         let commits = Rig.commits(rig.processor.takeActions())
         #expect(commits.count == 1)
-        guard case .batch(let batch, let buffer, _) = commits[0].0 else { Issue.record("not a batch"); return }
+        guard case .batch(let batch, let buffer, _, _) = commits[0].0 else { Issue.record("not a batch"); return }
         #expect(batch.accepted.map(\.seq) == [1] && buffer?.count == 1 && commits[0].1 == [node: 1])
         #expect(rig.ask(node)?.ackedSeq == 0)  // handed over, still not written
         rig.processor.acknowledge(commits[0].1)

@@ -38,6 +38,18 @@ import Testing
         #expect(defaults?.minimumBuffer == 3 && defaults?.privacy == nil)
     }
 
+    /// A model with running statistics and a privacy policy cannot go together: their deltas would leave
+    /// every hospital un-noised. The same model without a policy is accepted.
+    @Test func runningStatisticsAndAPolicyAreRefused() throws {
+        let (_, problems, _, _) = try read(["model.name = resnet128", "privacy.update_clip = 4"])
+        let problem = try #require(problems?.first)
+        #expect(problems?.count == 1)
+        #expect(problem.contains("model.name") && problem.contains("keeps batch-norm running statistics"))
+        #expect(problem.contains("small28, xray128, ecg187"))
+        let (plain, none, _, _) = try read(["model.name = resnet128"])
+        #expect(none == nil && plain?.model.name == "resnet128" && plain?.privacy == nil)
+    }
+
     /// A full policy reads into PrivacyPolicy; half-given mechanisms and bad numbers are refused by line.
     @Test func policyReadsAndHalfPoliciesAreRefused() throws {
         let (configuration, _, _, _) = try read([

@@ -42,3 +42,53 @@ struct ModelWireTests {
         }
     }
 }
+
+@Suite("Updates of models with and without state")
+struct UpdateLayoutTests {
+    /// A model without state sends exactly its parameter deltas: the same tensors, in the same order, as
+    /// before updates carried state.
+    @Test func statelessUpdatesAreUnchanged() throws {
+        for name in ModelSpec.statelessReferenceNames {
+            let model = try Model(reference: name, classes: ["a", "b"], seed: 1)
+            let base = FloatBuffer(model.parameters.array)
+            for i in stride(from: 0, to: model.parameterCount, by: 97) { model.parameters.pointer[i] += 0.25 }
+            let delta = try model.delta(from: base, state: model.state)
+            let parameterLayout = Dictionary(uniqueKeysWithValues: model.parameterViews.map { ($0.name, $0.shape) })
+            #expect(model.updateLayout == TensorLayout(shapes: parameterLayout))
+            let before = try WireTensors(
+                model.parameterViews.map { view in
+                    WireTensor(
+                        name: view.name, shape: view.shape,
+                        values: view.range.map { model.parameters.pointer[$0] - base.pointer[$0] })
+                })
+            // The same tensors in the same order with the same values: the same safetensors body.
+            #expect(delta.names == before.names, "\(name)")
+            for tensorName in before.names {
+                #expect(delta.shape(tensorName) == before.shape(tensorName))
+                let a = delta.withFloats(tensorName) { Array($0) }, b = before.withFloats(tensorName) { Array($0) }
+                #expect(a == b, "\(name) \(tensorName)")
+            }
+        }
+    }
+
+    /// A model with running statistics sends their deltas too, under the state views' names; the parameter
+    /// and state parts flatten back apart.
+    @Test func statefulUpdatesCarryStateDeltas() throws {
+        let model = try Model(spec: ModelWireTests.spec, seed: 1)
+        let base = FloatBuffer(model.parameters.array), baseState = FloatBuffer(model.state.array)
+        model.state.pointer[0] += 0.5  // running_mean of channel 0
+        model.state.pointer[3] -= 0.25  // running_var of channel 1
+        let delta = try model.delta(from: base, state: baseState)
+        #expect(model.updateLayout.matches(delta))
+        #expect(Set(delta.names) == Set((model.parameterViews + model.stateViews).map(\.name)))
+        #expect(model.stateTensorNames == ["layers.1.running_mean", "layers.1.running_var"])
+        var state = [Float](repeating: .nan, count: model.state.count)
+        state.withUnsafeMutableBufferPointer { model.flattenState(delta, into: $0) }
+        #expect(state == [0.5, 0, 0, -0.25])
+        // Without a base state the state delta is zero.
+        let zero = try model.delta(from: base)
+        var none = [Float](repeating: .nan, count: model.state.count)
+        none.withUnsafeMutableBufferPointer { model.flattenState(zero, into: $0) }
+        #expect(none == [0, 0, 0, 0])
+    }
+}

@@ -27,6 +27,29 @@ struct ConvolutionTests {
         #expect(maxDiff < 1e-4)
     }
 
+    /// A 1×1 window over a 2-D map strides both ways (a residual block's projection shortcut); only a 1×k
+    /// window over a map of height 1 is a 1-D convolution that strides along the width alone.
+    @Test func pointwiseStrideAppliesBothWays() throws {
+        let conv = try Conv2D(inputShape: [4, 7, 7], filters: 3, kernelH: 1, kernelW: 1, stride: 2, padding: 0)
+        #expect(conv.outputShape == [3, 4, 4])
+        let signal = try Conv2D(inputShape: [2, 1, 40], filters: 5, kernelH: 1, kernelW: 5, stride: 2, padding: 2)
+        #expect(signal.outputShape == [5, 1, 20])
+        var rng = SeededGenerator(seed: 2)
+        let x = (0..<(2 * conv.inputSize)).map { _ in rng.gaussian() }
+        let params = (0..<conv.parameterCount).map { _ in rng.gaussian() }
+        var fast = [Float](repeating: 0, count: 2 * conv.outputSize), slow = fast
+        var state: [Float] = [0]
+        conv.forward(
+            x, &fast, batch: 2, params: params, state: &state, cache: conv.makeCache(maxBatch: 2), mode: .inference,
+            rng: &rng)
+        conv.naiveForward(x, &slow, batch: 2, params: params)
+        #expect(zip(fast, slow).map { abs($0 - $1) }.max()! < 1e-4)
+        // Output (0, 1, 1) reads input (·, 2, 2).
+        var expected = params[12]  // bias of filter 0, after its 3 × 4 weights
+        for c in 0..<4 { expected += params[c] * x[c * 49 + 16] }
+        #expect(abs(fast[4 + 1] - expected) < 1e-4)
+    }
+
     @Test func referenceModelSizes() throws {
         #expect(try Model(reference: "small28", classes: ["normal", "pneumonia"]).parameterCount == 224_002)
         #expect(try Model(reference: "xray128", classes: ["bacterial", "normal", "viral"]).parameterCount == 3_304_451)

@@ -69,6 +69,31 @@ import Testing
         #expect(open.privateSteps == 0 && open.normBeforeClip == nil)
     }
 
+    /// With batch norm the update carries the running statistics' deltas beside the parameters' (their
+    /// change over the round, from the global model's), and the global model keeps its own.
+    @Test func anUpdateCarriesStateDeltas() throws {
+        var configuration = NodeConfiguration(bundlePath: "-", dataPath: "-", statePath: "-")
+        configuration.batchSize = 8
+        configuration.localEpochs = 1
+        let spec = ModelSpec(
+            name: "tiny-bn", inputShape: [1, 8, 8], classes: Self.spec.classes,
+            layers: [.conv2d(filters: 2, kernel: 3), .batchNorm, .relu, .flatten, .dense(units: 2)])
+        let global = try Model(spec: spec, seed: 1)
+        let round = TrainingRound(
+            configuration: configuration, global: global, baseVersion: 0, train: Self.images(40), validation: nil)
+        let result = try #require(try round.run(interrupt: { false }))
+        #expect(Set(result.delta.names) == Set((global.parameterViews + global.stateViews).map(\.name)))
+        #expect(global.state.array == [0, 0, 1, 1])
+        let mean = try #require(result.delta.withFloats("layers.1.running_mean") { Array($0) })
+        let variance = try #require(result.delta.withFloats("layers.1.running_var") { Array($0) })
+        print("state deltas after one local epoch: mean \(mean), var \(variance)")
+        #expect(mean.allSatisfy { $0.isFinite && $0 != 0 })
+        #expect(variance.allSatisfy { $0.isFinite && $0 != 0 && $0 > -1 })  // a variance stays positive
+        // A stateless model's update has its parameter tensors only.
+        let plain = try #require(try Self.round(epochs: 1).run(interrupt: { false }))
+        #expect(plain.delta.names.count == 4)
+    }
+
     /// Stopped part way (the node is stopping), the round produces nothing to send.
     @Test func stoppedRoundProducesNothing() throws {
         let round = try Self.round(epochs: 2)
