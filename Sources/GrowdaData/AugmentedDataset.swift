@@ -9,8 +9,26 @@ extension Dataset: SampleSource {
     }
 }
 
+/// A data set seen through a transform (augmentation, a test-time view): the same samples, labels and
+/// classes, filled into batches its own way.
+public protocol DatasetView: SampleSource {
+    /// The samples seen.
+    var dataset: Dataset { get }
+}
+
+extension DatasetView {
+    /// The number of samples.
+    public var count: Int { dataset.count }
+    /// The shape of one sample.
+    public var sampleShape: [Int] { dataset.sampleShape }
+    /// Each sample's class index.
+    public var labels: [Int32] { dataset.labels }
+    /// Class names in label order.
+    public var classNames: [String] { dataset.classNames }
+}
+
 /// A data set seen through an augmenter: every batch drawn from it is freshly augmented (training).
-public struct AugmentedDataset: SampleSource {
+public struct AugmentedDataset: DatasetView {
     /// The samples.
     public let dataset: Dataset
     /// The augmentation, or nil for the samples as they are.
@@ -21,15 +39,6 @@ public struct AugmentedDataset: SampleSource {
         self.dataset = dataset
         self.augmenter = dataset.holdsImages ? augmenter : nil
     }
-
-    /// The number of samples.
-    public var count: Int { dataset.count }
-    /// The shape of one sample.
-    public var sampleShape: [Int] { dataset.sampleShape }
-    /// Each sample's class index.
-    public var labels: [Int32] { dataset.labels }
-    /// Class names in label order.
-    public var classNames: [String] { dataset.classNames }
 
     /// Fills a batch, augmenting each image with parameters drawn from `rng`.
     public func fillBatch(

@@ -6,7 +6,7 @@ import GrowdaTensor
 /// The views are deterministic (no randomness): the sample as it is first, then for images a 4% shift left,
 /// right and down and a 6% zoom in (no flips: a chest X-ray is not left–right symmetric); for signals,
 /// shifts of ±2 and ±4 samples with the edge value repeated.
-public struct TestTimeView: SampleSource {
+public struct TestTimeView: DatasetView {
     /// One fixed transform.
     public enum Transform: Sendable, Equatable {
         /// An image warp with these parameters.
@@ -31,15 +31,6 @@ public struct TestTimeView: SampleSource {
             : [0, -2, 2, -4, 4].map { .signalShift($0) }
         return transforms.map { TestTimeView(dataset: dataset, transform: $0) }
     }
-
-    /// The number of samples.
-    public var count: Int { dataset.count }
-    /// The shape of one sample.
-    public var sampleShape: [Int] { dataset.sampleShape }
-    /// Each sample's class index.
-    public var labels: [Int32] { dataset.labels }
-    /// Class names in label order.
-    public var classNames: [String] { dataset.classNames }
 
     /// Fills a batch with the transformed samples (the random stream is not used).
     public func fillBatch(
