@@ -17,7 +17,7 @@ public struct WireLimits: Sendable, Hashable {
     /// The most entries in an update's `metrics` object.
     public var maxMetrics: Int
 
-    /// Makes limits; the defaults fit the reference models (the largest, `xray128`, is about 17 MB).
+    /// Makes limits; the defaults fit the reference models (the largest, `xray128`, is about 13 MB).
     public init(
         maxMessageBytes: Int = 64 << 20,
         maxHeaderBytes: Int = 1 << 20,

@@ -106,8 +106,10 @@ import Testing
         #expect(
             eventually(seconds: 20) {
                 guard let s = aggregator.status() else { return false }
+                // settled_seq moves once the update's group commit is durable, which may follow the count.
                 return s.accepted == 1 && s.refused["replay"] == 1 && s.refused["bad_mac"] == 1
                     && s.refused["unknown_sender"] == 1
+                    && s.nodes.first { $0.id == bundle.nodeID }?.settled_seq == 1
             })
         let status = aggregator.status()!
         #expect(status.accepted == 1)
