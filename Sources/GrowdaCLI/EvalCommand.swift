@@ -139,7 +139,7 @@ struct EvalCommand: AsyncParsableCommand {
 
     /// Loads the checkpoint and the data, and scores them.
     func evaluate() throws -> (EvalReport, classes: [String]) {
-        let file = try SafetensorsFile(contentsOf: model)
+        let file = try SampleLoading.checkpointFile(model)
         let net = try Model(checkpoint: file, origin: model)
         let set = try SampleLoading.load(
             data, inputShape: net.spec.inputShape, classNames: net.spec.classes, quiet: json)

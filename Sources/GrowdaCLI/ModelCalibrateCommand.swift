@@ -59,7 +59,7 @@ extension ModelCommand {
         }
 
         func run() async throws {
-            let file = try SafetensorsFile(contentsOf: model)
+            let file = try SampleLoading.checkpointFile(model)
             let net = try Model(checkpoint: file, origin: model)
             let set = try SampleLoading.load(
                 data, inputShape: net.spec.inputShape, classNames: net.spec.classes, quiet: json)

@@ -44,15 +44,20 @@ enum SampleLoading {
 }
 
 extension SampleLoading {
-    /// The image model in the checkpoint at `path` and, for two classes, the decision threshold stored
-    /// with it (see `predictedClass`).
-    static func imageModel(_ path: String) throws -> (model: Model, threshold: Float?) {
+    /// The checkpoint file at `path`, or an error saying which file to give when there is none.
+    static func checkpointFile(_ path: String) throws -> SafetensorsFile {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError(
                 "no checkpoint at \(path): give --model the .safetensors file growda train wrote (at a hospital, "
-                    + "the node's state folder's model.safetensors)")
+                    + "the node's state folder's model.safetensors; at the aggregator, growda model export)")
         }
-        let file = try SafetensorsFile(contentsOf: path)
+        return try SafetensorsFile(contentsOf: path)
+    }
+
+    /// The image model in the checkpoint at `path` and, for two classes, the decision threshold stored
+    /// with it (see `predictedClass`).
+    static func imageModel(_ path: String) throws -> (model: Model, threshold: Float?) {
+        let file = try checkpointFile(path)
         let model = try Model(checkpoint: file, origin: path)
         let shape = model.spec.inputShape
         guard shape.count == 3 else {
