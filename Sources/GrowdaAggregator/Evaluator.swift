@@ -98,7 +98,7 @@ extension Evaluator {
                     "the evaluation set \(path) is a CSV of signals, but \(spec.name) takes images of shape "
                         + "\(shape); give a labelled image folder")
             }
-            return try Dataset.loadCSV(path, sampleLength: shape[1], classNames: spec.classes)
+            return try Dataset.loadCSV(path, sampleLength: shape[1], channels: shape[0], classNames: spec.classes)
         }
         guard shape.count == 3 else {
             throw AggregatorError.configuration(

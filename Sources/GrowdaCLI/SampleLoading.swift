@@ -18,7 +18,8 @@ enum SampleLoading {
             guard inputShape.count == 2 else {
                 throw CLIError("\(path) is a CSV of signals, but the model takes images of shape \(inputShape)")
             }
-            return try Dataset.loadCSV(path, sampleLength: inputShape[1], classNames: classNames)
+            return try Dataset.loadCSV(
+                path, sampleLength: inputShape[1], channels: inputShape[0], classNames: classNames)
         }
         guard inputShape.count == 3 else {
             throw CLIError(

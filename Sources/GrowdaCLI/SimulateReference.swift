@@ -38,7 +38,8 @@ extension SimulateCommand {
         case .path(let path):
             train = try SampleLoading.load(path, inputShape: probe.inputShape, classNames: nil, quiet: true)
         case .loaded(let dataset):
-            train = dataset
+            // The hospitals' beats as loaded for the split; a model that reads the rhythm gets its channel here.
+            train = probe.inputShape.first == 2 ? try dataset.addingRhythmChannel(origin: "the hospitals' beats") : dataset
         }
         let eval = try SampleLoading.load(
             evalPath, inputShape: probe.inputShape, classNames: train.classNames, quiet: true)

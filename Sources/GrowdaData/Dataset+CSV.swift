@@ -9,10 +9,24 @@ extension Dataset {
     /// - a record column: a header row whose first field is `record`, then rows `record,<samples>,label`;
     /// - the side file `records` (e.g. `growda data holdout --records FILE`), or else `X_beats.csv` beside `X.csv`
     ///   when it exists: a CSV with a header naming `row` and `record` columns, whose row k describes data row k.
-    /// Without either, `groups` is nil.
+    /// Without either, `groups` is nil. R-peak positions (`rPeaks`) come from a `sample` column: the side file's, or
+    /// the second column of a `record,sample,…` header.
+    ///
+    /// With `channels` 2 (a model that reads each beat with its rhythm, `ecg187rr`), the samples have shape
+    /// [2, sampleLength]: the beat, then its rhythm channel (`addingRhythmChannel`), which needs records and R peaks.
     public static func loadCSV(
-        _ path: String, sampleLength: Int = 187, classNames: [String]? = nil, hasHeader: Bool = false,
-        records: String? = nil
+        _ path: String, sampleLength: Int = 187, channels: Int = 1, classNames: [String]? = nil,
+        hasHeader: Bool = false, records: String? = nil
+    ) throws(DatasetError) -> Dataset {
+        precondition(channels == 1 || channels == 2, "signal CSVs give 1 channel, or 2 with the rhythm")
+        let beats = try loadCSV(
+            path, sampleLength: sampleLength, classNames: classNames, hasHeader: hasHeader, records: records)
+        return channels == 2 ? try beats.addingRhythmChannel(origin: path) : beats
+    }
+
+    /// The beats of a signal CSV as (1, sampleLength) samples (see the public `loadCSV`).
+    private static func loadCSV(
+        _ path: String, sampleLength: Int, classNames: [String]?, hasHeader: Bool, records: String?
     ) throws(DatasetError) -> Dataset {
         precondition(sampleLength > 0, "sample length must be positive")
         let data = try readFile(path)
@@ -35,7 +49,8 @@ extension Dataset {
             return dataset
         }
         if let side = records ?? sideFile(of: path) {
-            dataset = dataset.withGroups(try readRecordSideFile(side, rows: dataset.count, dataPath: path))
+            let (records, rPeaks) = try readRecordSideFile(side, rows: dataset.count, dataPath: path)
+            dataset = dataset.withGroups(records).withRPeaks(rPeaks)
         }
         return dataset
     }
@@ -63,9 +78,10 @@ extension Dataset {
     ) throws(DatasetError) -> Dataset {
         precondition(sampleLength > 0, "sample length must be positive")
         let recordColumn = startsWithRecordHeader(bytes)
+        let sampleColumn = recordColumn && secondHeaderField(bytes) == "sample"
         let rows = try parseRows(
             bytes, path: path, sampleLength: sampleLength, hasHeader: hasHeader || recordColumn,
-            recordColumn: recordColumn)
+            recordColumn: recordColumn, sampleColumn: sampleColumn)
         let labels = rows.labels
         let headerLines = hasHeader || recordColumn ? 1 : 0
         guard !labels.isEmpty else {
@@ -80,7 +96,16 @@ extension Dataset {
         }
         return Dataset(
             classNames: names, sampleShape: [1, sampleLength], floats: rows.values, labels: labels,
-            sources: rows.lines.map { "\(path):\($0)" }, groups: recordColumn ? rows.records : nil)
+            sources: rows.lines.map { "\(path):\($0)" }, groups: recordColumn ? rows.records : nil,
+            rPeaks: sampleColumn ? rows.rPeaks : nil)
+    }
+
+    /// The second field of the first line, trimmed (the `sample` of a `record,sample,…` header), if any.
+    static func secondHeaderField(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let end = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+        let line = String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
+        let fields = line.split(separator: ",", maxSplits: 2, omittingEmptySubsequences: false)
+        return fields.count >= 2 ? fields[1].trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 
     /// Whether the first line's first field is `record` (a record column's header).
@@ -96,12 +121,15 @@ extension Dataset {
     }
 }
 
-/// Values, labels, 1-based line numbers and (with a record column) records of the rows of a signal CSV.
-private typealias ParsedRows = (values: [Float], labels: [Int32], lines: [Int], records: [String])
+/// Values, labels, 1-based line numbers, (with a record column) records and (with a sample column) R peaks of the
+/// rows of a signal CSV.
+private typealias ParsedRows = (values: [Float], labels: [Int32], lines: [Int], records: [String], rPeaks: [Int])
 
-/// Parses every row of a signal CSV (see `Dataset.loadCSV`); with `recordColumn`, each row starts with a record.
+/// Parses every row of a signal CSV (see `Dataset.loadCSV`); with `recordColumn`, each row starts with a record,
+/// and with `sampleColumn` the record is followed by the beat's R-peak position.
 private func parseRows(
-    _ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, hasHeader: Bool, recordColumn: Bool
+    _ bytes: UnsafeBufferPointer<UInt8>, path: String, sampleLength: Int, hasHeader: Bool, recordColumn: Bool,
+    sampleColumn: Bool
 )
     throws(DatasetError) -> ParsedRows
 {
@@ -109,6 +137,7 @@ private func parseRows(
     var labels = [Int32]()
     var lines = [Int]()
     var records = [String]()
+    var rPeaks = [Int]()
     var parser = CSVNumberParser(bytes: bytes)
     var line = 0
     if hasHeader {
@@ -116,7 +145,7 @@ private func parseRows(
         line = 1
     }
     values.reserveCapacity(bytes.count / 7)
-    let first = recordColumn ? 2 : 1
+    let first = (recordColumn ? 2 : 1) + (sampleColumn ? 1 : 0)
     while !parser.atEnd {
         line += 1
         if parser.skipBlankLine() { continue }
@@ -129,6 +158,15 @@ private func parseRows(
                     path: path, line: line, reason: "only a record; expected record,\(sampleLength) values,label")
             }
             records.append(record)
+            if sampleColumn {
+                guard let peak = parser.nextNumber(), peak >= 0, peak == peak.rounded(), peak < 1e12,
+                    parser.skipComma()
+                else {
+                    throw .malformedLine(
+                        path: path, line: line, reason: "column 2 (sample) must be an R-peak position 0, 1, 2, …")
+                }
+                rPeaks.append(Int(peak))
+            }
         }
         for column in 0..<sampleLength {
             guard let value = parser.nextNumber(), value.isFinite else {
@@ -152,7 +190,7 @@ private func parseRows(
         labels.append(Int32(label))
         lines.append(line)
     }
-    return (values, labels, lines, records)
+    return (values, labels, lines, records, rPeaks)
 }
 
 /// A forward-only reader of comma-separated decimal numbers over bytes.

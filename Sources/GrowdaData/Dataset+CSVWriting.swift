@@ -1,8 +1,9 @@
 import Foundation
 
 extension Dataset {
-    /// The signal CSV `loadCSV` reads back to the same samples, labels and groups: with groups, a header
-    /// `record,s0,…,s<L-1>,label` then rows `record,<samples>,label`; without, rows `<samples>,label` and no header.
+    /// The signal CSV `loadCSV` reads back to the same samples, labels, groups and R peaks: with groups, a header
+    /// `record,s0,…,s<L-1>,label` then rows `record,<samples>,label` (with R peaks too, `record,sample,s0,…` and
+    /// rows `record,<R peak>,<samples>,label`); without, rows `<samples>,label` and no header.
     /// Each value is written in the shortest form that reads back to the same Float32.
     ///
     /// Only Float32 samples of shape [1, L] with labels can be written; a record must not hold a comma or a
@@ -15,8 +16,10 @@ extension Dataset {
         let rows = indices ?? Array(0..<count)
         var text = ""
         text.reserveCapacity(rows.count * size * 7)
+        let peaks = groups == nil ? nil : rPeaks
         if groups != nil {
-            text += "record," + (0..<size).map { "s\($0)" }.joined(separator: ",") + ",label\n"
+            text += "record," + (peaks == nil ? "" : "sample,") + (0..<size).map { "s\($0)" }.joined(separator: ",")
+                + ",label\n"
         }
         for i in rows {
             precondition(labels[i] >= 0, "sample \(i) has no label; only labelled samples are written as CSV")
@@ -27,6 +30,7 @@ extension Dataset {
                     "record '\(record)' cannot be written in a CSV column")
                 text += record
                 text += ","
+                if let peaks { text += String(peaks[i]) + "," }
             }
             for j in 0..<size {
                 text += floats[i * size + j].description

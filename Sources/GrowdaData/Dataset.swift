@@ -26,6 +26,9 @@ public struct Dataset: Sendable {
     public private(set) var sources: [String]
     /// An optional group id per sample (e.g. a patient id) for splits that keep a group on one side.
     public private(set) var groups: [String]?
+    /// ECG beats: each beat's R-peak position in its recording, in samples (MIT-BIH's `sample` column), from
+    /// which `Rhythm` derives the RR intervals; nil when not known.
+    public private(set) var rPeaks: [Int]?
     /// The samples, `count × sampleSize` of them.
     public private(set) var samples: Samples
 
@@ -45,14 +48,14 @@ public struct Dataset: Sendable {
     /// A dataset of Float32 samples (signals); `floats.count` must be `labels.count × sampleShape.product`.
     public init(
         classNames: [String], sampleShape: [Int], floats: [Float], labels: [Int32],
-        sources: [String]? = nil, groups: [String]? = nil
+        sources: [String]? = nil, groups: [String]? = nil, rPeaks: [Int]? = nil
     ) {
-        self.init(classNames, sampleShape, .floats(floats), labels, sources, groups)
+        self.init(classNames, sampleShape, .floats(floats), labels, sources, groups, rPeaks)
     }
 
     private init(
         _ classNames: [String], _ sampleShape: [Int], _ samples: Samples, _ labels: [Int32],
-        _ sources: [String]?, _ groups: [String]?
+        _ sources: [String]?, _ groups: [String]?, _ rPeaks: [Int]? = nil
     ) {
         let size = sampleShape.reduce(1, *)
         let stored: Int
@@ -71,12 +74,14 @@ public struct Dataset: Sendable {
             "labels must be in 0..<\(classNames.count) or unlabelled (-1)")
         precondition(sources == nil || sources!.count == labels.count, "one source per sample")
         precondition(groups == nil || groups!.count == labels.count, "one group per sample")
+        precondition(rPeaks == nil || rPeaks!.count == labels.count, "one R-peak position per sample")
         self.classNames = classNames
         self.sampleShape = sampleShape
         self.samples = samples
         self.labels = labels
         self.sources = sources ?? labels.indices.map { "sample \($0)" }
         self.groups = groups
+        self.rPeaks = rPeaks
         self.classCounts = Dataset.countClasses(labels, classCount: classNames.count)
     }
 
@@ -102,12 +107,17 @@ public struct Dataset: Sendable {
         }
         return Dataset(
             classNames, sampleShape, picked, indices.map { labels[$0] }, indices.map { sources[$0] },
-            groups.map { g in indices.map { g[$0] } })
+            groups.map { g in indices.map { g[$0] } }, rPeaks.map { r in indices.map { r[$0] } })
     }
 
     /// The same samples with `groups` as their group ids (one per sample; nil for none).
     public func withGroups(_ groups: [String]?) -> Dataset {
-        Dataset(classNames, sampleShape, samples, labels, sources, groups)
+        Dataset(classNames, sampleShape, samples, labels, sources, groups, rPeaks)
+    }
+
+    /// The same samples with these R-peak positions (one per sample, or nil).
+    public func withRPeaks(_ rPeaks: [Int]?) -> Dataset {
+        Dataset(classNames, sampleShape, samples, labels, sources, groups, rPeaks)
     }
 
     /// Sample `index` as a tensor of shape `sampleShape` (images scaled to [0, 1]).

@@ -24,6 +24,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case recordCountMismatch(records: String, recordRows: Int, path: String, rows: Int)
     /// A split was asked for that the data cannot satisfy.
     case impossibleSplit(reason: String)
+    /// A model reads beats with their rhythm, and the signal CSV does not say where each beat's R peak is.
+    case noRhythm(path: String)
 
     /// The message shown to a user: what is wrong, with which input, and what to do.
     public var description: String {
@@ -48,6 +50,10 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot read \(path): \(reason); check that the file exists and is readable"
         case .malformedLine(let path, let line, let reason):
             return "\(path), line \(line): \(reason); fix or remove that line"
+        case .noRhythm(let path):
+            return "\(path) does not give each beat's record and R-peak position, which the rhythm channel is made "
+                + "from: use a side file with row, record and sample columns (as mitbih-pvc's train_beats.csv) or a "
+                + "record,sample,… header, or a model without rhythm (ecg187)"
         case .conflictingRecords(let path, let records):
             return "\(path) has a record column, so it needs no side file, but \(records) was given too; "
                 + "drop the side file (--records) or the record column"

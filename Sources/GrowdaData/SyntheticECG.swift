@@ -13,6 +13,8 @@ import GrowdaTensor
 /// is harder than a split by beat. The classes overlap on purpose (normal beats with a bundle-branch block are
 /// wide too, some PVCs are narrow, noise can be strong), so a small CNN learns them well but not perfectly.
 /// Record `r` depends only on (seed, r): records `0..<n` and `n..<m` of one seed are different patients.
+/// Each beat's R-peak position in its record (`rPeaks`) follows the rhythm: a PVC comes early and the beat
+/// after it late (a compensatory pause), so `ecg187rr` can be trained on synthetic records too.
 public enum SyntheticECG {
     /// Samples per beat.
     public static let length = 187
@@ -34,13 +36,18 @@ public enum SyntheticECG {
         precondition(records > 0 && beatsPerRecord > 0, "records and beats per record must be positive")
         var values = [Float]()
         values.reserveCapacity(records * beatsPerRecord * length)
-        var labels = [Int32](), groups = [String](), sources = [String]()
+        var labels = [Int32](), groups = [String](), sources = [String](), rPeaks = [Int]()
         for r in first..<(first + records) {
             var rng = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(r) &* 0xBF58_476D_1CE4_E5B9 &+ 1)
             let style = RecordStyle(rng: &rng)
+            var position = 0.0, afterPVC = false
             for b in 0..<beatsPerRecord {
                 let label = Double(rng.nextUnit()) < style.pvcShare ? pvc : normal
-                values += style.beat(pvc: label == pvc, rng: &rng)
+                let (beat, before) = style.beat(pvc: label == pvc, afterPVC: afterPVC, rng: &rng)
+                values += beat
+                position += before
+                rPeaks.append(Int(position.rounded()))
+                afterPVC = label == pvc
                 labels.append(label)
                 groups.append(recordName(r))
                 sources.append("\(recordName(r)) beat \(b)")
@@ -48,7 +55,7 @@ public enum SyntheticECG {
         }
         return Dataset(
             classNames: ["0", "1"], sampleShape: [1, length], floats: values, labels: labels, sources: sources,
-            groups: groups)
+            groups: groups, rPeaks: rPeaks)
     }
 
     /// Writes ``generate(records:beatsPerRecord:seed:first:)`` as a signal CSV with a record column.
@@ -101,12 +108,13 @@ public enum SyntheticECG {
         }
 
         /// One beat, min-max normalised and rounded to 4 decimals.
-        func beat(pvc: Bool, rng: inout SeededGenerator) -> [Float] {
+        func beat(pvc: Bool, afterPVC: Bool, rng: inout SeededGenerator) -> (beat: [Float], before: Double) {
             func jitter(_ spread: Double) -> Double { 1 + spread * (2 * Double(rng.nextUnit()) - 1) }
             let shift = 2 * Double(rng.nextUnit()) - 1  // the annotation's R sample is off by up to a sample
             let gain = jitter(0.08)
             // The beat before this one: its T wave may reach into the window's start.
-            let before = rr * jitter(0.06) * (pvc ? coupling : 1)
+            // A PVC comes early (the coupling interval); the beat after it waits out a compensatory pause.
+            let before = rr * jitter(0.06) * (pvc ? coupling : afterPVC ? 2 - coupling : 1)
             var waves: [(centre: Double, width: Double, amplitude: Double)] = [
                 (tOffset - before, 14, tAmplitude * gain)
             ]
@@ -139,7 +147,7 @@ public enum SyntheticECG {
             }
             let low = signal.min()!, high = signal.max()!
             let span = max(high - low, 1e-9)
-            return signal.map { Float((($0 - low) / span * 10_000).rounded() / 10_000) }
+            return (signal.map { Float((($0 - low) / span * 10_000).rounded() / 10_000) }, before)
         }
     }
 }

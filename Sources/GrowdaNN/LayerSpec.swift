@@ -60,7 +60,7 @@ public struct ModelSpec: Codable, Sendable, Equatable {
 
 extension ModelSpec {
     /// The names `reference(_:classes:)` knows.
-    public static let referenceNames = ["small28", "xray128", "ecg187", "resnet128"]
+    public static let referenceNames = ["small28", "xray128", "ecg187", "ecg187rr", "resnet128"]
 
     /// The reference models without running statistics (no batch norm): those DP-SGD and a federation's
     /// privacy policy can train.
@@ -79,6 +79,7 @@ extension ModelSpec {
     /// - `xray128`: 128×128 gray; Conv 32, MaxPool, Conv 64, MaxPool, Conv 128, MaxPool, Dense 128, Dense classes.
     /// - `ecg187`: 187-sample beats; Conv1D 32 (k5), MaxPool, Conv1D 64 (k5), MaxPool, Conv1D 64 (k3), MaxPool,
     ///   Dense 64, Dense classes.
+    /// - `ecg187rr`: `ecg187` over two channels: the beat and its rhythm (RR intervals, see `Rhythm` in GrowdaData).
     /// - `resnet128`: 128×128 gray, a small residual network (ResNet-10 in the manner of ResNet-18): a 3×3
     ///   stride-2 stem convolution of 16 channels with batch norm and ReLU (64×64), then one basic block per
     ///   stage of 16, 32, 64 and 128 channels (64×64, 32×32, 16×16, 8×8; stride 2 and a projection shortcut
@@ -106,9 +107,9 @@ extension ModelSpec {
                     .conv2d(filters: 128, kernel: 3), .relu, .maxPool2d(size: 2, stride: 2),
                     .flatten, .dense(units: 128), .relu, .dense(units: k),
                 ])
-        case "ecg187":
+        case "ecg187", "ecg187rr":
             return ModelSpec(
-                name: name, inputShape: [1, 187], classes: classes,
+                name: name, inputShape: [name == "ecg187" ? 1 : 2, 187], classes: classes,
                 layers: [
                     .conv1d(filters: 32, kernel: 5), .relu, .maxPool1d(size: 2, stride: 2),
                     .conv1d(filters: 64, kernel: 5), .relu, .maxPool1d(size: 2, stride: 2),

@@ -348,7 +348,8 @@ public final class NodeAgent: @unchecked Sendable {
                 guard spec.inputShape.count == 2 else {
                     throw NodeError.mismatch("the model takes images, \(path) holds signals")
                 }
-                all = try Dataset.loadCSV(path, sampleLength: spec.inputShape[1], classNames: spec.classes)
+                all = try Dataset.loadCSV(
+                    path, sampleLength: spec.inputShape[1], channels: spec.inputShape[0], classNames: spec.classes)
             } else {
                 guard spec.inputShape.count == 3 else {
                     throw NodeError.mismatch("the model takes signals, \(path) holds images")
