@@ -68,7 +68,7 @@ import Testing
             ], to: federation)
         let path = federation.configPath
         let models =
-            "small28 (input 1×28×28), xray128 (input 1×128×128), ecg187 (input 1×187), resnet128 (input 1×128×128)"
+            "small28 (input 1×28×28), xray128 (input 1×128×128), ecg187 (input 1×187), ecg187rr (input 2×187), resnet128 (input 1×128×128)"
         #expect(
             Self.problems(config, federation) == [
                 "\(path) line \(n): model.name = big28 is not valid; allowed: \(models)",
