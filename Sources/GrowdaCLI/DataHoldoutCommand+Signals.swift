@@ -50,11 +50,14 @@ extension DataCommand.Holdout {
         let head = String(decoding: handle.readData(ofLength: 1 << 16), as: UTF8.self)
         let lines = head.split(separator: "\n").prefix(2)
         guard let first = lines.first else { throw CLIError("\(path) is empty; it should hold one signal a row") }
-        let recordColumn = first.split(separator: ",").first?.trimmingCharacters(in: .whitespaces) == "record"
+        let header = first.split(separator: ",").prefix(2).map { $0.trimmingCharacters(in: .whitespaces) }
+        let recordColumn = header.first == "record"
+        // Columns that are not samples: the label, and a record (and R-peak sample) column.
+        let other = 1 + (recordColumn ? 1 : 0) + (recordColumn && header.dropFirst().first == "sample" ? 1 : 0)
         let row = recordColumn ? lines.dropFirst().first : first
-        guard let columns = row?.split(separator: ",").count, columns - (recordColumn ? 2 : 1) >= 1 else {
+        guard let columns = row?.split(separator: ",").count, columns - other >= 1 else {
             throw CLIError("\(path) has no data row with samples and a label")
         }
-        return columns - (recordColumn ? 2 : 1)
+        return columns - other
     }
 }

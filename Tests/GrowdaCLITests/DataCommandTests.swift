@@ -117,7 +117,8 @@ import Testing
         // Headerless beats with the record side file beside them, as mitbih-pvc has them.
         let beats = SyntheticECG.generate(records: 12, beatsPerRecord: 30, seed: 6)
         try beats.withGroups(nil).writeCSV(to: source)
-        let side = "row,record,label\n" + beats.groups!.enumerated().map { "\($0),\($1),\(beats.labels[$0])" }
+        let side = "row,record,sample,label\n"
+            + beats.groups!.enumerated().map { "\($0),\($1),\(beats.rPeaks![$0]),\(beats.labels[$0])" }
             .joined(separator: "\n") + "\n"
         try side.write(toFile: dir.path("beats_beats.csv"), atomically: true, encoding: .utf8)
         try await DataCommandTests.run([
@@ -133,6 +134,14 @@ import Testing
         for record in heldRecords {
             #expect(holdout.groups!.filter { $0 == record }.count == 30)
         }
+        // The R peaks travel with the beats (a record,sample,… header), so the parts can be split again and read
+        // with their rhythm.
+        #expect(train.rPeaks != nil && holdout.rPeaks != nil)
+        try await DataCommandTests.run([
+            "data", "holdout", "--from", dir.path("split/train.csv"), "--out", dir.path("inner"), "--json",
+        ])
+        let inner = try Dataset.loadCSV(dir.path("inner/train.csv"), channels: 2)
+        #expect(inner.sampleShape == [2, 187] && inner.rPeaks != nil)
     }
 
     @Test func aSignalCSVWithoutRecordsIsRefusedWithWhatToDo() async throws {
