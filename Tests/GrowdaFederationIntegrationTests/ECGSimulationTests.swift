@@ -23,12 +23,14 @@ import Testing
         return data
     }
 
-    @Test func aSmallECGFederationMakesVersionsScoredByAUC() throws {
+    /// `ecg187` reads the beats alone; `ecg187rr` with their rhythm, which needs the R peaks the files carry.
+    @Test(arguments: ["ecg187", "ecg187rr"])
+    func aSmallECGFederationMakesVersionsScoredByAUC(model: String) throws {
         let dir = try TemporaryDirectory(prefix: "growda-ecg")
         let out = dir.path("run")
         let json = try Self.growda(
             [
-                "simulate", "--model", "ecg187", "--hospitals", "3", "--alpha", "0.5", "--versions", "3",
+                "simulate", "--model", model, "--hospitals", "3", "--alpha", "0.5", "--versions", "3",
                 "--synth-records", "9", "--synth-beats", "60", "--k", "2", "--reference-epochs", "1", "--out", out,
                 "--json",
             ], log: dir.path("simulate.log"))
@@ -44,7 +46,9 @@ import Testing
         // Each hospital's CSV holds whole records, none shared with another hospital or the evaluation set.
         var seen = Set(try Dataset.loadCSV(out + "/synthetic/eval.csv").groups!)
         for h in 1...3 {
-            let records = Set(try Dataset.loadCSV(out + "/hospitals/hospital-0\(h)/beats.csv").groups!)
+            let beats = try Dataset.loadCSV(out + "/hospitals/hospital-0\(h)/beats.csv")
+            #expect(beats.rPeaks != nil, "hospital-0\(h)'s beats lost their R peaks")
+            let records = Set(beats.groups!)
             #expect(records.isDisjoint(with: seen), "hospital-0\(h) shares a record")
             seen.formUnion(records)
         }
@@ -52,7 +56,7 @@ import Testing
 
         // growda eval on the final model: AUC, and each class's sensitivity and +P.
         let eval = try Self.growda(
-            ["eval", "--model", out + "/final-ecg187.safetensors", "--data", out + "/synthetic/eval.csv", "--json"],
+            ["eval", "--model", out + "/final-\(model).safetensors", "--data", out + "/synthetic/eval.csv", "--json"],
             log: dir.path("eval.log"))
         let scored = try #require(try JSONSerialization.jsonObject(with: eval) as? [String: Any])
         #expect((scored["auc"] as? Double).map { (0...1).contains($0) } == true)
