@@ -7,7 +7,7 @@ extension DataCommand.Holdout {
     func splitSignals() throws {
         let progress = Terminal.ProgressLine(enabled: !json)
         progress.update(fraction: 0, "loading \(from)")
-        let all = try Dataset.loadCSV(from, sampleLength: Self.signalLength(from), records: records)
+        let all = try Dataset.loadCSV(from, sampleLength: Dataset.csvSampleLength(from), records: records)
         progress.finish()
         guard let groups = all.groups else {
             throw CLIError(
@@ -39,25 +39,5 @@ extension DataCommand.Holdout {
             "records: \(report.records_train!) in train, \(report.records_holdout!) held out "
                 + "(\(report.holdout_records!.joined(separator: ", "))), none on both sides")
         print("wrote \(out)/train.csv and \(out)/holdout.csv")
-    }
-
-    /// The samples per row of the signal CSV at `path`: its first data row's numeric columns less the label.
-    static func signalLength(_ path: String) throws -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CLIError("cannot read \(path); check that the file exists and is readable")
-        }
-        defer { try? handle.close() }
-        let head = String(decoding: handle.readData(ofLength: 1 << 16), as: UTF8.self)
-        let lines = head.split(separator: "\n").prefix(2)
-        guard let first = lines.first else { throw CLIError("\(path) is empty; it should hold one signal a row") }
-        let header = first.split(separator: ",").prefix(2).map { $0.trimmingCharacters(in: .whitespaces) }
-        let recordColumn = header.first == "record"
-        // Columns that are not samples: the label, and a record (and R-peak sample) column.
-        let other = 1 + (recordColumn ? 1 : 0) + (recordColumn && header.dropFirst().first == "sample" ? 1 : 0)
-        let row = recordColumn ? lines.dropFirst().first : first
-        guard let columns = row?.split(separator: ",").count, columns - other >= 1 else {
-            throw CLIError("\(path) has no data row with samples and a label")
-        }
-        return columns - other
     }
 }

@@ -100,6 +100,29 @@ extension Dataset {
             rPeaks: sampleColumn ? rows.rPeaks : nil)
     }
 
+    /// The samples per row of the signal CSV at `path`, read from its first data row: its columns less the label
+    /// and, under a `record,…` (or `record,sample,…`) header, the record (and R-peak) columns, as `loadCSV` reads them.
+    public static func csvSampleLength(_ path: String) throws(DatasetError) -> Int {
+        let head = [UInt8](try readFile(path).prefix(1 << 16))
+        // withUnsafeBufferPointer rethrows untyped errors, so the answer travels in a Result.
+        let found = head.withUnsafeBufferPointer { bytes -> Result<Int, DatasetError> in
+            let recordColumn = startsWithRecordHeader(bytes)
+            let other = 1 + (recordColumn ? 1 : 0) + (recordColumn && secondHeaderField(bytes) == "sample" ? 1 : 0)
+            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").prefix(2)
+            guard let first = lines.first else {
+                return .failure(
+                    .malformedLine(path: path, line: 1, reason: "the file is empty; it should hold one signal a row"))
+            }
+            let row = recordColumn ? lines.dropFirst().first : first
+            guard let columns = row?.split(separator: ",").count, columns - other >= 1 else {
+                return .failure(
+                    .malformedLine(path: path, line: recordColumn ? 2 : 1, reason: "no data row with samples and a label"))
+            }
+            return .success(columns - other)
+        }
+        return try found.get()
+    }
+
     /// The second field of the first line, trimmed (the `sample` of a `record,sample,…` header), if any.
     static func secondHeaderField(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         let end = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
