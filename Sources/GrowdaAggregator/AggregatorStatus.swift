@@ -74,6 +74,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         /// The record-level ε the node reported with its last update (its ledger's total at the federation's
         /// δ); nil when it reported none (no privacy policy, or a node that predates it).
         public var privacy_epsilon: Double? = nil
+        /// Update messages received from the node since the aggregator started (accepted or refused once
+        /// opened), and their bytes on the wire: what it uploaded. Nil from an aggregator that predates them.
+        public var updates_received: Int? = nil, update_bytes: Int? = nil
     }
 
     /// The federation's privacy policy and what the hospitals report having spent.
@@ -134,6 +137,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var received: Int
     /// Their bytes.
     public var bytes_received: Int
+    /// The codec the federation asks nodes to compress updates with (`wire.codec`: `none`, `int8`,
+    /// `topk:0.01`, …); nil from an aggregator that predates it.
+    public var codec: String? = nil
     /// Updates accepted.
     public var accepted: Int
     /// Messages received over the last minute on every socket (updates, heartbeats, snapshot and status

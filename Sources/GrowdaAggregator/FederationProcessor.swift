@@ -42,6 +42,8 @@ final class FederationProcessor {
         var accepted = 0
         var refused = 0
         var metrics: [String: Double] = [:]
+        /// Update messages opened from the node, and their bytes on the wire.
+        var updatesReceived = 0, updateBytes = 0
     }
 
     /// Messages whose clear header named a registered node but that failed before they could be
@@ -211,6 +213,8 @@ final class FederationProcessor {
         case .failure(let reason):
             refuse(reason, node: nil, claimedBy: claimed, settling: nil, now: now)
         case .success(.update(let update)):
+            tallies[update.node, default: Tally()].updatesReceived += 1
+            tallies[update.node, default: Tally()].updateBytes += bytes
             handle(update: update, now: now)
         case .success(.heartbeat(let heartbeat)):
             handle(heartbeat: heartbeat, now: now)
@@ -259,7 +263,7 @@ final class FederationProcessor {
             refuse(reason, node: update.node, settling: update.seq, now: now)
             return
         }
-        model.flatten(update.delta, into: scratch.buffer)
+        model.flatten(checked.delta, into: scratch.buffer)
         let record = AcceptedUpdate(
             node: update.node, seq: update.seq, baseVersion: update.baseVersion, staleness: checked.staleness,
             weight: acceptance.weight, sampleCount: update.sampleCount,
@@ -267,7 +271,7 @@ final class FederationProcessor {
         // Folded now, counted once committed: it is acknowledged only after the write that holds it.
         strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
         if let stateAverage {  // the running statistics' deltas, with the same weight a
-            model.flattenState(update.delta, into: stateScratch.buffer)
+            model.flattenState(checked.delta, into: stateScratch.buffer)
             stateAverage.fold(delta: UnsafeBufferPointer(stateScratch.buffer), weight: acceptance.weight)
         }
         batch.accepted.append(record)
