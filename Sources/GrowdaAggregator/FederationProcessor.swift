@@ -215,7 +215,7 @@ final class FederationProcessor {
         case .success(.update(let update)):
             tallies[update.node, default: Tally()].updatesReceived += 1
             tallies[update.node, default: Tally()].updateBytes += bytes
-            handle(update: update, now: now)
+            handle(update: update, bytes: bytes, now: now)
         case .success(.heartbeat(let heartbeat)):
             handle(heartbeat: heartbeat, now: now)
         case .success:
@@ -238,7 +238,7 @@ final class FederationProcessor {
             node: heartbeat.node, at: Date(), state: heartbeat.state.rawValue, versionHeld: heartbeat.modelVersion)
     }
 
-    private func handle(update: UpdateMessage, now: Double) {
+    private func handle(update: UpdateMessage, bytes: Int, now: Double) {
         heard(update.node, state: .alive, version: nil, unacked: nil, now: now)
         admission.handled(node: update.node, seq: update.seq)
         let validator = UpdateValidator(
@@ -267,7 +267,7 @@ final class FederationProcessor {
         let record = AcceptedUpdate(
             node: update.node, seq: update.seq, baseVersion: update.baseVersion, staleness: checked.staleness,
             weight: acceptance.weight, sampleCount: update.sampleCount,
-            metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm)
+            metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm, bytes: bytes)
         // Folded now, counted once committed: it is acknowledged only after the write that holds it.
         strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
         if let stateAverage {  // the running statistics' deltas, with the same weight a
