@@ -210,6 +210,7 @@ extension AggregatorStatus {
         try c.encode(queue_dropped, forKey: .queue_dropped)
         try c.encode(received, forKey: .received)
         try c.encode(bytes_received, forKey: .bytes_received)
+        try c.encode(codec, forKey: .codec)
         try c.encode(accepted, forKey: .accepted)
         try c.encode(received_last_minute, forKey: .received_last_minute)
         try c.encode(refused_last_minute, forKey: .refused_last_minute)
@@ -255,6 +256,8 @@ extension AggregatorStatus.Node {
         try c.encode(refused_claimed, forKey: .refused_claimed)
         try c.encode(problem, forKey: .problem)
         try c.encode(privacy_epsilon, forKey: .privacy_epsilon)
+        try c.encode(updates_received, forKey: .updates_received)
+        try c.encode(update_bytes, forKey: .update_bytes)
     }
 }
 

@@ -196,9 +196,9 @@ import Testing
         #expect(object["staleness_p50"] is NSNull)  // absent values stay as null keys
         #expect(object.keys.contains("queue_oldest_seconds"))
         #expect((object["eval_history"] as? [Any])?.count == 3)
-        // Every status key (transport_errors, best_*, stopped, staleness_histogram and privacy included), and the
-        // report's five.
-        #expect(object.count == 36 + 5)
+        // Every status key (transport_errors, best_*, stopped, staleness_histogram, privacy and codec included),
+        // and the report's five.
+        #expect(object.count == 37 + 5)
         for key in ["best_version", "best_metric", "eval_metric", "versions_since_best", "stopped"] {
             #expect(object[key] is NSNull, "\(key)")
         }
