@@ -183,6 +183,18 @@ import Testing
         #expect(screen.contains("mem 50.0 MiB") && screen.contains("100 received (0.00 MiB), 40 accepted"))
     }
 
+    @Test func theScreenShowsTheCodecAndWhatTheHospitalsUploaded() throws {
+        var status = try Self.status(["codec": "topk-int8:0.03"])
+        #expect(StatusScreen.uploadLine(status) == nil)  // no upload known yet (or an older aggregator)
+        status.nodes[0].updates_received = 3
+        status.nodes[0].update_bytes = 3 * 35_430
+        status.nodes[1].updates_received = 1
+        status.nodes[1].update_bytes = 35_430
+        let screen = StatusScreen.render(
+            status, endpoint: "tcp://127.0.0.1:7704", health: HealthReport(status, thresholds: Self.thresholds))
+        #expect(screen.contains("uploads   codec topk-int8:0.03, 4 updates, 0.14 MiB (34.6 KiB each)"), "\(screen)")
+    }
+
     @Test func theJSONObjectHasEveryKeyFlat() throws {
         let status = try Self.status(["staleness_p50": NSNull()])
         let report = StatusReport(
