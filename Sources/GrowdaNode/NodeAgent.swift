@@ -313,10 +313,17 @@ public final class NodeAgent: @unchecked Sendable {
     }
 
     /// `update` compressed with the announced codec (as it is with none), and for top-k the residual it
-    /// leaves: the previous update's residual (`next_seq − 1`'s, the one in force) is added first.
+    /// leaves: the previous update's residual (`next_seq − 1`'s, the one in force) is added first, whatever
+    /// the codec now, so a switch away from top-k loses nothing.
     private func compressed(_ update: UpdateMessage) throws -> (UpdateMessage, WireTensors?) {
+        var update = update
+        var residual = stateFolder.loadResidual(seq: update.seq - 1)
+        if !codec.keepsResidual, residual != nil {
+            // The federation moved away from top-k: what the last top-k update left goes with this one.
+            update.delta = try UpdateCompressor.carrying(residual, into: update.delta)
+            residual = nil
+        }
         guard codec != .none else { return (update, nil) }
-        var residual = codec.keepsResidual ? stateFolder.loadResidual(seq: update.seq - 1) : nil
         var random = SeededGenerator(seed: configuration.seed &+ update.seq &* 0x9E37_79B9)
         let coded = try UpdateCompressor.encode(update.delta, codec: codec, residual: &residual, random: &random)
         let message = UpdateMessage(

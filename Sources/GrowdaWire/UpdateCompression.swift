@@ -18,14 +18,7 @@ public enum UpdateCompressor {
         guard let encoding = codec.encoding else {
             throw .invalidTensor(name: "", problem: "codec none writes F32 tensors, not an encoding")
         }
-        var carried = delta.tensors
-        if codec.keepsResidual, let kept = residual, TensorLayout(of: kept) == TensorLayout(of: delta) {
-            for index in carried.indices {
-                kept.withFloats(carried[index].name) { r in
-                    for i in 0..<r.count { carried[index].values[i] += r[i] }
-                }
-            }
-        }
+        let carried = (codec.keepsResidual ? try carrying(residual, into: delta) : delta).tensors
         var out: [(name: String, bytes: [UInt8])] = []
         switch codec {
         case .none:
@@ -61,6 +54,19 @@ public enum UpdateCompressor {
             residual = try WireTensors(left)
         }
         return try CodedTensors(encoding: encoding, tensors: out)
+    }
+
+    /// `delta` + `residual`, tensor by tensor; `delta` itself when there is no residual or its names and
+    /// shapes differ (a residual of another model counts as none).
+    public static func carrying(_ residual: WireTensors?, into delta: WireTensors) throws(WireEncodingError) -> WireTensors {
+        guard let residual, TensorLayout(of: residual) == TensorLayout(of: delta) else { return delta }
+        var sum = delta.tensors
+        for index in sum.indices {
+            residual.withFloats(sum[index].name) { r in
+                for i in 0..<r.count { sum[index].values[i] += r[i] }
+            }
+        }
+        return try WireTensors(sum)
     }
 
     /// Binary16 of each value, saturated at ±65504 so a finite value stays finite.

@@ -2,6 +2,7 @@ import Foundation
 import GrowdaAggregator
 import GrowdaNN
 import GrowdaNode
+import GrowdaProvisioning
 import GrowdaStore
 import GrowdaTestKit
 import GrowdaWire
@@ -58,6 +59,31 @@ import Testing
             let residual = try SafetensorsFileProbe.floatCount(state + "/residual/\(nextSeq - 1).safetensors")
             #expect(residual == raw / 4, "hospital \(i + 1): the residual covers the whole model")
         }
+
+        // The federation switches to int8: after a restart the aggregator announces it. A restarted node's first
+        // update may still be top-k (it follows node.json until the first reply); the one after it is int8,
+        // carries the last top-k residual whole, and no residual is kept any more.
+        var config = try FederationConfig.load(path: fed.configPath)
+        try config.set("wire.codec", "int8")
+        try config.write(path: fed.configPath, overwrite: true)
+        let again = try Aggregator(configuration: try fed.aggregatorConfiguration(), logger: testLogger("agg2"))
+        let againRun = Background("aggregator2") { try again.run() }
+        var nodeConfig = fed.nodeConfiguration(0)
+        nodeConfig.maxUpdates = 2
+        let node = try NodeAgent.build(nodeConfig, logger: testLogger("node2"))
+        let nodeRun = Background("node2") { try node.run() }
+        #expect(nodeRun.wait(seconds: 60))
+        #expect(nodeRun.error == nil)
+        #expect(node.statistics.acknowledged == 2)
+        #expect(eventually(seconds: 10) { again.status() != nil })
+        let switched = try #require(again.status())
+        again.stop()
+        #expect(againRun.wait(seconds: 30))
+        #expect(switched.codec == "int8")
+        #expect(switched.refused["bad_encoding", default: 0] == 0)
+        let firstState = fed.dir.path("nodes/\(fed.hospitals[0])")
+        #expect(try NodeStatus.read(stateFolder: firstState).codec == "int8")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: firstState + "/residual").isEmpty)
 
         // The model learned from compressed updates: the last version differs from version 0.
         let reader = try StateReader(folder: fed.statePath)

@@ -118,6 +118,15 @@ import Testing
         #expect(held.map { abs($0) }.max()! < 0.5)
     }
 
+    @Test func aResidualIsCarriedIntoTheNextDelta() throws {
+        let delta = Self.delta(seed: 10), left = Self.delta(seed: 11)
+        let sum = Self.values(try UpdateCompressor.carrying(left, into: delta))
+        for (i, (d, r)) in zip(Self.values(delta), Self.values(left)).enumerated() { #expect(sum[i] == d + r) }
+        #expect(try UpdateCompressor.carrying(nil, into: delta) == delta)
+        let stranger = try WireTensors([WireTensor(name: "other", shape: [2], values: [1, 2])])
+        #expect(try UpdateCompressor.carrying(stranger, into: delta) == delta)
+    }
+
     @Test func aResidualOfAnotherLayoutIsIgnored() throws {
         let delta = Self.delta(seed: 6)
         var stranger: WireTensors? = try WireTensors([WireTensor(name: "other", shape: [2], values: [100, 100])])
