@@ -24,15 +24,7 @@ public struct CodedTensors: Sendable {
 
     /// Wraps encoded tensors; names must be non-empty, not `__metadata__` and unique.
     public init(encoding: UpdateEncoding, tensors: [(name: String, bytes: [UInt8])]) throws(WireEncodingError) {
-        var names: Set<String> = []
-        for tensor in tensors {
-            guard !tensor.name.isEmpty, tensor.name != "__metadata__" else {
-                throw .invalidTensor(name: tensor.name, problem: "the name is empty or reserved")
-            }
-            guard names.insert(tensor.name).inserted else {
-                throw .invalidTensor(name: tensor.name, problem: "the name appears twice")
-            }
-        }
+        try checkTensorNames(tensors.map(\.name))
         self.encoding = encoding
         storage = .arrays(tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) })
     }

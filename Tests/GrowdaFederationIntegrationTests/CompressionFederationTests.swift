@@ -19,13 +19,7 @@ import Testing
         #expect(configuration.codec == .topK(fraction: 0.05, int8Values: true))
         let aggregator = try Aggregator(configuration: configuration, logger: testLogger("agg"))
         let aggRun = Background("aggregator") { try aggregator.run() }
-        var agents: [NodeAgent] = []
-        var runs: [Background] = []
-        for i in 0..<2 {
-            let agent = try NodeAgent.build(fed.nodeConfiguration(i), logger: testLogger("node"))
-            agents.append(agent)
-            runs.append(Background("node\(i)") { try agent.run() })
-        }
+        let (agents, runs) = try fed.startNodes(2)
         #expect(eventually(seconds: 90) { (aggregator.status()?.version ?? 0) >= 4 })
         for agent in agents { agent.stop() }
         for run in runs { #expect(run.wait(seconds: 30)) }
