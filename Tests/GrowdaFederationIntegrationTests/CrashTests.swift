@@ -24,9 +24,11 @@ import Testing
         return (try? reader.history().last?.version) ?? 0
     }
 
-    @Test func aggregatorAndNodeSurviveKillNine() throws {
+    /// With F32 updates, and with top-k updates whose node keeps a residual between them.
+    @Test(arguments: ["none", "topk-int8:0.05"])
+    func aggregatorAndNodeSurviveKillNine(codec: String) throws {
         let fed = try LocalFederation(
-            hospitals: 2, settings: ["fedbuff.k": "2", "fedbuff.max_staleness": "1000"])
+            hospitals: 2, settings: ["fedbuff.k": "2", "fedbuff.max_staleness": "1000", "wire.codec": codec])
         let serve = ["serve", "--config", fed.configPath, "--log-level", "warning"]
         var aggregator = try Self.launch("growda", serve, log: fed.dir.path("aggregator-1.log"))
 
@@ -89,5 +91,9 @@ import Testing
         let history = try reader.history()
         #expect(history.last!.version >= versionAtCrash + 3)
         #expect(history.map(\.version) == Array(0...history.last!.version))
+        // Top-k: the residual in force is the last update's, alone; nothing was refused as a bad encoding.
+        let residuals = (try? FileManager.default.contentsOfDirectory(atPath: n2.statePath + "/residual")) ?? []
+        #expect(residuals == (codec == "none" ? [] : ["\(made).safetensors"]))
+        #expect(try reader.refusals().filter { $0.reason == "bad_encoding" }.isEmpty)
     }
 }
