@@ -106,7 +106,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Local weight decay of every hospital (growda-node run --weight-decay).")
     var weightDecay: Float = NodeConfiguration.defaultWeightDecay
 
-    @Flag(help: "Augment every hospital's local images while training (growda-node run --augment).")
+    @Flag(help: "Augment every hospital's local samples while training (growda-node run --augment).")
     var augment = false
 
     @Option(parsing: .unconditional, help: "Label smoothing of every hospital's local loss (growda-node run --label-smoothing).")

@@ -73,7 +73,10 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("class-weights"), help: "Class weights: 'auto' (inverse class frequency) or 'none'.")
     var classWeights: ClassWeighting = .none
 
-    @Flag(help: "Augment training images (small rotation, shift, zoom, brightness, contrast; no flip).")
+    @Flag(
+        help: ArgumentHelp(
+            "Augment training samples: images by small rotation, shift, zoom, brightness and contrast (no flip); "
+                + "ECG beats by a ±3-sample shift, gain 0.9–1.1, baseline wander and noise."))
     var augment = false
 
     @Option(

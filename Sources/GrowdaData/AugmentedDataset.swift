@@ -34,13 +34,14 @@ public struct AugmentedDataset: DatasetView {
     /// The augmentation, or nil for the samples as they are.
     public let augmenter: Augmenter?
 
-    /// `dataset` augmented by `augmenter` (nil: unchanged; signals are never augmented).
+    /// `dataset` augmented by `augmenter` (nil: unchanged): images by its warp, signals by its `signal`
+    /// augmentation.
     public init(_ dataset: Dataset, augmenter: Augmenter?) {
         self.dataset = dataset
-        self.augmenter = dataset.holdsImages ? augmenter : nil
+        self.augmenter = augmenter
     }
 
-    /// Fills a batch, augmenting each image with parameters drawn from `rng`.
+    /// Fills a batch, augmenting each sample with parameters drawn from `rng`.
     public func fillBatch(
         indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], rng: inout SeededGenerator
     ) {

@@ -54,13 +54,17 @@ public struct Augmenter: Sendable, Equatable {
     public var contrastRange: ClosedRange<Float>
     /// Whether half the images are mirrored left to right (off by default).
     public var horizontalFlip: Bool
+    /// What the same training run does to signal samples (ECG beats) instead of images.
+    public var signal: SignalAugmenter
 
     /// An augmenter; the defaults are ±10° rotation, ±8% shift, zoom 0.9–1.1, brightness ±0.1,
     /// contrast 0.9–1.1, no flip.
     public init(
         maxRotationDegrees: Float = 10, maxShift: Float = 0.08, zoomRange: ClosedRange<Float> = 0.9...1.1,
-        maxBrightness: Float = 0.1, contrastRange: ClosedRange<Float> = 0.9...1.1, horizontalFlip: Bool = false
+        maxBrightness: Float = 0.1, contrastRange: ClosedRange<Float> = 0.9...1.1, horizontalFlip: Bool = false,
+        signal: SignalAugmenter = .standard
     ) {
+        self.signal = signal
         precondition(maxRotationDegrees >= 0 && maxShift >= 0 && maxBrightness >= 0, "ranges must not be negative")
         precondition(zoomRange.lowerBound > 0 && contrastRange.lowerBound >= 0, "zoom must be positive")
         self.maxRotationDegrees = maxRotationDegrees
@@ -76,7 +80,7 @@ public struct Augmenter: Sendable, Equatable {
 
     /// This augmenter with every range scaled by `strength` (0: none, 1: as it is, 2: twice as wide):
     /// rotation, shift and brightness bounds times `strength`, zoom and contrast ranges' distances from 1
-    /// times `strength` (zoom kept positive). Each image still draws its own parameters uniformly within
+    /// times `strength` (zoom kept positive); the signal augmentation scaled alike. Each image still draws its own parameters uniformly within
     /// the ranges, so a batch mixes mild and strong warps.
     public func scaled(by strength: Float) -> Augmenter {
         precondition(strength >= 0, "augmentation strength must not be negative")
@@ -86,7 +90,8 @@ public struct Augmenter: Sendable, Equatable {
         return Augmenter(
             maxRotationDegrees: maxRotationDegrees * strength, maxShift: maxShift * strength,
             zoomRange: around1(zoomRange, floor: 0.25), maxBrightness: maxBrightness * strength,
-            contrastRange: around1(contrastRange, floor: 0), horizontalFlip: horizontalFlip)
+            contrastRange: around1(contrastRange, floor: 0), horizontalFlip: horizontalFlip,
+            signal: signal.scaled(by: strength))
     }
 
     /// Draws one set of parameters: rotation, shift x, shift y, zoom, brightness, contrast, then (only when

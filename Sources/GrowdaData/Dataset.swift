@@ -141,7 +141,7 @@ public struct Dataset: Sendable {
     /// augments when given one.
     ///
     /// `x` is reallocated only when it is too small, so a training loop can reuse one tensor (its leading rows
-    /// are written). Augmentation applies to image samples; passing an augmenter for Float32 samples is an error.
+    /// are written). An augmenter warps image samples and applies its `signal` augmentation to Float32 samples.
     /// The augmenter draws its parameters from `rng`, one image after the other, so a batch is repeatable.
     public func fillBatch(
         indices: ArraySlice<Int>, into x: inout Tensor, labels: inout [Int32], augmenter: Augmenter?,
@@ -170,11 +170,17 @@ public struct Dataset: Sendable {
                     }
                 }
             case .floats(let floats):
-                precondition(augmenter == nil, "augmentation applies to image samples, not Float32 signals")
                 floats.withUnsafeBufferPointer { all in
                     for (k, i) in indices.enumerated() {
+                        let source = UnsafeBufferPointer(rebasing: all[i * size..<(i + 1) * size])
                         let target = UnsafeMutableBufferPointer(rebasing: out[k * size..<(k + 1) * size])
-                        _ = target.initialize(from: all[i * size..<(i + 1) * size])
+                        if let signal = augmenter?.signal {
+                            signal.apply(
+                                to: source, channels: sampleShape[0], length: size / max(1, sampleShape[0]),
+                                into: target, rng: &rng)
+                        } else {
+                            _ = target.initialize(from: source)
+                        }
                     }
                 }
             }

@@ -65,7 +65,7 @@ extension GrowdaNodeCommand {
         @Option(help: "Local optimizer: adam or sgd.")
         var optimizer: String = "adam"
 
-        @Flag(help: "Augment local images while training.")
+        @Flag(help: "Augment local samples while training (images: warp and brightness; ECG beats: shift, gain, wander, noise).")
         var augment = false
 
         @Option(parsing: .unconditional, help: "Label smoothing ε in [0, 0.5) of the local loss.")
