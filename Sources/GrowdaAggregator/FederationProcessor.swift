@@ -37,11 +37,16 @@ final class FederationProcessor {
         case evaluate(EvaluationJob)
     }
 
-    /// Per node: updates accepted and refused, and the local metrics of its last accepted update.
+    /// Per node: updates accepted and refused, and the local metrics of its last accepted update; since the
+    /// aggregator started, its suspect updates (clipped by the norm bound, outliers of a robust rule) and
+    /// those held back by `fedbuff.max_share`.
     struct Tally: Equatable {
         var accepted = 0
         var refused = 0
         var metrics: [String: Double] = [:]
+        var clipped = 0
+        var outliers = 0
+        var overShare = 0
     }
 
     /// Messages whose clear header named a registered node but that failed before they could be
@@ -96,7 +101,7 @@ final class FederationProcessor {
     /// The last heartbeat seq heard from each node (heartbeats must grow).
     private var heartbeatSeqs: [UInt32: UInt64] = [:]
     private(set) var liveness: [UInt32: Liveness] = [:]
-    private(set) var tallies: [UInt32: Tally]
+    var tallies: [UInt32: Tally]
     /// Whose refusals of which reason a "message refused" log line stands for.
     private struct RefusalLogKey: Hashable {
         var reason: RejectionReason
@@ -132,6 +137,8 @@ final class FederationProcessor {
     /// Why the federation stopped making versions (a stop rule fired); nil while it makes them.
     var stopped: String?
     private(set) var received = 0, accepted = 0, bytesReceived = 0
+    /// Updates held back since start because their node had its share of the buffer (`fedbuff.max_share`).
+    var overShareHeld = 0
     /// Socket receive and poll failures other than "nothing to read", counted by the shell and receiver.
     var transportErrors = 0
 
@@ -255,6 +262,10 @@ final class FederationProcessor {
         let verdict = strategy.verdict(
             for: UpdateCandidate(node: update.node, baseVersion: update.baseVersion, sampleCount: update.sampleCount))
         guard case .accept(let acceptance) = verdict else {
+            if case .overShare(let held, let limit) = verdict.refusal {
+                holdOverShare(update, held: held, limit: limit)  // not settled: the node resends it later
+                return
+            }
             let reason: RejectionReason = verdict.refusal == .noSamples ? .malformed : .stale
             refuse(reason, node: update.node, settling: update.seq, now: now)
             return
@@ -265,7 +276,8 @@ final class FederationProcessor {
             weight: acceptance.weight, sampleCount: update.sampleCount,
             metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm)
         // Folded now, counted once committed: it is acknowledged only after the write that holds it.
-        strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
+        let folded = strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
+        if folded.scale < 1 { tallies[update.node, default: Tally()].clipped += 1 }
         if let stateAverage {  // the running statistics' deltas, with the same weight a
             model.flattenState(update.delta, into: stateScratch.buffer)
             stateAverage.fold(delta: UnsafeBufferPointer(stateScratch.buffer), weight: acceptance.weight)
