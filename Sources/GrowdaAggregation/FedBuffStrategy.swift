@@ -50,6 +50,9 @@ public final class FedBuffStrategy: AggregationStrategy {
     /// k, Z and the nodes in the buffer.
     public var pending: PendingStatus { buffer.status }
 
+    /// The buffer's bytes.
+    public var heldBytes: Int { buffer.heldBytes }
+
     /// Refuses τ > t, s > s_max, n = 0 and a node already holding `maxPerNode` of the buffer's updates;
     /// accepts with a = n · f(s) otherwise.
     public func verdict(for candidate: UpdateCandidate) -> Verdict {

@@ -67,15 +67,10 @@ public struct PendingStatus: Sendable, Equatable {
     public var nodes: [NodeID]
     /// How many of them each node sent.
     public var nodeCounts: [NodeID: Int]
-    /// The bytes of model-sized vectors the buffer holds (S; a robust rule's kept deltas too).
-    public var heldBytes: Int
 
     /// Makes a status; `nodeCounts` defaults to one update per node.
-    public init(
-        count: Int, totalWeight: Double, nodes: [NodeID], nodeCounts: [NodeID: Int]? = nil, heldBytes: Int = 0
-    ) {
+    public init(count: Int, totalWeight: Double, nodes: [NodeID], nodeCounts: [NodeID: Int]? = nil) {
         self.nodeCounts = nodeCounts ?? Dictionary(uniqueKeysWithValues: nodes.map { ($0, 1) })
-        self.heldBytes = heldBytes
         self.count = count
         self.totalWeight = totalWeight
         self.nodes = nodes

@@ -40,8 +40,7 @@ final class UpdateBuffer {
 
     /// The status reported between steps.
     var status: PendingStatus {
-        PendingStatus(
-            count: count, totalWeight: totalWeight, nodes: nodes, nodeCounts: nodeCounts, heldBytes: heldBytes)
+        PendingStatus(count: count, totalWeight: totalWeight, nodes: nodes, nodeCounts: nodeCounts)
     }
 
     /// Plain: S += (scale · a) · Δ in one axpy pass. Robust: scale · Δ copied into the next slot. Both:

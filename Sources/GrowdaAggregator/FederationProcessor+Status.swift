@@ -65,7 +65,7 @@ extension FederationProcessor {
         status.admission_max_permits = admission.maxPermits
         status.admission_waiting = waitingForLeave.count
         status.robust = configuration.aggregation.bufferTarget > 0 ? configuration.aggregation.robustName : nil
-        status.buffer_bytes = strategy.pending.heldBytes + (stateAverage?.count ?? 0) * MemoryLayout<Float>.size
+        status.buffer_bytes = strategy.heldBytes + (stateAverage?.count ?? 0) * MemoryLayout<Float>.size
         status.over_share_held = overShareHeld
         if let policy = configuration.privacy {
             status.privacy = AggregatorStatus.Privacy(
