@@ -78,8 +78,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         /// down, and, with `fedbuff.robust`, updates far from their buffer's robust direction (more than 3×
         /// the buffer's median distance); nil from an aggregator that predates them.
         public var clipped: Int? = nil, outliers: Int? = nil
-        /// Updates held back since start because the node had its share of the buffer (`fedbuff.max_share`):
-        /// not settled, resent by the node; nil from an aggregator that predates the cap.
+        /// Updates made to wait since start because the node had its share of the buffer (`fedbuff.max_share`),
+        /// each once: its leave to send deferred to the next version, or the update itself held unsettled (the
+        /// node resends it); nil from an aggregator that predates the cap.
         public var over_share: Int? = nil
     }
 
@@ -199,7 +200,7 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     /// The bytes of model-sized vectors the buffer holds: S for plain FedBuff, the kept deltas too for a robust
     /// rule (up to K + 1 copies of the model), R for a model with running statistics.
     public var buffer_bytes: Int? = nil
-    /// Updates held back since start by `fedbuff.max_share` (the sum of the nodes' `over_share`).
+    /// Updates made to wait since start by `fedbuff.max_share` (the sum of the nodes' `over_share`).
     public var over_share_held: Int? = nil
 }
 

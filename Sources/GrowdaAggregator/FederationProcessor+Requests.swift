@@ -61,7 +61,8 @@ extension FederationProcessor {
         let acked = acknowledged[request.node] ?? 0
         let wanted = request.wantSend.flatMap { $0 > acked ? $0 : nil }
         waitingForLeave.removeAll { $0.request.node == request.node }
-        if wanted != nil, isAtShareCap(request.node) {  // fedbuff.max_share: leave only after the next step
+        if let wanted, isAtShareCap(request.node) {  // fedbuff.max_share: leave only after the next step
+            countOverShare(node: request.node, seq: wanted)
             waitingForLeave.append((request, peer, now))
             return
         }

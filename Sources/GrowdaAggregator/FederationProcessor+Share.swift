@@ -16,12 +16,20 @@ extension FederationProcessor {
         return (strategy.pending.nodeCounts[node] ?? 0) >= limit
     }
 
+    /// Counts an update of `node` made to wait for a later buffer by its share: once per update, whether its
+    /// leave to send was deferred or the update itself held (resends and repeated requests count no more).
+    func countOverShare(node: UInt32, seq: UInt64) {
+        guard heldForShare[node] != seq else { return }
+        heldForShare[node] = seq
+        tallies[node, default: Tally()].overShare += 1
+        overShareHeld += 1
+    }
+
     /// An update over the node's share of the buffer: not folded and not settled, so the node keeps it and
     /// resends it (with its backoff) once a step has emptied the buffer; it is judged afresh then, a version
     /// staler. Counted per node; not a refusal (nothing is wrong with the update, and nothing is written).
     func holdOverShare(_ update: UpdateMessage, held: Int, limit: Int) {
-        tallies[update.node, default: Tally()].overShare += 1
-        overShareHeld += 1
+        countOverShare(node: update.node, seq: update.seq)
         logger.info(
             "update over its hospital's share of the buffer, not settled",
             metadata: [

@@ -137,8 +137,10 @@ final class FederationProcessor {
     /// Why the federation stopped making versions (a stop rule fired); nil while it makes them.
     var stopped: String?
     private(set) var received = 0, accepted = 0, bytesReceived = 0
-    /// Updates held back since start because their node had its share of the buffer (`fedbuff.max_share`).
+    /// Updates made to wait since start because their node had its share of the buffer (`fedbuff.max_share`).
     var overShareHeld = 0
+    /// The last update of each node counted in ``overShareHeld`` (so it counts once).
+    var heldForShare: [UInt32: UInt64] = [:]
     /// Socket receive and poll failures other than "nothing to read", counted by the shell and receiver.
     var transportErrors = 0
 

@@ -106,21 +106,26 @@ enum StatusScreen {
 
     /// The nodes as an aligned table: name, state, seconds since last heard, version held, updates accepted
     /// and refused (with `+N claimed`: messages claiming to be the node that failed authentication), suspect
-    /// updates (clipped by the norm bound, robust-rule outliers, held over its share of the buffer), updates
-    /// waiting for acknowledgement, last local metrics; then one `!` line per node with a problem.
+    /// updates (clipped by the norm bound, robust-rule outliers, made to wait by its share of the buffer;
+    /// the column only when some node has any), updates waiting for acknowledgement, last local metrics;
+    /// then one `!` line per node with a problem.
     static func nodeTable(_ nodes: [AggregatorStatus.Node]) -> String {
         guard !nodes.isEmpty else { return "no nodes registered; add one with growda node add NAME --federation DIR" }
-        let header = ["node", "state", "heard", "held", "accepted", "refused", "suspect", "unacked", "last local metrics"]
-        let rows = nodes.map { node in
-            [
-                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name,
-                node.state.rawValue,
-                node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
-                String(node.accepted), refusedCell(node), suspectCell(node), String(node.unacked),
-                metrics(node.last_metrics),
+        let suspects = nodes.contains { suspectCell($0) != "-" }
+        var header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
+        if suspects { header.insert("suspect", at: 6) }
+        let rows = nodes.map { node -> [String] in
+            let name = node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name
+            let heard = node.last_heard_seconds.map { Age.text($0) } ?? "-"
+            let held = node.version_held.map { "v\($0)" } ?? "-"
+            var row: [String] = [
+                name, node.state.rawValue, heard, held, String(node.accepted), refusedCell(node),
+                String(node.unacked), metrics(node.last_metrics),
             ]
+            if suspects { row.insert(suspectCell(node), at: 6) }
+            return row
         }
-        let numeric: Set<Int> = [2, 3, 4, 5, 7]
+        let numeric: Set<Int> = suspects ? [2, 3, 4, 5, 7] : [2, 3, 4, 5, 6]
         let widths = header.indices.dropLast().map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
             let text = cells.enumerated().map { c, cell in
