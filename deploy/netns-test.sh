@@ -16,10 +16,14 @@
 #   6. slow link        tc netem 200 ms delay + 1% loss (each direction; tbf 8mbit when the kernel
 #                       has no netem, said in the figures) on 3 hospitals; versions
 #                       keep coming at least half as fast as in the steady state
+#   7. compressed slow  every hospital's uplink shaped to 1 mbit (tbf): two fresh federations race
+#      uplinks          from version 0 to the steady state's AUC, one sending F32 updates and one
+#                       with wire.codec = topk-int8:0.03; the compressed one must get there sooner
 # It ends with a table, removes every namespace and process it made (trap on EXIT/INT/TERM) and is
 # bounded in time (--timeout).
 #
 # Usage: sudo bash deploy/netns-test.sh [--quick] [--data DIR] [--bin DIR] [--keep DIR] [--timeout SEC]
+#                                       [--scenarios LIST]
 #   --quick        CI size: 4 hospitals, ~300 synthetic images, shorter waits, scenarios 1, 3, 4, 5
 #   --data DIR     labelled images DIR/<class>/*.png, or a folder holding train/ (and val/);
 #                  default: ../shared/data/pneumoniamnist beside the repository when present
@@ -27,6 +31,7 @@
 #   --bin DIR      where growda and growda-node are (default: .build/release)
 #   --keep DIR     keep the federation, node states and logs in DIR (must be new or empty)
 #   --timeout SEC  overall bound (default 1200, quick 300); exceeding it fails the run
+#   --scenarios L  run only these of 2-7, comma-separated (1, the steady state, always runs first)
 # Exit status: 0 every scenario passed; 1 a scenario failed; 2 usage or setup error (e.g. binaries
 # missing: run `swift build -c release`); 77 skipped: not root, no `ip`, or network namespaces
 # cannot be created here (CI treats 77 as "not run", and says so).
@@ -34,7 +39,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PATH=$PATH:/usr/sbin:/sbin
-QUICK=0 DATA="" BIN="" KEEP="" TIMEOUT=""
+QUICK=0 DATA="" BIN="" KEEP="" TIMEOUT="" ONLY=""
 usage() { sed -n '/^# Usage:/,/^# cannot be created here/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
     case $1 in
@@ -43,6 +48,7 @@ while (($#)); do
         --bin) BIN=${2:?--bin needs a folder}; shift ;;
         --keep) KEEP=${2:?--keep needs a folder}; shift ;;
         --timeout) TIMEOUT=${2:?--timeout needs seconds}; shift ;;
+        --scenarios) ONLY=${2:?--scenarios needs a list, e.g. 1,7}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) echo "netns-test: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -56,10 +62,16 @@ if ((QUICK)); then
     DROP=(1 2) PART=(3 4) SLOW=() LATE=() LATE_DELAY=0
     SCENARIOS=(1 3 4 5)
 else
-    HOSPITALS=12 TIMEOUT=${TIMEOUT:-1200}
-    STEADY=30 ABSENCE=15 PARTITION=30 CRASH_DOWN=5 AFTER_CRASH=15 SLOW_WINDOW=30
+    HOSPITALS=12 TIMEOUT=${TIMEOUT:-1500}
+    STEADY=30 ABSENCE=15 PARTITION=30 CRASH_DOWN=5 AFTER_CRASH=15 SLOW_WINDOW=30 RACE=150
     DROP=(1 2 3) PART=(4 5) SLOW=(6 7 8) LATE=(9 10 11 12) LATE_DELAY=60
-    SCENARIOS=(1 2 3 4 5 6)
+    SCENARIOS=(1 2 3 4 5 6 7)
+fi
+if [[ -n $ONLY ]]; then
+    [[ $ONLY =~ ^[1-7](,[1-7])*$ ]] || { echo "netns-test: --scenarios takes numbers 1-7 joined by commas" >&2; exit 2; }
+    IFS=, read -r -a SCENARIOS <<<"1,$ONLY"
+    [[ " ${SCENARIOS[*]} " == *" 2 "* ]] || LATE=()
+    RACE=${RACE:-90}
 fi
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || { echo "netns-test: --timeout needs whole seconds" >&2; exit 2; }
 
@@ -356,7 +368,8 @@ exact_once() {
 }
 
 declare -A RESULT=() FIG=()
-NAMES=([1]="steady state" [2]="late join" [3]="dropout" [4]="partition" [5]="aggregator crash" [6]="slow link")
+NAMES=([1]="steady state" [2]="late join" [3]="dropout" [4]="partition" [5]="aggregator crash" [6]="slow link"
+    [7]="compressed uplinks")
 record() { # N PASS|FAIL|SKIP FIGURES
     RESULT[$1]=$2 FIG[$1]=$(sed 's/ *$//; s/  */ /g' <<<"$3")
     printf '%-4s  %d. %-17s %s\n' "$2" "$1" "${NAMES[$1]}" "${FIG[$1]}"
@@ -569,13 +582,78 @@ if [[ " ${SCENARIOS[*]} " == *" 6 "* ]]; then
     fi
 fi
 
+# 7. compressed slow uplinks: every hospital's uplink (its eth0 egress, towards the aggregator) shaped to
+# 1 mbit; two fresh federations (new aggregator state and node states, same keys, data and seeds) race
+# from version 0 to the steady state's AUC: F32 updates against wire.codec = topk-int8:0.03.
+if [[ " ${SCENARIOS[*]} " == *" 7 "* ]]; then
+    if ((!HAVE_TC)); then
+        record 7 SKIP "tc is missing (install iproute2)"
+    else
+        TARGET7=$(awk -v a="$lauc" 'BEGIN { t = a - 0.02; if (t < 0.6) t = 0.6; printf "%.3f", t }')
+        for i in $(seq 1 "$HOSPITALS"); do kill -TERM "${NODE_PID[$i]}" 2>/dev/null; done
+        kill -TERM "$AGG_PID" 2>/dev/null
+        wait 2>/dev/null
+        for i in $(seq 1 "$HOSPITALS"); do ip netns exec "$(hns "$i")" tc qdisc del dev eth0 root 2>/dev/null; done
+        shape7=1
+        for i in $(seq 1 "$HOSPITALS"); do
+            ip netns exec "$(hns "$i")" tc qdisc add dev eth0 root tbf rate 1mbit burst 32kbit latency 2s || shape7=0
+        done
+        # race CODEC: seconds from the start until a version's evaluation AUC reaches TARGET7 (or "-"),
+        # with the versions made and the hospitals' upload figures.
+        race() {
+            local codec=$1 t0 got="-" v=0 up=0 n
+            setconf wire.codec "$codec"
+            setconf state.dir "$WORK/race-$codec/state"
+            mkdir -p "$WORK/race-$codec/nodes"
+            start_aggregator
+            wait_until 20 status "$S" || { echo "- 0 0 0"; return; }
+            for i in $(seq 1 "$HOSPITALS"); do
+                n=$(hname "$i")
+                ip netns exec "$(hns "$i")" "$BIN/growda-node" run --bundle "$WORK/bundles/$n.bundle" \
+                    --data "$WORK/hospitals/hospital-$(printf %02d "$i")" --state "$WORK/race-$codec/nodes/$n" \
+                    --heartbeat 1 --seed "$i" --log-level notice >>"$WORK/logs/race-$codec-$n.log" 2>&1 &
+                NODE_PID[$i]=$!
+            done
+            t0=$SECONDS
+            while ((SECONDS - t0 < RACE)); do
+                nap 2
+                "$G" history --federation "$FED" --json >"$WORK/json/race-$codec.json" 2>>"$WORK/logs/history.err" || continue
+                got=$(jq -r --argjson t "$TARGET7" '[.[] | select((.eval_auc // 0) >= $t)][0].version // empty' \
+                    "$WORK/json/race-$codec.json")
+                if [[ -n $got ]]; then got=$((SECONDS - t0)); break; fi
+                got="-"
+            done
+            status "$S"
+            v=$(q get "$S" '.version')
+            up=$(jq '[.nodes[]?.update_bytes // 0] | add // 0' "$S")
+            local ups=$(jq '[.nodes[]?.updates_received // 0] | add // 0' "$S")
+            for i in $(seq 1 "$HOSPITALS"); do kill -TERM "${NODE_PID[$i]}" 2>/dev/null; done
+            kill -TERM "$AGG_PID" 2>/dev/null
+            wait 2>/dev/null
+            echo "$got $v $up $ups"
+        }
+        say "7: uplinks at 1 mbit; racing to AUC $TARGET7: F32 updates, then topk-int8:0.03 (at most ${RACE}s each)"
+        read -r T7N V7N UP7N N7N < <(race none)
+        read -r T7C V7C UP7C N7C < <(race topk-int8:0.03)
+        for i in $(seq 1 "$HOSPITALS"); do ip netns exec "$(hns "$i")" tc qdisc del dev eth0 root 2>/dev/null; done
+        per() { awk -v b="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f KiB", b / n / 1024; else printf "-" }'; }
+        ok=PASS
+        if ! ((shape7)) || [[ $T7C == - ]]; then
+            ok=FAIL
+        elif [[ $T7N != - ]] && ((T7C >= T7N)); then
+            ok=FAIL
+        fi
+        record 7 $ok "uplinks tbf 1mbit; to AUC $TARGET7: F32 ${T7N}s (v$V7N, $(per "$UP7N" "$N7N") per update), topk-int8:0.03 ${T7C}s (v$V7C, $(per "$UP7C" "$N7C") per update)$([[ $T7N == - ]] && echo "; F32 did not get there in ${RACE}s")"
+    fi
+fi
+
 # ---------------------------------------------------------------- table
 echo
 echo "Growda netns test: $HOSPITALS hospitals, $DATA_DESC, $((SECONDS - T0))s of federation"
 printf '%-4s | %-20s | %s\n' "" "scenario" "figures"
 printf '%s\n' "-----+----------------------+--------------------------------------------------------------"
 rc=0
-for n in 1 2 3 4 5 6; do
+for n in 1 2 3 4 5 6 7; do
     if [[ -z ${RESULT[$n]:-} ]]; then
         printf '%-4s | %-20s | %s\n' "-" "$n. ${NAMES[$n]}" "not run$( ((QUICK)) && echo ' (--quick)')"
         continue

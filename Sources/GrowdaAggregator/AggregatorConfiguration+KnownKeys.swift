@@ -1,6 +1,7 @@
 import GrowdaAggregation
 import GrowdaNN
 import GrowdaProvisioning
+import GrowdaWire
 
 extension AggregatorConfiguration {
     /// Every key Growda reads from `federation.conf`, documented, in the order `growda federation init`
@@ -68,6 +69,15 @@ extension AggregatorConfiguration {
                 Key.statusPort, section: .network,
                 meaning: "Port of the status socket (ROUTER).",
                 allowed: "1 to 65535, unlike the node-facing ports", default: String(Default.statusPort)),
+            Known(
+                Key.wireCodec, section: .network,
+                meaning: "How hospitals compress their updates before sealing them, announced to every node in "
+                    + "its snapshot replies: fp16 halves an update, int8 quarters it (stochastic rounding, "
+                    + "unbiased), topk:F sends the largest fraction F of the values with their indices and keeps "
+                    + "the rest for the next update (error feedback), topk-int8:F does both. The aggregator "
+                    + "takes every encoding, so nodes may switch at any time. See Protocol.md, \"Compressed "
+                    + "updates\".",
+                allowed: UpdateCodec.allowed, default: "none"),
             Known(
                 Key.maxUpdateNorm, section: .limits,
                 meaning: "Updates whose delta has a larger L2 norm are refused (norm_too_large).",

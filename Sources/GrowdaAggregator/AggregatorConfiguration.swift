@@ -3,6 +3,7 @@ import GrowdaAggregation
 import GrowdaNN
 import GrowdaProvisioning
 import GrowdaStore
+import GrowdaWire
 
 /// What `growda serve` runs with: the federation folder, the state folder, the model, the
 /// aggregation rule and the aggregator's own limits. Everything comes from `federation.conf`
@@ -40,6 +41,9 @@ public struct AggregatorConfiguration: Sendable, Equatable {
     public var statusHost: String, statusPort: Int
     /// The largest message accepted.
     public var maxMessageBytes: Int
+    /// The codec nodes compress their updates with, announced in every snapshot reply (`wire.codec`). The
+    /// aggregator decodes every encoding whatever it announces.
+    public var codec: UpdateCodec = .none
     /// How many checkpoints to keep besides version 0 (and the best version's, see ``keepBest``).
     public var keepCheckpoints = 5
     /// The evaluation metric that ranks versions (for the best version and `stop.plateau`).
@@ -113,6 +117,8 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         public static let stopMaxVersions = "stop.max_versions"
         /// Stop making versions after this many versions without improvement of the metric.
         public static let stopPlateau = "stop.plateau"
+        /// How nodes compress their updates.
+        public static let wireCodec = "wire.codec"
     }
 
     /// The defaults of the keys in ``Key``.
@@ -185,6 +191,9 @@ public struct AggregatorConfiguration: Sendable, Equatable {
         aggregation = reader.aggregation()
 
         maxUpdateNorm = reader.number(Key.maxUpdateNorm, Default.maxUpdateNorm) { $0 > 0 && $0.isFinite }
+        if let text = config[Key.wireCodec] {
+            if let codec = UpdateCodec(text) { self.codec = codec } else { reader.invalid(Key.wireCodec) }
+        }
         let lostAfterSeconds = reader.number(Key.lostAfterSeconds, Default.lostAfterSeconds) {
             $0 > 0 && $0 <= Self.lostAfterLimit
         }

@@ -82,6 +82,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         /// each once: its leave to send deferred to the next version, or the update itself held unsettled (the
         /// node resends it); nil from an aggregator that predates the cap.
         public var over_share: Int? = nil
+        /// Update messages received from the node since the aggregator started (accepted or refused once
+        /// opened), and their bytes on the wire: what it uploaded. Nil from an aggregator that predates them.
+        public var updates_received: Int? = nil, update_bytes: Int? = nil
     }
 
     /// The federation's privacy policy and what the hospitals report having spent.
@@ -142,6 +145,9 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var received: Int
     /// Their bytes.
     public var bytes_received: Int
+    /// The codec the federation asks nodes to compress updates with (`wire.codec`: `none`, `int8`,
+    /// `topk:0.01`, …); nil from an aggregator that predates it.
+    public var codec: String? = nil
     /// Updates accepted.
     public var accepted: Int
     /// Messages received over the last minute on every socket (updates, heartbeats, snapshot and status
@@ -219,6 +225,7 @@ extension AggregatorStatus {
         try c.encode(queue_dropped, forKey: .queue_dropped)
         try c.encode(received, forKey: .received)
         try c.encode(bytes_received, forKey: .bytes_received)
+        try c.encode(codec, forKey: .codec)
         try c.encode(accepted, forKey: .accepted)
         try c.encode(received_last_minute, forKey: .received_last_minute)
         try c.encode(refused_last_minute, forKey: .refused_last_minute)
@@ -270,6 +277,8 @@ extension AggregatorStatus.Node {
         try c.encode(clipped, forKey: .clipped)
         try c.encode(outliers, forKey: .outliers)
         try c.encode(over_share, forKey: .over_share)
+        try c.encode(updates_received, forKey: .updates_received)
+        try c.encode(update_bytes, forKey: .update_bytes)
     }
 }
 

@@ -118,7 +118,7 @@ extension FederationProcessor {
         let reply = SnapshotReply(
             recipient: request.node, requestID: request.requestID, ackedSeq: acknowledged[request.node] ?? 0,
             content: content, sendOK: sendOK, mode: configuration.aggregation.federationMode,
-            bestVersion: best?.record.version, best: sendsBest, stopped: stopped != nil)
+            bestVersion: best?.record.version, best: sendsBest, stopped: stopped != nil, codec: configuration.codec)
         actions.append(.reply(reply, peer: peer))
     }
 }

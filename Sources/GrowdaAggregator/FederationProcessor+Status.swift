@@ -39,7 +39,8 @@ extension FederationProcessor {
                     unacked: live?.unacked ?? 0, last_metrics: tally.metrics,
                     refused_claimed: claim.map { Dictionary(uniqueKeysWithValues: $0.byReason.map { ($0.key.rawValue, $0.value) }) },
                     problem: problem, privacy_epsilon: tally.metrics["privacy_epsilon"], clipped: tally.clipped,
-                    outliers: tally.outliers, over_share: tally.overShare))
+                    outliers: tally.outliers, over_share: tally.overShare, updates_received: tally.updatesReceived,
+                    update_bytes: tally.updateBytes))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
         var histogram = [Int](repeating: 0, count: Self.stalenessBuckets + 1)
@@ -61,6 +62,7 @@ extension FederationProcessor {
             eval_metric: configuration.keepBest && evaluates ? configuration.evalMetric.rawValue : nil,
             versions_since_best: versionsSinceBest, stopped: stopped)
         status.staleness_histogram = histogram
+        status.codec = configuration.codec.description
         status.admission_permits = admission.permits.count
         status.admission_max_permits = admission.maxPermits
         status.admission_waiting = waitingForLeave.count

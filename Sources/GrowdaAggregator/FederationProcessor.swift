@@ -47,6 +47,8 @@ final class FederationProcessor {
         var clipped = 0
         var outliers = 0
         var overShare = 0
+        /// Update messages opened from the node, and their bytes on the wire.
+        var updatesReceived = 0, updateBytes = 0
     }
 
     /// Messages whose clear header named a registered node but that failed before they could be
@@ -220,7 +222,9 @@ final class FederationProcessor {
         case .failure(let reason):
             refuse(reason, node: nil, claimedBy: claimed, settling: nil, now: now)
         case .success(.update(let update)):
-            handle(update: update, now: now)
+            tallies[update.node, default: Tally()].updatesReceived += 1
+            tallies[update.node, default: Tally()].updateBytes += bytes
+            handle(update: update, bytes: bytes, now: now)
         case .success(.heartbeat(let heartbeat)):
             handle(heartbeat: heartbeat, now: now)
         case .success:
@@ -243,7 +247,7 @@ final class FederationProcessor {
             node: heartbeat.node, at: Date(), state: heartbeat.state.rawValue, versionHeld: heartbeat.modelVersion)
     }
 
-    private func handle(update: UpdateMessage, now: Double) {
+    private func handle(update: UpdateMessage, bytes: Int, now: Double) {
         heard(update.node, state: .alive, version: nil, unacked: nil, now: now)
         admission.handled(node: update.node, seq: update.seq)
         let validator = UpdateValidator(
@@ -272,16 +276,16 @@ final class FederationProcessor {
             refuse(reason, node: update.node, settling: update.seq, now: now)
             return
         }
-        model.flatten(update.delta, into: scratch.buffer)
+        model.flatten(checked.delta, into: scratch.buffer)
         let record = AcceptedUpdate(
             node: update.node, seq: update.seq, baseVersion: update.baseVersion, staleness: checked.staleness,
             weight: acceptance.weight, sampleCount: update.sampleCount,
-            metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm)
+            metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm, bytes: bytes)
         // Folded now, counted once committed: it is acknowledged only after the write that holds it.
         let folded = strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
         if folded.scale < 1 { tallies[update.node, default: Tally()].clipped += 1 }
         if let stateAverage {  // the running statistics' deltas, with the same weight a
-            model.flattenState(update.delta, into: stateScratch.buffer)
+            model.flattenState(checked.delta, into: stateScratch.buffer)
             stateAverage.fold(delta: UnsafeBufferPointer(stateScratch.buffer), weight: acceptance.weight)
         }
         batch.accepted.append(record)

@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure training and inference speed against this machine's own GEMM rate.",
-        subcommands: [BenchTrain.self, BenchPredict.self, BenchWire.self, BenchAggregate.self]
+        subcommands: [BenchTrain.self, BenchPredict.self, BenchWire.self, BenchAggregate.self, BenchCodec.self]
     )
 }
 

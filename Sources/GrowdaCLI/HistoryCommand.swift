@@ -13,7 +13,7 @@ struct HistoryCommand: AsyncParsableCommand {
             Reads the state folder read-only (safe while the aggregator runs). --json prints an array, oldest \
             version first, of objects with the keys \(Self.jsonKeys.joined(separator: ", ")) (eval_* are null \
             until the version is evaluated; train_metrics holds each local metric's mean over the folded \
-            updates). --csv prints a header line and one line per version: \
+            updates; update_bytes their sizes on the wire, summed). --csv prints a header line and one line per version: \
             \(Self.csvColumns.joined(separator: ", ")) (contributing_nodes: ids joined by ;), then \
             local_<name> per local metric. Without either, a table of the last \(Self.tableRows) versions \
             and sparklines of accuracy and AUC.
@@ -23,6 +23,7 @@ struct HistoryCommand: AsyncParsableCommand {
     static let jsonKeys = [
         "version", "created_at", "updates_folded", "total_weight", "mean_staleness", "max_staleness",
         "contributing_nodes", "checkpoint", "eval_accuracy", "eval_auc", "eval_loss", "train_metrics",
+        "update_bytes",
     ]
 
     /// The fixed --csv columns, as the help names them.

@@ -11,14 +11,16 @@ import GrowdaStore
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Draw a federation's history as a chart: accuracy, AUC and loss by version and wall time, "
-            + "updates per hospital.",
+        abstract: "Draw a federation's history as a chart: accuracy, AUC and loss by version, wall time and "
+            + "data uploaded, updates per hospital.",
         discussion: """
             Reads the aggregator's state folder (read-only, so it works while the aggregator runs) and draws \
             four panels: evaluation accuracy and AUC against version, the same against wall time since \
             version 0, loss against version (the evaluation loss, else the mean local train_loss the nodes \
-            reported), and updates accepted (and refused) per hospital. The file's extension picks the \
-            format: .svg (SVG 1.1 text) or .png (1200×800 RGB).
+            reported), and updates accepted (and refused) per hospital; once the aggregator records updates' \
+            sizes, two more: accuracy and AUC against the MiB the hospitals uploaded (what wire.codec \
+            compression buys), and that upload by version. The file's extension picks the format: .svg (SVG \
+            1.1 text) or .png (1200×800 RGB, 1200×1200 with six panels).
             """)
 
     @Option(

@@ -12,6 +12,9 @@ extension SimulateCommand {
             var mean_staleness: Double?
             /// With a privacy policy: the largest ε any hospital had spent when the version was made.
             var epsilon: Double?
+            /// The bytes of every update the hospitals had uploaded when the version was made (sampled by the
+            /// run's progress loop every 0.25 s).
+            var uploaded_bytes: Int = 0
         }
         var mode: String
         var model: String
@@ -25,6 +28,10 @@ extension SimulateCommand {
         var staleness_p95: Double?
         var staleness_max: Int?
         var bytes_received: Int
+        /// The codec the hospitals compressed their updates with (wire.codec).
+        var codec: String = "none"
+        /// Per hospital: the update messages the aggregator received from it and their bytes on the wire.
+        var uploads: [String: Upload] = [:]
         /// Resident memory of the process running the aggregator (this one), at the end and at most.
         var aggregator_resident_bytes: Int
         var aggregator_peak_resident_bytes: Int
@@ -75,6 +82,20 @@ extension SimulateCommand {
         var clipped: Int, outliers: Int, over_share: Int
     }
 
+    /// What one hospital uploaded.
+    struct Upload: Codable {
+        var updates: Int
+        var bytes: Int
+        /// Bytes per update message (nil before the first).
+        var bytes_per_update: Double?
+
+        init(updates: Int, bytes: Int) {
+            self.updates = updates
+            self.bytes = bytes
+            bytes_per_update = updates > 0 ? Double(bytes) / Double(updates) : nil
+        }
+    }
+
     /// The privacy a run spent.
     struct PrivacyReport: Codable {
         var dp_clip: Double?, dp_noise: Double?, update_clip: Double?, update_noise: Double?
@@ -109,6 +130,14 @@ extension SimulateCommand {
         lines.append(
             "staleness p50 \(fmt(r.staleness_p50, 1)), p95 \(fmt(r.staleness_p95, 1)), max \(r.staleness_max.map(String.init) ?? "n/a")"
         )
+        let uploaded = r.uploads.values.reduce((updates: 0, bytes: 0)) { ($0.updates + $1.updates, $0.bytes + $1.bytes) }
+        if uploaded.updates > 0 {
+            lines.append(
+                "uploads (\(r.codec)): \(uploaded.updates) updates, \(mib(uploaded.bytes)), "
+                    + String(format: "%.1f KiB", Double(uploaded.bytes) / Double(uploaded.updates) / 1024)
+                    + " per update; by hospital "
+                    + r.uploads.sorted { $0.key < $1.key }.map { "\($0.key) \(mib($0.value.bytes))" }.joined(separator: ", "))
+        }
         lines.append(
             "received \(mib(r.bytes_received)); aggregator process resident \(mib(r.aggregator_resident_bytes)) "
                 + "(peak \(mib(r.aggregator_peak_resident_bytes)))")

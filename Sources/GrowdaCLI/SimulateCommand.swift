@@ -10,6 +10,7 @@ import GrowdaProvisioning
 import GrowdaStore
 import GrowdaTensor
 import GrowdaTransport
+import GrowdaWire
 import Logging
 
 /// `growda simulate`: a whole federation on this machine, with real processes and faults.
@@ -151,6 +152,12 @@ struct SimulateCommand: AsyncParsableCommand {
         help: "Epochs of the centralized reference run after the federation; 0: none (default: 20 for synthetic data, 0 with --data).")
     var referenceEpochs: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "How hospitals compress their updates (federation.conf wire.codec): \(UpdateCodec.allowed).",
+            valueName: "codec"))
+    var codec = "none"
+
     @Option(parsing: .unconditional, help: "Seed for the split and the hospitals.")
     var seed: UInt64 = 1
 
@@ -173,6 +180,9 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         if let versions, versions < 1 { throw ValidationError("--versions must be at least 1") }
+        guard UpdateCodec(codec) != nil else {
+            throw ValidationError("--codec takes \(UpdateCodec.allowed), got '\(codec)'")
+        }
         guard stragglers >= 0 && stragglers <= hospitals else {
             throw ValidationError("--stragglers must be in 0…--hospitals")
         }
@@ -296,7 +306,7 @@ struct SimulateCommand: AsyncParsableCommand {
         var settings: [Federation.LocalSetting] =
             [.init(Key.modelSeed, String(seed))]
             + aggregationSettings.sorted { $0.key < $1.key }.map { .init($0.key, $0.value) }
-            + [.init(Key.lostAfterSeconds, "10")]
+            + [.init(Key.lostAfterSeconds, "10"), .init(Key.wireCodec, codec)]
         let hostileNode = try hostileNode()
         if let evalPath = prepared.evalPath {
             settings.append(.init(Key.evalDir, URL(fileURLWithPath: evalPath).standardizedFileURL.path))
@@ -369,6 +379,7 @@ struct SimulateCommand: AsyncParsableCommand {
         var peakResident = 0
         var baseVersion: UInt64 = 0
         var elapsed = 0.0
+        var uploads: [(at: Date, bytes: Int)] = []  // the hospitals' update bytes received so far, over time
         while true {
             try await Task.sleep(for: .milliseconds(250))
             elapsed = Date().timeIntervalSince(start)
@@ -388,6 +399,7 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             guard let status = aggregator.status() else { continue }
             peakResident = max(peakResident, status.resident_bytes)
+            uploads.append((Date(), status.nodes.reduce(0) { $0 + ($1.update_bytes ?? 0) }))
             if baseVersion == 0 && elapsed < 1 { baseVersion = 0 }
             let alive = status.nodes.filter { $0.state.isAlive }.count
             progress.update(
@@ -424,7 +436,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 version: entry.version, seconds: entry.createdAt.timeIntervalSince(created0),
                 accuracy: entry.evaluation?.accuracy,
                 auc: entry.evaluation?.auc, updates: entry.updatesFolded, mean_staleness: entry.meanStaleness,
-                epsilon: policy == nil ? nil : PrivacyOptions.largestEpsilon(timelines, before: entry.createdAt))
+                epsilon: policy == nil ? nil : PrivacyOptions.largestEpsilon(timelines, before: entry.createdAt),
+                uploaded_bytes: uploads.last { $0.at <= entry.createdAt }?.bytes ?? 0)
         }
         let privacyReport = try policy.map { p in
             try PrivacyOptions.report(p, ledgers: ledgers, states: names.map { (name: $0, state: "\(root)/nodes/\($0)") })
@@ -457,6 +470,10 @@ struct SimulateCommand: AsyncParsableCommand {
             queue_dropped: finalStatus?.queue_dropped ?? 0, staleness_p50: finalStatus?.staleness_p50,
             staleness_p95: finalStatus?.staleness_p95, staleness_max: finalStatus?.staleness_max,
             bytes_received: finalStatus?.bytes_received ?? 0,
+            codec: UpdateCodec(codec)?.description ?? codec,
+            uploads: Dictionary(uniqueKeysWithValues: (finalStatus?.nodes ?? []).map { node in
+                (node.name, Upload(updates: node.updates_received ?? 0, bytes: node.update_bytes ?? 0))
+            }),
             aggregator_resident_bytes: finalStatus?.resident_bytes ?? 0, aggregator_peak_resident_bytes: peakResident,
             data: prepared.description, eval_images: prepared.evalCount, sample_kind: prepared.sampleKind,
             eval_source: prepared.evalSource, eval_records: prepared.evalRecords,

@@ -263,6 +263,7 @@ public enum OpenAPIDocument {
                   "queue_dropped": {"type": "integer"},
                   "received": {"type": "integer"},
                   "bytes_received": {"type": "integer"},
+                  "codec": {"type": ["string", "null"], "description": "How hospitals compress their updates (wire.codec): none, fp16, int8, topk:F, topk-int8:F."},
                   "accepted": {"type": "integer"},
                   "refused": {"type": "object", "additionalProperties": {"type": "integer"}},
                   "staleness_histogram": {"type": ["array", "null"], "items": {"type": "integer"}},
@@ -302,7 +303,9 @@ public enum OpenAPIDocument {
                   "last_metrics": {"type": "object", "additionalProperties": {"type": "number"}},
                   "refused_claimed": {"type": ["object", "null"], "additionalProperties": {"type": "integer"}},
                   "problem": {"type": ["string", "null"]},
-                  "privacy_epsilon": {"type": ["number", "null"], "description": "The record-level ε the hospital reported with its last update."}
+                  "privacy_epsilon": {"type": ["number", "null"], "description": "The record-level ε the hospital reported with its last update."},
+                  "updates_received": {"type": ["integer", "null"], "description": "Update messages received from the hospital since the aggregator started."},
+                  "update_bytes": {"type": ["integer", "null"], "description": "Their bytes on the wire: what the hospital uploaded."}
                 }
               },
               "NodeStatus": {
@@ -324,6 +327,9 @@ public enum OpenAPIDocument {
                   "message": {"type": ["string", "null"]},
                   "revoked": {"type": "boolean"},
                   "last_training": {"type": ["object", "null"], "additionalProperties": {"type": "number"}},
+                  "codec": {"type": ["string", "null"], "description": "The codec its updates are compressed with, as the aggregator announced."},
+                  "last_update_bytes": {"type": ["integer", "null"]},
+                  "update_bytes": {"type": ["integer", "null"], "description": "The sealed size of the updates made since the node started."},
                   "privacy": {
                     "type": ["object", "null"],
                     "description": "The privacy this hospital has spent (its ledger) and the policy in force.",
@@ -353,7 +359,8 @@ public enum OpenAPIDocument {
                   "eval_accuracy": {"type": ["number", "null"]},
                   "eval_auc": {"type": ["number", "null"]},
                   "eval_loss": {"type": ["number", "null"]},
-                  "train_metrics": {"type": "object", "additionalProperties": {"type": "number"}}
+                  "train_metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+                  "update_bytes": {"type": "integer", "description": "The folded updates' sizes on the wire, summed."}
                 }
               },
               "MetricsHistory": {

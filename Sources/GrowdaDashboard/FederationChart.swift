@@ -2,8 +2,9 @@ import Foundation
 import GrowdaCharts
 import GrowdaStore
 
-/// The federation's four panels (accuracy and AUC by version and over time, loss, updates per hospital):
-/// one chart code for `growda report` (SVG or PNG files) and the dashboard (SVG pushed live).
+/// The federation's four panels (accuracy and AUC by version and over time, loss, updates per hospital),
+/// and two more once updates' sizes are recorded (accuracy and AUC against the data uploaded, the upload by
+/// version): one chart code for `growda report` (SVG or PNG files) and the dashboard (SVG pushed live).
 public enum FederationChart {
     /// The report's four panels for a federation's history and nodes.
     public static func report(mode: String, history: [VersionRecord], nodes: [GrowdaStore.NodeRecord]) -> Chart {
@@ -46,7 +47,7 @@ public enum FederationChart {
         let counts = ChartAxis.fitting(
             bars.flatMap(\.values) + [tallest * 1.1], label: "hospital", integer: true, includeZero: true)
 
-        let panels = [
+        var panels = [
             ChartPanel(
                 title: "Evaluation accuracy and AUC by version", xAxis: versionAxis, yAxis: scoreAxis,
                 content: .lines(byVersion), note: evalNote),
@@ -63,10 +64,46 @@ public enum FederationChart {
                     ? "no hospital known yet"
                     : bars.allSatisfy { $0.values.allSatisfy { $0 == 0 } } ? "no update accepted yet" : nil),
         ]
+        if history.contains(where: { $0.updateBytes > 0 }) { panels += uploadPanels(history, versions: versions) }
         let versionCount = history.count == 1 ? "1 version" : "\(history.count) versions"
         return Chart(
             title: "Growda federation report: \(mode), \(versionCount)",
-            subtitle: subtitle(history, span: span, nodes: sorted), panels: panels)
+            subtitle: subtitle(history, span: span, nodes: sorted), panels: panels,
+            height: panels.count > 4 ? 1200 : 800)
+    }
+
+    /// With upload sizes recorded (updates carry them since store schema v4): accuracy and AUC against the
+    /// MiB the hospitals had uploaded when each version was made (what compression buys), and that
+    /// cumulative upload by version.
+    private static func uploadPanels(_ history: [VersionRecord], versions: [Double]) -> [ChartPanel] {
+        var total = 0.0
+        let uploaded = history.map { record -> Double in
+            total += Double(record.updateBytes) / 1_048_576
+            return total
+        }
+        let evaluated = history.indices.filter { history[$0].evaluation != nil }
+        let accuracy = evaluated.map { ChartPoint(x: uploaded[$0], y: history[$0].evaluation!.accuracy) }
+        let auc = evaluated.compactMap { i in history[i].evaluation?.auc.map { ChartPoint(x: uploaded[i], y: $0) } }
+        let scores = [
+            ChartSeries(name: "accuracy", color: .blue, points: accuracy),
+            ChartSeries(name: "AUC", color: .orange, points: auc),
+        ]
+        let mibAxis = ChartAxis.fitting(uploaded, label: "MiB uploaded by the hospitals", includeZero: true)
+        return [
+            ChartPanel(
+                title: "Evaluation accuracy and AUC against data uploaded", xAxis: mibAxis,
+                yAxis: ChartAxis.fitting((accuracy + auc).map(\.y), label: "", limits: 0...1), content: .lines(scores),
+                note: evaluated.isEmpty ? "no server-side evaluation (run growda serve --eval DIR)" : nil),
+            ChartPanel(
+                title: "Data uploaded by version (updates folded, on the wire)",
+                xAxis: ChartAxis.fitting(versions, label: "version", integer: true),
+                yAxis: ChartAxis.fitting(uploaded, label: "MiB", includeZero: true),
+                content: .lines([
+                    ChartSeries(
+                        name: "MiB uploaded", color: .green,
+                        points: zip(versions, uploaded).map { ChartPoint(x: $0, y: $1) })
+                ])),
+        ]
     }
 
     /// The loss to plot: the evaluation loss where any version has one, else the nodes' mean train_loss.

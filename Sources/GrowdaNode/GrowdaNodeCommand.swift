@@ -340,9 +340,20 @@ extension GrowdaNodeCommand {
                 status.revoked ? "contact   revoked: this node has stopped" : "contact   \(status.contact.rawValue)"
                     + (status.contact == .ok ? "" : " (\(Int(status.seconds_without_answer)) s without an answer)"),
             ]
+            if let codec = status.codec, let last = status.last_update_bytes {
+                lines.append(
+                    "upload    \(codec), last update \(Self.bytesText(last)), \(Self.bytesText(status.update_bytes ?? 0)) "
+                        + "since the node started")
+            }
             if let p = status.privacy { lines.append("privacy   " + Self.privacyText(p)) }
             if let message = status.message { lines.append("check     " + message) }
             return lines.joined(separator: "\n")
+        }
+
+        /// `12.3 KiB` below a mebibyte, `4.21 MiB` above.
+        static func bytesText(_ bytes: Int) -> String {
+            bytes < 1 << 20
+                ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.2f MiB", Double(bytes) / 1048576)
         }
 
         /// `ε 3.21 of 8 at δ 1e-05 after 12 updates (DP-SGD clip 1, σ 1.5)`, and whether the budget is spent.

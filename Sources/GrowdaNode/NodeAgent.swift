@@ -56,6 +56,10 @@ public final class NodeAgent: @unchecked Sendable {
     private var outbox: Outbox
     /// How the federation runs its rounds, as the aggregator's last reply said (nil: it does not say).
     private var announcedMode: FederationMode?
+    /// How updates are compressed, as the aggregator last announced (kept in node.json across restarts).
+    private var codec: UpdateCodec
+    /// The size of the last update's sealed frames, and of all this run's updates together.
+    private var lastUpdateBytes = 0, updateBytes = 0
     private var openRequest: (id: UInt64, sent: UInt64)?
     /// Requests sent and not yet answered (the newest few): a slow aggregator's late answer still counts.
     private var outstandingRequests: [UInt64] = []
@@ -132,6 +136,7 @@ public final class NodeAgent: @unchecked Sendable {
         self.limits = limits
         contact = AggregatorContact(
             warningAfter: configuration.noAnswerWarning.seconds, errorAfter: configuration.noAnswerError.seconds)
+        codec = state.counters.codec.flatMap(UpdateCodec.init) ?? .none
     }
 
     /// What the agent has done so far (safe to read from any thread).
@@ -210,6 +215,7 @@ public final class NodeAgent: @unchecked Sendable {
             try trainAndSend()
         }
         sendHeartbeat(state: .idle)
+        writeStatus(now: DispatchTime.now().uptimeNanoseconds)  // what it did last, for growda-node status
         logger.info("node stopped", metadata: ["outbox": "\(outbox.count)"])
     }
 
@@ -275,14 +281,20 @@ public final class NodeAgent: @unchecked Sendable {
             if let epsilon = privacy.epsilon { metrics["privacy_epsilon"] = epsilon }
             if let norm = result.normBeforeClip { metrics["update_norm_before_clip"] = norm }
         }
-        let update = UpdateMessage(
-            node: bundle.nodeID, seq: seq, baseVersion: base, sampleCount: UInt64(result.sampleCount),
-            metrics: metrics, delta: result.delta)
+        let (update, residual) = try compressed(
+            UpdateMessage(
+                node: bundle.nodeID, seq: seq, baseVersion: base, sampleCount: UInt64(result.sampleCount),
+                metrics: metrics, delta: result.delta))
         let frames = try WireEncoder.encode(update, nodeKey: bundle.nodeKey, limits: limits)
+        // The residual is written before node.json moves past seq, and only then does it come into force.
+        if let residual { try stateFolder.saveResidual(residual, seq: seq) }
         try outbox.add(seq: seq, frames: frames)
         var c = stateFolder.counters
         c.next_seq = seq + 1
         try stateFolder.save(c)
+        stateFolder.pruneResiduals(keeping: residual == nil ? nil : seq)
+        lastUpdateBytes = frames.reduce(0) { $0 + $1.count }
+        updateBytes += lastUpdateBytes
         lastTrainedBase = base
         lastTraining = result.metrics.merging(["base_version": Double(base), "samples": Double(result.sampleCount)]) { a, _ in a }
         if outbox.maySend(seq) {
@@ -298,6 +310,26 @@ public final class NodeAgent: @unchecked Sendable {
                 "train.loss": "\(String(format: "%.4f", result.stats.loss))",
                 "val.accuracy": "\(result.metrics["val_accuracy"].map { String(format: "%.4f", $0) } ?? "n/a")",
             ])
+    }
+
+    /// `update` compressed with the announced codec (as it is with none), and for top-k the residual it
+    /// leaves: the previous update's residual (`next_seq − 1`'s, the one in force) is added first, whatever
+    /// the codec now, so a switch away from top-k loses nothing.
+    private func compressed(_ update: UpdateMessage) throws -> (UpdateMessage, WireTensors?) {
+        var update = update
+        var residual = stateFolder.loadResidual(seq: update.seq - 1)
+        if !codec.keepsResidual, residual != nil {
+            // The federation moved away from top-k: what the last top-k update left goes with this one.
+            update.delta = try UpdateCompressor.carrying(residual, into: update.delta)
+            residual = nil
+        }
+        guard codec != .none else { return (update, nil) }
+        var random = SeededGenerator(seed: configuration.seed &+ update.seq &* 0x9E37_79B9)
+        let coded = try UpdateCompressor.encode(update.delta, codec: codec, residual: &residual, random: &random)
+        let message = UpdateMessage(
+            node: update.node, seq: update.seq, baseVersion: update.baseVersion, sampleCount: update.sampleCount,
+            metrics: update.metrics, coded: coded)
+        return (message, codec.keepsResidual ? residual : nil)
     }
 
     /// Whether the privacy budget lets the next round (over `count` samples, or the held data's) be trained;
@@ -528,7 +560,8 @@ public final class NodeAgent: @unchecked Sendable {
             acknowledged: c.acknowledged, refused: c.refused, contact: contact.level(at: Self.seconds(now)),
             seconds_without_answer: contact.silence(at: Self.seconds(now)),
             message: revocation.map { "\($0)" } ?? contactMessage(now: now), revoked: revocation != nil,
-            last_training: lastTraining, privacy: privacy.status)
+            last_training: lastTraining, privacy: privacy.status, codec: codec.description,
+            last_update_bytes: lastUpdateBytes == 0 ? nil : lastUpdateBytes, update_bytes: updateBytes)
         do {
             try stateFolder.writeStatus(status)
         } catch {
@@ -605,6 +638,7 @@ public final class NodeAgent: @unchecked Sendable {
         if let box = reply.modelKey { takeModelKey(box) }
         if let granted = reply.sendOK { outbox.grant(through: granted) }
         if let mode = reply.mode { announcedMode = mode }
+        if let announced = reply.codec, announced != codec { adopt(codec: announced) }
         for seq in outbox.acknowledge(through: reply.ackedSeq).retired {
             counters.add(acknowledged: 1)
             logger.info("update acknowledged", metadata: ["update.seq": "\(seq)"])
@@ -690,6 +724,19 @@ public final class NodeAgent: @unchecked Sendable {
 
     /// The aggregator said this node was revoked: remembered in the state folder (the node refuses to start
     /// again), logged, and the loop stops with ``NodeError/revoked(node:name:)``.
+    /// Takes the codec the aggregator announced, for the next update on (kept in node.json).
+    private func adopt(codec announced: UpdateCodec) {
+        logger.notice("update codec changed", metadata: ["codec.from": "\(codec)", "codec.to": "\(announced)"])
+        codec = announced
+        var c = stateFolder.counters
+        c.codec = announced.description
+        do {
+            try stateFolder.save(c)
+        } catch {
+            logger.warning("node.json not written", metadata: ["path": "\(stateFolder.path)", "error": "\(error)"])
+        }
+    }
+
     private func revoked() {
         let error = NodeError.revoked(node: bundle.nodeID, name: bundle.nodeName)
         logger.critical("revoked by the federation's admin; stopping", metadata: ["reason": "\(error)"])

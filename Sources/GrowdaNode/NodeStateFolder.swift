@@ -2,6 +2,7 @@ import Foundation
 import GrowdaCrypto
 import GrowdaNN
 import GrowdaSafetensors
+import GrowdaWire
 
 /// The node's durable state, so a restart loses and double-counts nothing:
 ///
@@ -17,6 +18,9 @@ import GrowdaSafetensors
 /// STATE/status.json           what the node last said of itself (`growda-node status`)
 /// STATE/privacy-ledger.json   every update sent and the noise that protected it (see `NodePrivacy`): the ε
 ///                             this hospital has spent; saved before the update enters the outbox
+/// STATE/residual/<seq>.safetensors  with a top-k codec: what update `seq` left unsent (error feedback), added
+///                             to the next delta. The one in force is `next_seq − 1`'s: a crash before
+///                             node.json moved on leaves the previous one in force, so nothing is sent twice
 /// ```
 /// An update is written to the outbox (atomically) and the next sequence number saved before it is
 /// first sent; it is deleted once an acknowledgement covers it. Resending after a restart sends the
@@ -27,6 +31,7 @@ final class NodeStateFolder {
     var diagnosePath: String { path + "/diagnose.safetensors" }
     private var countersPath: String { path + "/node.json" }
     private var outboxPath: String { path + "/outbox" }
+    private var residualPath: String { path + "/residual" }
 
     /// What node.json holds.
     struct Counters: Codable {
@@ -36,6 +41,9 @@ final class NodeStateFolder {
         var revoked: Bool?
         /// The version of `diagnose.safetensors`, the best the aggregator named.
         var diagnose_version: UInt64?
+        /// The codec the aggregator last announced (`wire.codec`), so a restarted node compresses its first
+        /// update as the federation asks before any reply came.
+        var codec: String?
     }
 
     private(set) var counters = Counters(next_seq: 1, model_version: nil)
@@ -99,6 +107,40 @@ final class NodeStateFolder {
         c.diagnose_version = version
         try save(c)
     }
+
+    /// The error-feedback residual update `seq` left (nil when there is none, or it cannot be read: a
+    /// damaged residual only loses what it held, never sends anything twice).
+    func loadResidual(seq: UInt64) -> WireTensors? {
+        let file = "\(residualPath)/\(seq).safetensors"
+        guard FileManager.default.fileExists(atPath: file), let read = try? SafetensorsFile(contentsOf: file),
+            read.metadata["format"] == Self.residualFormat
+        else { return nil }
+        let tensors = read.tensors.compactMap { info -> WireTensor? in
+            guard info.dtype == .F32, let values = try? read.floats(info.name) else { return nil }
+            return WireTensor(name: info.name, shape: info.shape, values: values)
+        }
+        guard tensors.count == read.tensors.count else { return nil }
+        return try? WireTensors(tensors)
+    }
+
+    /// Keeps the residual update `seq` leaves (atomically, mode 0600), before node.json moves past `seq`.
+    func saveResidual(_ residual: WireTensors, seq: UInt64) throws {
+        try FileManager.default.createDirectory(
+            atPath: residualPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var writer = SafetensorsWriter(metadata: ["format": Self.residualFormat, "seq": String(seq)])
+        for tensor in residual.tensors { try writer.add(name: tensor.name, shape: tensor.shape, floats: tensor.values) }
+        try AtomicFile.write(writer.encoded(), to: "\(residualPath)/\(seq).safetensors", permissions: 0o600)
+    }
+
+    /// Deletes every residual but `seq`'s (nil: all of them), once node.json has moved past it.
+    func pruneResiduals(keeping seq: UInt64?) {
+        let keep = seq.map { "\($0).safetensors" }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: residualPath)) ?? [] where name != keep {
+            try? FileManager.default.removeItem(atPath: residualPath + "/" + name)
+        }
+    }
+
+    static let residualFormat = "growda-residual"
 
     /// The unacknowledged updates, by sequence number.
     func outbox() throws -> [UInt64: [[UInt8]]] {

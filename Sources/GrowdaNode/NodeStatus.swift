@@ -29,6 +29,12 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var last_training: [String: Double]? = nil
     /// The privacy this node has spent and the policy in force; nil without a policy or a ledger entry.
     public var privacy: NodePrivacyStatus? = nil
+    /// The codec updates are compressed with (`none`, `int8`, `topk:0.01`, …), as the aggregator announced.
+    public var codec: String? = nil
+    /// The sealed size of the last update made, in bytes (nil before the first).
+    public var last_update_bytes: Int? = nil
+    /// The sealed size of every update made since the node started, in bytes (resends not counted).
+    public var update_bytes: Int? = nil
 
     /// The exit status `growda-node status` gives: 0 ok, 1 warning, 2 error.
     public var exitCode: Int32 { revoked ? 2 : contact == .ok ? 0 : contact == .warning ? 1 : 2 }

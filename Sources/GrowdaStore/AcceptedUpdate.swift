@@ -21,12 +21,15 @@ public struct AcceptedUpdate: Sendable, Equatable {
     public var metrics: [String: Double]
     /// The delta's L2 norm.
     public var norm: Double
+    /// The update message's size on the wire, in bytes (0 when not known): what the node uploaded.
+    public var bytes: Int
 
     /// Makes the facts of one accepted update.
     public init(
         node: UInt32, seq: UInt64, baseVersion: UInt64, staleness: UInt64, weight: Double, sampleCount: UInt64,
-        metrics: [String: Double] = [:], norm: Double
+        metrics: [String: Double] = [:], norm: Double, bytes: Int = 0
     ) {
+        self.bytes = bytes
         self.node = node
         self.seq = seq
         self.baseVersion = baseVersion

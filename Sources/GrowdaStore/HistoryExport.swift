@@ -8,7 +8,7 @@ import Foundation
 /// CSV (RFC 4180: comma-separated, CRLF line ends, fields quoted when they hold a comma, quote or line
 /// break): a header line, then one line per version, oldest first. The fixed columns are `version`,
 /// `created_at`, `updates_folded`, `total_weight`, `mean_staleness`, `max_staleness`, `contributing_nodes`
-/// (node ids joined by `;`), `checkpoint`, `eval_accuracy`, `eval_auc`, `eval_loss`; then one column
+/// (node ids joined by `;`), `checkpoint`, `eval_accuracy`, `eval_auc`, `eval_loss`, `update_bytes`; then one column
 /// `local_<name>` per local metric (the mean over the folded updates of what the hospitals reported, e.g. `local_train_loss`, `local_val_auc`) in any version, names sorted. Absent values are empty fields.
 /// Times are ISO 8601 in UTC with milliseconds (`2026-01-31T12:00:00.000Z`).
 public enum HistoryExport {
@@ -31,7 +31,7 @@ public enum HistoryExport {
                 record.maxStaleness.map { String($0) } ?? "",
                 record.contributingNodes.map { String($0) }.joined(separator: ";"), record.checkpoint ?? "",
                 record.evaluation.map { number($0.accuracy) } ?? "", record.evaluation?.auc.map(number) ?? "",
-                record.evaluation?.loss.map(number) ?? "",
+                record.evaluation?.loss.map(number) ?? "", String(record.updateBytes),
             ]
             fields += metricNames.map { record.trainMetrics[$0].map(number) ?? "" }
             lines.append(fields.map(field).joined(separator: ","))

@@ -89,7 +89,7 @@ enum StateQueries {
             weight: try row.value("weight", of: table, in: db),
             sampleCount: try row.value("sample_count", of: table, in: db),
             metrics: try row.json("metrics", of: table, in: db, JSONColumn.metrics),
-            norm: try row.value("norm", of: table, in: db))
+            norm: try row.value("norm", of: table, in: db), bytes: try row.value("bytes", of: table, in: db))
         return PendingUpdate(update: update, receivedAt: try row.value("received_at", of: table, in: db))
     }
 
@@ -110,6 +110,7 @@ enum StateQueries {
             maxStaleness: try row.value("max_staleness", of: table, in: db),
             contributingNodes: try row.json("contributing_nodes", of: table, in: db, JSONColumn.nodes),
             checkpoint: try row.value("checkpoint", of: table, in: db), evaluation: evaluation,
-            trainMetrics: try row.json("train_metrics", of: table, in: db, JSONColumn.metrics))
+            trainMetrics: try row.json("train_metrics", of: table, in: db, JSONColumn.metrics),
+            updateBytes: try row.value("update_bytes", of: table, in: db))
     }
 }

@@ -42,6 +42,7 @@ import GRDB
 ///   sample_count        INTEGER
 ///   metrics             TEXT            JSON object
 ///   norm                REAL            L2 norm of the delta
+///   bytes               INTEGER         the update message's size on the wire (v4; 0 before)
 ///   received_at         DATETIME
 ///   (rowid order is acceptance order. v1 also had `file`, one delta file per update; v2 dropped it.)
 ///
@@ -58,6 +59,7 @@ import GRDB
 ///   eval_auc            REAL NULL
 ///   eval_loss           REAL NULL
 ///   train_metrics       TEXT            JSON object: mean of each local metric over the folded updates
+///   update_bytes        INTEGER         the folded updates' sizes on the wire, summed (v4; 0 before)
 ///
 /// refusals            cumulative refusal counts
 ///   reason              TEXT            stable reason name
@@ -151,6 +153,10 @@ enum StateSchema {
                 t.add(column: "best_metric", .text)
                 t.add(column: "best_value", .double)
             }
+        }
+        migrator.registerMigration("v4: the bytes each update took on the wire, summed per version") { db in
+            try db.alter(table: "pending_updates") { t in t.add(column: "bytes", .integer).notNull().defaults(to: 0) }
+            try db.alter(table: "versions") { t in t.add(column: "update_bytes", .integer).notNull().defaults(to: 0) }
         }
         return migrator
     }

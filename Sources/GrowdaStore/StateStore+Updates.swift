@@ -146,12 +146,12 @@ extension StateStore {
         try db.execute(
             sql: """
                 INSERT INTO pending_updates (node_id, seq, base_version, staleness, weight, sample_count,
-                    metrics, norm, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    metrics, norm, bytes, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 update.node, update.seq, update.baseVersion, update.staleness, update.weight, update.sampleCount,
-                row.metrics, update.norm, now,
+                row.metrics, update.norm, update.bytes, now,
             ])
     }
 

@@ -171,14 +171,15 @@ extension StateStore {
         try db.execute(
             sql: """
                 INSERT INTO versions (version, created_at, updates_folded, total_weight, mean_staleness,
-                    max_staleness, contributing_nodes, checkpoint, eval_accuracy, eval_auc, eval_loss, train_metrics)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    max_staleness, contributing_nodes, checkpoint, eval_accuracy, eval_auc, eval_loss, train_metrics,
+                    update_bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 record.version, record.createdAt, record.updatesFolded, record.totalWeight, record.meanStaleness,
                 record.maxStaleness, try JSONColumn.encode(nodes: record.contributingNodes), record.checkpoint,
                 record.evaluation?.accuracy, record.evaluation?.auc, record.evaluation?.loss,
-                try JSONColumn.encode(metrics: record.trainMetrics, field: "train metric"),
+                try JSONColumn.encode(metrics: record.trainMetrics, field: "train metric"), record.updateBytes,
             ])
     }
 }
@@ -203,6 +204,7 @@ extension VersionRecord {
             meanStaleness: updates.isEmpty ? nil : Double(staleness.reduce(0, +)) / Double(updates.count),
             maxStaleness: staleness.max(), contributingNodes: Set(updates.map(\.node)).sorted(),
             checkpoint: checkpoint, evaluation: evaluation,
-            trainMetrics: sums.mapValues { $0.total / Double($0.count) })
+            trainMetrics: sums.mapValues { $0.total / Double($0.count) },
+            updateBytes: updates.reduce(0) { $0 + $1.bytes })
     }
 }

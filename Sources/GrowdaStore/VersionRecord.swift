@@ -7,7 +7,8 @@ import Foundation
 /// `mean_staleness` (null for no update), `max_staleness` (null for no update), `contributing_nodes`
 /// (ascending node ids), `checkpoint` (path relative to the state folder; null once pruned),
 /// `eval_accuracy`, `eval_auc`, `eval_loss` (null until evaluated), `train_metrics` (an object: each
-/// local metric's plain mean over the folded updates that reported it).
+/// local metric's plain mean over the folded updates that reported it), `update_bytes` (the folded
+/// updates' sizes on the wire, summed: what the hospitals uploaded for this version; 0 when not recorded).
 public struct VersionRecord: Sendable, Equatable, Encodable {
     /// The version number.
     public var version: UInt64
@@ -29,13 +30,16 @@ public struct VersionRecord: Sendable, Equatable, Encodable {
     public var evaluation: Evaluation?
     /// The mean of each local training metric over the folded updates that reported it.
     public var trainMetrics: [String: Double]
+    /// The folded updates' sizes on the wire, summed (0 when not recorded).
+    public var updateBytes: Int
 
     /// Makes a history row.
     public init(
         version: UInt64, createdAt: Date, updatesFolded: Int, totalWeight: Double, meanStaleness: Double?,
         maxStaleness: UInt64?, contributingNodes: [UInt32], checkpoint: String?, evaluation: Evaluation?,
-        trainMetrics: [String: Double]
+        trainMetrics: [String: Double], updateBytes: Int = 0
     ) {
+        self.updateBytes = updateBytes
         self.version = version
         self.createdAt = createdAt
         self.updatesFolded = updatesFolded
@@ -55,6 +59,7 @@ public struct VersionRecord: Sendable, Equatable, Encodable {
         case contributingNodes = "contributing_nodes", checkpoint
         case evalAccuracy = "eval_accuracy", evalAUC = "eval_auc", evalLoss = "eval_loss"
         case trainMetrics = "train_metrics"
+        case updateBytes = "update_bytes"
     }
 
     /// Encodes every key, with null for absent values (see the type's summary).
@@ -72,6 +77,7 @@ public struct VersionRecord: Sendable, Equatable, Encodable {
         try container.encodeOrNull(evaluation?.auc, forKey: .evalAUC)
         try container.encodeOrNull(evaluation?.loss, forKey: .evalLoss)
         try container.encode(trainMetrics, forKey: .trainMetrics)
+        try container.encode(updateBytes, forKey: .updateBytes)
     }
 }
 

@@ -12,6 +12,8 @@ protocol MessageBody: Sendable {
     var recipientID: UInt32? { get }
     /// The tensors the body carries.
     var bodyTensors: WireTensors { get }
+    /// A compressed update's encoded tensors, carried instead of ``bodyTensors`` (nil for every other body).
+    var bodyCoded: CodedTensors? { get }
     /// The type's own metadata fields, checked against `limits` where they are bounded.
     func fields(limits: WireLimits) throws(WireEncodingError) -> [String: String]
     /// Reads the message from an authenticated body whose common fields were checked.
@@ -21,6 +23,8 @@ protocol MessageBody: Sendable {
 extension MessageBody {
     /// No tensors: the default for the types that carry none.
     var bodyTensors: WireTensors { .empty }
+    /// Nothing compressed: the default for everything but compressed updates.
+    var bodyCoded: CodedTensors? { nil }
     /// No recipient: the default for everything but replies.
     var recipientID: UInt32? { nil }
 }

@@ -35,6 +35,10 @@ public enum RejectionReason: String, Error, CaseIterable, Sendable, Hashable {
     /// An update that reached an aggregator which has stopped making versions (a stop rule fired, such as
     /// `stop.max_versions` or `stop.plateau`): settled, so the node does not resend it.
     case stopped
+    /// A compressed update whose tensors do not follow their encoding (Protocol.md, "Compressed updates"):
+    /// a length that does not fit, a count above the tensor's size, indices out of order or range, a
+    /// negative or non-finite scale.
+    case badEncoding = "bad_encoding"
 
     /// One line for an operator: what was refused and why.
     public var explanation: String {
@@ -51,6 +55,7 @@ public enum RejectionReason: String, Error, CaseIterable, Sendable, Hashable {
         case .normTooLarge: "the update's L2 norm is above the configured bound"
         case .oversize: "the message or a part of it is larger than the configured limits"
         case .stopped: "the federation has stopped making versions (a stop rule fired); the update was not folded"
+        case .badEncoding: "the compressed update's tensors do not follow their encoding"
         }
     }
 }

@@ -13,7 +13,8 @@ import GrowdaCrypto
 /// `revoked` = `true`, sent only to a revoked node. An aggregator that keeps the best version by its
 /// evaluation metric names it in `best_version` (decimal); a reply to a request with `want` = `best` carries
 /// that version's model and `best` = `true` (then `version` is the best version's, not the latest's). An
-/// aggregator that has stopped making versions (a stop rule fired) sends `stopped` = `true`.
+/// aggregator that has stopped making versions (a stop rule fired) sends `stopped` = `true`. An aggregator
+/// whose federation compresses updates announces the codec nodes use in `codec` (``UpdateCodec``'s text).
 public struct SnapshotReply: Sendable, Equatable {
     /// What the reply carries besides the acknowledgement.
     public enum Content: Sendable, Equatable {
@@ -55,6 +56,9 @@ public struct SnapshotReply: Sendable, Equatable {
     /// The aggregator has stopped making versions (a stop rule fired): updates are refused as `stopped`,
     /// so a node stops training and keeps the final model.
     public var stopped: Bool
+    /// The codec the federation asks nodes to compress their updates with (`wire.codec`); nil from an
+    /// aggregator that does not announce one (nodes then send F32 tensors).
+    public var codec: UpdateCodec?
 
     /// The size of `model_key`: a 24-byte nonce, the 16-byte tag and the 32-byte key.
     public static let modelKeyByteCount = SecretBox.nonceByteCount + SecretBox.macByteCount + SecretBoxKey.byteCount
@@ -63,8 +67,9 @@ public struct SnapshotReply: Sendable, Equatable {
     public init(
         recipient: UInt32, requestID: UInt64, ackedSeq: UInt64, content: Content, sendOK: UInt64? = nil,
         mode: FederationMode? = nil, modelKey: SecretBox.SealedBox? = nil, revoked: Bool = false,
-        bestVersion: UInt64? = nil, best: Bool = false, stopped: Bool = false
+        bestVersion: UInt64? = nil, best: Bool = false, stopped: Bool = false, codec: UpdateCodec? = nil
     ) {
+        self.codec = codec
         self.bestVersion = bestVersion
         self.best = best
         self.stopped = stopped
@@ -118,6 +123,7 @@ extension SnapshotReply: MessageBody {
         if let bestVersion { fields["best_version"] = String(bestVersion) }
         if best { fields["best"] = "true" }
         if stopped { fields["stopped"] = "true" }
+        if let codec { fields["codec"] = codec.description }
         return fields
     }
 
@@ -147,6 +153,11 @@ extension SnapshotReply: MessageBody {
             guard let box = try? SecretBox.SealedBox(combined: combined) else { throw .malformed }
             modelKey = box
         }
+        var codec: UpdateCodec? = nil
+        if let text = fields.fields["codec"] {
+            guard let known = UpdateCodec(text) else { throw .malformed }
+            codec = known
+        }
         for flag in ["revoked", "best", "stopped"] {
             guard fields.fields[flag] == nil || fields.fields[flag] == "true" else { throw .malformed }
         }
@@ -161,7 +172,8 @@ extension SnapshotReply: MessageBody {
             revoked: fields.fields["revoked"] == "true",
             bestVersion: try fields.optionalUInt64("best_version"),
             best: fields.fields["best"] == "true",
-            stopped: fields.fields["stopped"] == "true"
+            stopped: fields.fields["stopped"] == "true",
+            codec: codec
         )
     }
 }

@@ -2,6 +2,8 @@
 public struct ValidatedUpdate: Sendable, Equatable {
     /// The update.
     public let update: UpdateMessage
+    /// Its delta as F32 tensors: the update's own, or a compressed update's decoded.
+    public let delta: WireTensors
     /// Its staleness s = t − base version (0 when trained from the current model).
     public let staleness: UInt64
     /// The L2 norm of its delta over the parameter tensors (state tensors are not counted).
@@ -15,7 +17,9 @@ public struct ValidatedUpdate: Sendable, Equatable {
 /// 1. ``RejectionReason/replay``: `seq` ≤ the highest sequence number settled from this node;
 /// 2. ``RejectionReason/stopped``: the federation has stopped making versions (``stopped``);
 /// 3. ``RejectionReason/stale``: base version newer than t, or t − base version > s_max;
-/// 4. ``RejectionReason/wrongTensors``: names or shapes differ from the layout (dtype is F32 by then);
+/// 4. ``RejectionReason/wrongTensors``: names or shapes differ from the layout (dtype is F32 by then), or
+///    for a compressed update its names differ; ``RejectionReason/badEncoding``: a compressed tensor's
+///    bytes do not follow its encoding (``UpdateDecompressor``, which decodes it);
 /// 5. ``RejectionReason/nonFinite``: a NaN or infinity anywhere;
 /// 6. ``RejectionReason/normTooLarge``: the L2 norm over the parameter tensors (all but ``stateTensors``)
 ///    above the bound.
@@ -56,11 +60,21 @@ public struct UpdateValidator: Sendable {
         guard update.baseVersion <= currentVersion else { return .failure(.stale) }
         let staleness = currentVersion - update.baseVersion
         guard staleness <= maxStaleness else { return .failure(.stale) }
-        guard layout.matches(update.delta) else { return .failure(.wrongTensors) }
-        let (parameters, state) = TensorScan.sumsOfSquares(update.delta, apart: stateTensors)
+        let delta: WireTensors
+        if let coded = update.coded {
+            do {
+                delta = try UpdateDecompressor.decode(coded, layout: layout)
+            } catch {
+                return .failure(error)
+            }
+        } else {
+            guard layout.matches(update.delta) else { return .failure(.wrongTensors) }
+            delta = update.delta
+        }
+        let (parameters, state) = TensorScan.sumsOfSquares(delta, apart: stateTensors)
         guard parameters.isFinite, state.isFinite else { return .failure(.nonFinite) }
         let norm = parameters.squareRoot()
         guard norm <= maxNorm else { return .failure(.normTooLarge) }
-        return .success(ValidatedUpdate(update: update, staleness: staleness, norm: norm))
+        return .success(ValidatedUpdate(update: update, delta: delta, staleness: staleness, norm: norm))
     }
 }

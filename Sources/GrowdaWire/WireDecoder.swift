@@ -12,7 +12,8 @@ import GrowdaSafetensors
 /// 4. the signature over frame 1 ‖ frame 2 for signed types, before decrypting;
 /// 5. the Poly1305 tag, opening frame 2 into a buffer of exactly its plaintext size;
 /// 6. the body: safetensors structure and limits, the repeated type, sender and recipient, every tensor
-///    F32, then the type's own fields.
+///    F32 (for a compressed update, whose `codec` names an ``UpdateEncoding``: every tensor U8 of rank 1),
+///    then the type's own fields.
 ///
 /// Memory: one buffer of the plaintext's size (at most ``WireLimits/maxMessageBytes``), the parsed
 /// header (at most ``WireLimits/maxHeaderBytes``), and for signed types one copy of frames 1 and 2 to
@@ -97,6 +98,12 @@ public enum WireDecoder {
         let file = try parseBody(plaintext, limits: limits)
         let fields = MetadataFields(fields: file.metadata)
         try checkCommonFields(fields, header: header, localID: keys.localID)
+        if type == .update, let codec = fields.fields["codec"], codec != "none" {
+            guard let encoding = UpdateEncoding(rawValue: codec) else { throw .malformed }
+            let coded = try checkCodedTensors(file, encoding: encoding)
+            return .update(
+                try UpdateMessage(sender: header.sender, fields: fields, tensors: .empty, coded: coded, limits: limits))
+        }
         let tensors = try checkTensors(file)
         return try message(type, sender: header.sender, fields: fields, tensors: tensors, limits: limits)
     }
@@ -154,6 +161,16 @@ public enum WireDecoder {
         guard file.tensors.allSatisfy({ $0.dtype == .F32 }) else { throw .wrongTensors }
         let names = file.tensors.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         return WireTensors(storage: .body(file, sortedNames: names))
+    }
+
+    /// A compressed update's tensors must be U8 of rank 1 (else wrong tensors); their bytes are checked
+    /// against the model's layout by ``UpdateValidator``.
+    private static func checkCodedTensors(
+        _ file: SafetensorsFile, encoding: UpdateEncoding
+    ) throws(RejectionReason) -> CodedTensors {
+        guard file.tensors.allSatisfy({ $0.dtype == .U8 && $0.shape.count == 1 }) else { throw .wrongTensors }
+        let names = file.tensors.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return CodedTensors(encoding: encoding, storage: .body(file, sortedNames: names))
     }
 
     private static func message(

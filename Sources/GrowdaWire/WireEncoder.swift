@@ -74,8 +74,9 @@ public enum WireEncoder {
         let metadataBytes = fields.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
         try check("metadata bytes", metadataBytes, limits.maxMetadataBytes)
         let tensors = body.bodyTensors
-        try check("tensor count", tensors.count, limits.maxTensors)
-        let plan = SafetensorsBody(metadata: fields, tensors: tensors)
+        let coded = body.bodyCoded
+        try check("tensor count", tensors.count + (coded?.count ?? 0), limits.maxTensors)
+        let plan = SafetensorsBody(metadata: fields, tensors: tensors, coded: coded)
         try check("safetensors header bytes", plan.header.count, limits.maxHeaderBytes)
         let sealedCount = SecretBox.sealedByteCount(plaintextByteCount: plan.byteCount)
         let signatureCount = signingKey == nil ? 0 : Signature.byteCount

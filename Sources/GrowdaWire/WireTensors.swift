@@ -44,14 +44,8 @@ public struct WireTensors: Sendable {
 
     /// Checks and wraps `tensors`: names non-empty, not `__metadata__`, unique; values fill each shape.
     public init(_ tensors: [WireTensor]) throws(WireEncodingError) {
-        var names: Set<String> = []
+        try checkTensorNames(tensors.map(\.name))
         for tensor in tensors {
-            guard !tensor.name.isEmpty, tensor.name != "__metadata__" else {
-                throw .invalidTensor(name: tensor.name, problem: "the name is empty or reserved")
-            }
-            guard names.insert(tensor.name).inserted else {
-                throw .invalidTensor(name: tensor.name, problem: "the name appears twice")
-            }
             guard let count = elementCount(tensor.shape), count == tensor.values.count else {
                 throw .invalidTensor(
                     name: tensor.name,
@@ -187,6 +181,17 @@ extension WireTensors: CustomStringConvertible {
     /// The names and shapes, not the values (which may be megabytes).
     public var description: String {
         "WireTensors(" + names.map { "\($0): \(shape($0) ?? [])" }.joined(separator: ", ") + ")"
+    }
+}
+
+/// Checks a body's tensor names: each non-empty, not `__metadata__`, and unique.
+func checkTensorNames(_ names: [String]) throws(WireEncodingError) {
+    var seen: Set<String> = []
+    for name in names {
+        guard !name.isEmpty, name != "__metadata__" else {
+            throw .invalidTensor(name: name, problem: "the name is empty or reserved")
+        }
+        guard seen.insert(name).inserted else { throw .invalidTensor(name: name, problem: "the name appears twice") }
     }
 }
 

@@ -27,6 +27,7 @@ import Testing
         ("bench-predict", BenchPredict.self),
         ("bench-wire", BenchWire.self),
         ("bench-aggregate", BenchAggregate.self),
+        ("bench-codec", BenchCodec.self),
         ("federation", FederationCommand.self),
         ("federation-init", FederationCommand.Init.self),
         ("node", NodeCommand.self),

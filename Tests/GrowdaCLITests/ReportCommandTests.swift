@@ -17,7 +17,7 @@ import Testing
     /// A state folder made through the store: version 0, then `versions - 1` versions each folding one
     /// update from each of two named hospitals, 30 s apart; evaluated (accuracy, AUC, no loss) when
     /// `evaluated`, else carrying only the nodes' train_loss.
-    static func makeState(at folder: String, versions: Int, evaluated: Bool) throws {
+    static func makeState(at folder: String, versions: Int, evaluated: Bool, bytesPerUpdate: Int = 0) throws {
         let clock = StepClock(start: Date(timeIntervalSince1970: 1_767_225_600), step: 30)
         let store = try StateStore(
             folder: folder,
@@ -35,7 +35,7 @@ import Testing
             let updates = [UInt32(1), 2].map { node in
                 AcceptedUpdate(
                     node: node, seq: UInt64(v), baseVersion: UInt64(v - 1), staleness: 0, weight: 1, sampleCount: 50,
-                    metrics: ["train_loss": 1.0 / Double(v + Int(node))], norm: 1)
+                    metrics: ["train_loss": 1.0 / Double(v + Int(node))], norm: 1, bytes: bytesPerUpdate)
             }
             try store.commitVersion(UInt64(v), model: model, accepting: updates, evaluation: evaluation(v))
         }
@@ -66,6 +66,22 @@ import Testing
         // One bar per hospital and the legend's swatch; nothing was refused, so no refused bars.
         #expect(svg.rectFills.filter { $0 == ChartColor.green.hex }.count == 3)
         #expect(!svg.rectFills.contains(ChartColor.red.hex))
+    }
+
+    @Test func uploadsRecordedAddAccuracyAgainstDataUploaded() async throws {
+        let dir = try TemporaryDirectory(prefix: "growda-report")
+        try Self.makeState(at: dir.path("state"), versions: 5, evaluated: true, bytesPerUpdate: 524_288)
+        let out = dir.path("chart.svg")
+        try await Self.report(["--state", dir.path("state"), "--out", out])
+        let svg = try SVGSummary(contentsOf: out)
+        #expect(svg.width == "1200" && svg.height == "1200")
+        // The four panels as before, then accuracy and AUC against MiB uploaded (five points each) and the
+        // upload by version (five: version 0 uploaded nothing, then 1 MiB per version).
+        #expect(svg.polylinePointCounts == [5, 5, 5, 5, 4, 5, 5, 5])
+        #expect(svg.texts.contains("Evaluation accuracy and AUC against data uploaded"))
+        #expect(svg.texts.contains("MiB uploaded by the hospitals"))
+        let history = try StateReader(folder: dir.path("state")).history()
+        #expect(history.map(\.updateBytes) == [0, 1_048_576, 1_048_576, 1_048_576, 1_048_576])
     }
 
     @Test func pngIsTheChartSizeAndNotBlank() async throws {

@@ -205,6 +205,18 @@ import Testing
         #expect(row["outliers"] as? Int == 7 && row["clipped"] as? Int == 3 && object["robust"] as? String == "median")
     }
 
+    @Test func theScreenShowsTheCodecAndWhatTheHospitalsUploaded() throws {
+        var status = try Self.status(["codec": "topk-int8:0.03"])
+        #expect(StatusScreen.uploadLine(status) == nil)  // no upload known yet (or an older aggregator)
+        status.nodes[0].updates_received = 3
+        status.nodes[0].update_bytes = 3 * 35_430
+        status.nodes[1].updates_received = 1
+        status.nodes[1].update_bytes = 35_430
+        let screen = StatusScreen.render(
+            status, endpoint: "tcp://127.0.0.1:7704", health: HealthReport(status, thresholds: Self.thresholds))
+        #expect(screen.contains("uploads   codec topk-int8:0.03, 4 updates, 0.14 MiB (34.6 KiB each)"), "\(screen)")
+    }
+
     @Test func theJSONObjectHasEveryKeyFlat() throws {
         let status = try Self.status(["staleness_p50": NSNull()])
         let report = StatusReport(
@@ -218,9 +230,9 @@ import Testing
         #expect(object["staleness_p50"] is NSNull)  // absent values stay as null keys
         #expect(object.keys.contains("queue_oldest_seconds"))
         #expect((object["eval_history"] as? [Any])?.count == 3)
-        // Every status key (transport_errors, best_*, stopped, staleness_histogram, privacy, robust, buffer_bytes
-        // and over_share_held included), and the report's five.
-        #expect(object.count == 39 + 5)
+        // Every status key (transport_errors, best_*, stopped, staleness_histogram, privacy, codec, robust,
+        // buffer_bytes and over_share_held included), and the report's five.
+        #expect(object.count == 40 + 5)
         for key in ["best_version", "best_metric", "eval_metric", "versions_since_best", "stopped"] {
             #expect(object[key] is NSNull, "\(key)")
         }

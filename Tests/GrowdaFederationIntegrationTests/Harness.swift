@@ -49,6 +49,18 @@ final class LocalFederation: @unchecked Sendable {
         config.seed = UInt64(index + 1)
         return config
     }
+
+    /// Builds the first `count` hospitals' agents and runs each on a thread of its own.
+    func startNodes(_ count: Int) throws -> (agents: [NodeAgent], runs: [Background]) {
+        var agents: [NodeAgent] = []
+        var runs: [Background] = []
+        for i in 0..<count {
+            let agent = try NodeAgent.build(nodeConfiguration(i), logger: testLogger("node"))
+            agents.append(agent)
+            runs.append(Background("node\(i)") { try agent.run() })
+        }
+        return (agents, runs)
+    }
 }
 
 /// Runs a blocking `run()` on a thread of its own and lets the test wait for it.

@@ -19,13 +19,9 @@ import Testing
         let fed = try LocalFederation(hospitals: 3, settings: ["fedbuff.k": "2", "fedbuff.max_staleness": "50"])
         let aggregator = try Aggregator(configuration: try fed.aggregatorConfiguration(), logger: testLogger("agg"))
         let aggRun = Background("aggregator") { try aggregator.run() }
-        var agents: [NodeAgent] = []
-        var runs: [Background] = []
-        for i in 0..<2 {
-            let agent = try NodeAgent.build(fed.nodeConfiguration(i), logger: testLogger("node"))
-            agents.append(agent)
-            runs.append(Background("node\(i)") { try agent.run() })
-        }
+        let started = try fed.startNodes(2)
+        let agents = started.agents
+        var runs = started.runs
         #expect(eventually(seconds: 60) { (aggregator.status()?.version ?? 0) >= 3 })
 
         // The late node: its first model comes from a snapshot at the current version.

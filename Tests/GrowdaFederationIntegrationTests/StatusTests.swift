@@ -59,13 +59,7 @@ import Testing
             aggRun.wait(seconds: 20)
         }
 
-        var agents: [NodeAgent] = []
-        var runs: [Background] = []
-        for i in 0..<2 {
-            let agent = try NodeAgent.build(fed.nodeConfiguration(i), logger: testLogger("node"))
-            agents.append(agent)
-            runs.append(Background("node\(i)") { try agent.run() })
-        }
+        let (agents, runs) = try fed.startNodes(2)
         #expect(eventually(seconds: 60) { (aggregator.status()?.version ?? 0) >= 2 })
 
         // Forged updates: sealed with a key that is not hospital-1's.

@@ -54,6 +54,7 @@ import Testing
         let keys: Set<String> = [
             "version", "created_at", "updates_folded", "total_weight", "mean_staleness", "max_staleness",
             "contributing_nodes", "checkpoint", "eval_accuracy", "eval_auc", "eval_loss", "train_metrics",
+            "update_bytes",
         ]
         #expect(parsed.map { Set($0.keys) } == [keys, keys])
         #expect(parsed[0]["mean_staleness"] is NSNull)
@@ -76,15 +77,15 @@ import Testing
                 version: 1, createdAt: StoreFixtures.epoch, updatesFolded: 2, totalWeight: 150.5, meanStaleness: 0.5,
                 maxStaleness: 1, contributingNodes: [3, 8], checkpoint: nil,
                 evaluation: Evaluation(accuracy: 0.875, auc: 0.9, loss: 0.3),
-                trainMetrics: ["loss": 0.25, "acc,top1": 0.5]),
+                trainMetrics: ["loss": 0.25, "acc,top1": 0.5], updateBytes: 180_000),
         ]
         let lines = HistoryExport.csv(records).components(separatedBy: "\r\n")
         #expect(
             lines == [
                 "version,created_at,updates_folded,total_weight,mean_staleness,max_staleness,contributing_nodes,"
-                    + "checkpoint,eval_accuracy,eval_auc,eval_loss,\"local_acc,top1\",local_loss",
-                "0,2026-01-01T00:00:00.000Z,0,0.0,,,,models/v000000000.safetensors,,,,,",
-                "1,2026-01-01T00:00:00.000Z,2,150.5,0.5,1,3;8,,0.875,0.9,0.3,0.5,0.25",
+                    + "checkpoint,eval_accuracy,eval_auc,eval_loss,update_bytes,\"local_acc,top1\",local_loss",
+                "0,2026-01-01T00:00:00.000Z,0,0.0,,,,models/v000000000.safetensors,,,,0,,",
+                "1,2026-01-01T00:00:00.000Z,2,150.5,0.5,1,3;8,,0.875,0.9,0.3,180000,0.5,0.25",
                 "",
             ])
     }

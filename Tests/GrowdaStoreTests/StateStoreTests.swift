@@ -21,6 +21,7 @@ import Testing
                 "v1: federation, nodes, pending updates, versions, refusals",
                 "v2: group commit, one buffer file instead of a delta file per update",
                 "v3: the best version by the evaluation metric, kept beside the latest",
+                "v4: the bytes each update took on the wire, summed per version",
             ])
         let journal = try store.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
@@ -145,10 +146,12 @@ import Testing
         #expect(v0.updatesFolded == 0 && v0.meanStaleness == nil && v0.maxStaleness == nil)
         #expect(v0.checkpoint == "models/v000000000.safetensors")
 
-        let a = StoreFixtures.update(node: 4, seq: 1, staleness: 0, weight: 100, metrics: ["loss": 0.5, "acc": 0.8])
-        let b = StoreFixtures.update(node: 9, seq: 1, staleness: 2, weight: 50, metrics: ["loss": 0.3])
-        let c = StoreFixtures.update(node: 4, seq: 2, staleness: 1, weight: 25, metrics: ["loss": 0.1])
+        var a = StoreFixtures.update(node: 4, seq: 1, staleness: 0, weight: 100, metrics: ["loss": 0.5, "acc": 0.8])
+        var b = StoreFixtures.update(node: 9, seq: 1, staleness: 2, weight: 50, metrics: ["loss": 0.3])
+        var c = StoreFixtures.update(node: 4, seq: 2, staleness: 1, weight: 25, metrics: ["loss": 0.1])
+        (a.bytes, b.bytes, c.bytes) = (90_000, 12_000, 700)  // what each took on the wire
         try StoreFixtures.record(store, a, b)
+        #expect(try store.pendingUpdates().map(\.update.bytes) == [90_000, 12_000])
         let next = try StoreFixtures.tinyModel(seed: 2)
         // c was accepted after the last group commit: the version counts it itself.
         let v1 = try store.commitVersion(1, model: next, accepting: [c], evaluation: Evaluation(accuracy: 0.75))
@@ -159,7 +162,7 @@ import Testing
                     version: 1, createdAt: StoreFixtures.epoch, updatesFolded: 3, totalWeight: 175,
                     meanStaleness: 1, maxStaleness: 2, contributingNodes: [4, 9],
                     checkpoint: "models/v000000001.safetensors", evaluation: Evaluation(accuracy: 0.75),
-                    trainMetrics: ["loss": 0.3, "acc": 0.8]))
+                    trainMetrics: ["loss": 0.3, "acc": 0.8], updateBytes: 102_700))
         #expect(try store.history() == [v0, v1])
         #expect(try store.currentVersion() == 1)
         #expect(try store.pendingUpdates().isEmpty)

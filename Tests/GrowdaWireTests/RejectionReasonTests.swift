@@ -1,4 +1,5 @@
 import GrowdaCrypto
+import GrowdaSafetensors
 import Testing
 
 @testable import GrowdaWire
@@ -72,6 +73,16 @@ import Testing
         case .stopped:
             aggregator.validator.stopped = true
             return valid
+        case .badEncoding:
+            // An int8 update whose first tensor's scale is negative.
+            var fields = Crafting.updateFields
+            fields["codec"] = "int8"
+            let tensors = Fixture.layout.shapes.sorted { $0.key < $1.key }.enumerated().map { index, entry in
+                let scale: Float = index == 0 ? -1 : 0.01
+                let bytes = Crafting.f32([scale]) + [UInt8](repeating: 1, count: entry.value.reduce(1, *))
+                return (name: entry.key, dtype: SafetensorsDType.U8, shape: [bytes.count], bytes: bytes)
+            }
+            return try Crafting.update(fields: fields, tensors: tensors)
         }
     }
 }

@@ -77,4 +77,39 @@ import Testing
         ]
         #expect(WireDecoder.open(frames, keys: Fixture.aggregatorKeys) == .success(.update(try Self.example().update)))
     }
+
+    /// The compressed example: node 7's second update (seq 2, from version 3, 120 samples, loss 0.5) in
+    /// `topk-int8`, tensor `w` of 4 values with k = 2 kept: indices 1 and 3, scale 2⁻⁷, q = 64 and −127.
+    /// Nonce 58 59 … 6f.
+    static func compressedExample() throws -> (update: UpdateMessage, nonce: SecretBox.Nonce) {
+        let bytes: [UInt8] = [2, 0, 0, 0, 0x00, 0x00, 0x00, 0x3c, 1, 0, 0, 0, 3, 0, 0, 0, 0x40, 0x81]
+        let coded = try CodedTensors(encoding: .topKInt8, tensors: [("w", bytes)])
+        let update = UpdateMessage(node: 7, seq: 2, baseVersion: 3, sampleCount: 120, metrics: ["loss": 0.5], coded: coded)
+        return (update, try SecretBox.Nonce(bytes: (0x58..<0x70).map(UInt8.init)))
+    }
+
+    @Test func compressedExampleMatchesTheDocument() throws {
+        let (update, nonce) = try Self.compressedExample()
+        let frames = try WireEncoder.encode(update, nodeKey: Fixture.nodeKey, nonce: nonce)
+        let document = try Self.document()
+        let body = SafetensorsBody(
+            metadata: [
+                "type": "update", "sender": "7", "seq": "2", "base_version": "3", "samples": "120",
+                "metrics": #"{"loss":0.5}"#, "codec": "topk-int8",
+            ], tensors: .empty, coded: update.coded
+        ).encoded
+        func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+        #expect(try Self.hexBlock(after: "Compressed example plaintext body", in: document) == body, "\(hex(body))")
+        #expect(try Self.hexBlock(after: "Compressed example frame 1", in: document) == frames[0], "\(hex(frames[0]))")
+        #expect(try Self.hexBlock(after: "Compressed example frame 2", in: document) == frames[1], "\(hex(frames[1]))")
+        // Decoded against the model's layout (w of shape [4]), it is the delta the document states.
+        guard case .update(let received) = try WireDecoder.open(frames, keys: Fixture.aggregatorKeys).get() else {
+            Issue.record("not an update")
+            return
+        }
+        let validator = UpdateValidator(
+            layout: TensorLayout(shapes: ["w": [4]]), currentVersion: 3, maxStaleness: 0, maxNorm: 10)
+        let accepted = try validator.validate(received, settledSeq: 1).get()
+        #expect(accepted.delta.floats("w") == [0, 0.5, 0, -0.9921875])
+    }
 }

@@ -4,8 +4,9 @@
 // The first input byte picks a mode, so the fuzzer reaches past the MAC check as well as before it:
 // - even: the rest is raw frames, each a u16 LE length and that many bytes (a short tail is the last frame);
 // - 1 mod 4: byte 1 picks the type, the rest is a plaintext body, sealed (and signed) with the right key;
-// - 3 mod 4: byte 1 picks the type, the rest is `key=value` lines, then after a 0 byte F32 tensor bytes,
-//   written as a safetensors body by GrowdaSafetensors' writer, then sealed (and signed).
+// - 3 mod 4: byte 1 picks the type, the rest is `key=value` lines, then after a 0 byte F32 tensor bytes
+//   (U8 bytes of a compressed update's encoding when the lines set `codec`), written as a safetensors body by
+//   GrowdaSafetensors' writer, then sealed (and signed).
 // Every input must give a message or a rejection reason; anything else (a trap, a leak, an
 // out-of-bounds access under AddressSanitizer) is a finding.
 import GrowdaCrypto
@@ -85,7 +86,10 @@ func fieldsBody(_ bytes: ArraySlice<UInt8>) -> [UInt8]? {
     }
     var writer = SafetensorsWriter(metadata: metadata)
     let data = Array(bytes[split...].dropFirst())
-    if !data.isEmpty {
+    if !data.isEmpty, let codec = metadata["codec"], codec != "none" {
+        // A compressed update: the bytes are `w`'s encoding, a U8 tensor (the validator decodes it).
+        guard (try? writer.add(name: "w", dtype: .U8, shape: [data.count], bytes: data)) != nil else { return nil }
+    } else if !data.isEmpty {
         let count = data.count / 4
         guard (try? writer.add(name: "w", dtype: .F32, shape: [count], bytes: Array(data.prefix(count * 4)))) != nil
         else { return nil }
