@@ -31,7 +31,8 @@ enum SettingKey: String, CaseIterable {
                 + "smallest and largest values of each coordinate and averages the rest by weight (needs "
                 + "floor(b*K) >= 1); median takes the weighted median (needs K >= 3). Both keep the K updates "
                 + "themselves (K copies of the model) and outvote a few hostile hospitals: trimmed_mean "
-                + "floor(b*K) updates per buffer, median fewer than half. Refused with mode = sync."
+                + "floor(b*K) updates per buffer, median fewer than half. Refused with mode = sync; they suit "
+                + "dense codecs (wire.codec none, fp16, int8): with top-k most values of a coordinate are 0."
         case .maxShare:
             "FedBuff: the largest share of one buffer's K updates that one hospital may send, at most "
                 + "ceil(share*K); its further updates wait, unacknowledged, until the next version (the node "

@@ -10,6 +10,26 @@ extension FederationProcessor {
         return k > 0 ? configuration.aggregation.maxPerNode(bufferSize: k) : nil
     }
 
+    /// The hospitals a buffer needs under the share cap, ⌈K / ⌈share·K⌉⌉, when fewer active nodes are
+    /// registered (buffers could never fill); nil when enough are, or without a cap.
+    var hospitalsNeededForShare: Int? {
+        guard let limit = maxPerNode else { return nil }
+        let k = configuration.aggregation.bufferTarget
+        let needed = (k + limit - 1) / limit
+        return registry.nodes.filter(\.isActive).count < needed ? needed : nil
+    }
+
+    /// Warns, at start and whenever the registry changes, when the share cap leaves buffers unfillable.
+    func warnIfShareCapCannotFill() {
+        guard let needed = hospitalsNeededForShare else { return }
+        logger.warning(
+            "fedbuff.max_share needs more hospitals than are registered: no buffer can fill",
+            metadata: [
+                "buffer.k": "\(configuration.aggregation.bufferTarget)", "nodes.needed": "\(needed)",
+                "nodes.active": "\(registry.nodes.filter(\.isActive).count)",
+            ])
+    }
+
     /// Whether `node` already holds its most updates in the current buffer.
     func isAtShareCap(_ node: UInt32) -> Bool {
         guard let limit = maxPerNode else { return false }

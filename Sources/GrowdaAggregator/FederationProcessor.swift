@@ -182,6 +182,7 @@ final class FederationProcessor {
             budgetBytes: configuration.admissionBytes, budgetCount: configuration.queueCapacity,
             updateBytes: (model.parameterCount + model.state.count) * 4 + 64 << 10)
         checkStopRules()  // a rule that fired before a restart holds again
+        warnIfShareCapCannotFill()
     }
 
     /// The actions decided since the last call, in order.
@@ -199,6 +200,7 @@ final class FederationProcessor {
     func registryChanged(_ registry: NodeRegistry) {
         self.registry = registry
         revoked = Set(registry.nodes.filter { !$0.isActive }.map(\.id))
+        warnIfShareCapCannotFill()
     }
 
     // MARK: Updates and heartbeats (PULL)

@@ -102,7 +102,18 @@ import Testing
         #expect(rig.processor.tallies[general]?.accepted == 3 && rig.processor.accepted == 5)
         let status = rig.processor.status(now: 3, queue: QueueLoad(capacity: 64), residentBytes: 0)
         #expect(status.over_share_held == 1 && status.robust == "none")
+        #expect(rig.processor.hospitalsNeededForShare == nil)  // two hospitals, two places each, fill K = 4
         #expect(status.buffer_bytes == rig.model.parameterCount * 4)
+    }
+
+    @Test func aShareCapThatTheRegisteredHospitalsCannotFillIsNamed() throws {
+        let rig = try FederationProcessorTests.Rig(k: 4) { $0.aggregation.maxShare = 0.25 }  // one place each
+        #expect(rig.processor.hospitalsNeededForShare == 4)
+        let sync = try FederationProcessorTests.Rig(k: 4) {
+            $0.aggregation.maxShare = 0.25
+            $0.aggregation.mode = .defaultSync
+        }
+        #expect(sync.processor.hospitalsNeededForShare == nil)  // rounds take one update per hospital anyway
     }
 
     @Test func aBufferFileKeepsTheDeltasTheirWeightsNodesAndTheWindow() throws {
