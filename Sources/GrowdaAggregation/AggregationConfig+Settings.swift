@@ -286,7 +286,9 @@ extension AggregationConfig {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts[0] == "adaptive" else { throw invalid(text, .clipNorm) }
         let x = try fields(parts, text, .clipNorm, counts: [1, 2])
-        guard x.count == 1 || (x[1] == x[1].rounded() && x[1] >= 1 && x[1] < 1e6) else { throw invalid(text, .clipNorm) }
+        guard x.count == 1 || (x[1] == x[1].rounded() && x[1] >= 1 && x[1] < 1e6) else {
+            throw invalid(text, .clipNorm)
+        }
         return AdaptiveClip(quantile: x[0], window: x.count == 2 ? Int(x[1]) : AdaptiveClip.defaultWindow)
     }
 

@@ -166,7 +166,9 @@ final class UpdateBuffer {
                 throw .wrongLength(name: "buffer.delta.\(i)", expected: n, actual: delta.count)
             }
         } else if state.count > 0 || !state.sum.isEmpty {
-            guard state.sum.count == n else { throw .wrongLength(name: "buffer.sum", expected: n, actual: state.sum.count) }
+            guard state.sum.count == n else {
+                throw .wrongLength(name: "buffer.sum", expected: n, actual: state.sum.count)
+            }
             if rule.keepsDeltas && state.count > 0 { throw .deltasNeeded(count: state.count) }
         }
         clear()
@@ -179,7 +181,9 @@ final class UpdateBuffer {
             slotNodes = state.deltaNodes
         } else if kept {
             for (delta, weight) in zip(state.deltas, state.deltaWeights) {
-                delta.withUnsafeBufferPointer { BLAS.axpy(count: n, alpha: Float(weight), $0.baseAddress!, sum.pointer) }
+                delta.withUnsafeBufferPointer {
+                    BLAS.axpy(count: n, alpha: Float(weight), $0.baseAddress!, sum.pointer)
+                }
             }
         } else if !state.sum.isEmpty {
             state.sum.withUnsafeBufferPointer { sum.buffer.baseAddress!.update(from: $0.baseAddress!, count: n) }

@@ -489,8 +489,10 @@ struct SimulateCommand: AsyncParsableCommand {
                 rule: robust, clip_norm: clipNorm, max_share: maxShare,
                 hostile: hostileNode.map { "\(names[$0.index]): \($0.behaviour)" },
                 suspects: Dictionary(
-                    uniqueKeysWithValues: (finalStatus?.nodes ?? []).map {
-                        ($0.name, Suspects(clipped: $0.clipped ?? 0, outliers: $0.outliers ?? 0, over_share: $0.over_share ?? 0))
+                    uniqueKeysWithValues: (finalStatus?.nodes ?? []).map { node in
+                        let suspects = Suspects(
+                            clipped: node.clipped ?? 0, outliers: node.outliers ?? 0, over_share: node.over_share ?? 0)
+                        return (node.name, suspects)
                     }),
                 buffer_bytes: finalStatus?.buffer_bytes))
         if keep {

@@ -14,7 +14,9 @@ struct RobustAggregationTests {
     }
 
     /// Folds each (node, samples, delta) at the current version and takes the step from zero weights.
-    static func direction(_ s: any AggregationStrategy, _ updates: [(NodeID, UInt64, [Float])]) -> ([Float], StepSummary) {
+    static func direction(
+        _ s: any AggregationStrategy, _ updates: [(NodeID, UInt64, [Float])]
+    ) -> ([Float], StepSummary) {
         for (node, samples, delta) in updates {
             #expect(offer(s, node: node, base: s.version, samples: samples, delta: delta).acceptance != nil)
         }
@@ -155,12 +157,14 @@ struct RobustAggregationTests {
         // The window travels with the optimizer state and with the buffer, and comes back whole.
         let state = clip.exportOptimizerState()
         #expect(state.tensors[NormClipping.windowTensor] == [3, 4, 10, 10])
-        let fresh = NormClipping(wrapping: Self.strategy(k: 10, rule: .none), bound: .adaptive(quantile: 0.5, window: 4))
+        let fresh = NormClipping(
+            wrapping: Self.strategy(k: 10, rule: .none), bound: .adaptive(quantile: 0.5, window: 4))
         try fresh.restore(version: 0, optimizerState: state, at: 0)
         #expect(fresh.recentNorms == [3, 4, 10, 10])
         let buffer = clip.exportBuffer()
         #expect(buffer.recentNorms == [3, 4, 10, 10])
-        let other = NormClipping(wrapping: Self.strategy(k: 10, rule: .none), bound: .adaptive(quantile: 0.5, window: 4))
+        let other = NormClipping(
+            wrapping: Self.strategy(k: 10, rule: .none), bound: .adaptive(quantile: 0.5, window: 4))
         try other.restoreBuffer(buffer)
         #expect(other.recentNorms == clip.recentNorms && other.pending == clip.pending)
         // A fixed bound ignores a window left in the state.
@@ -226,6 +230,8 @@ struct RobustAggregationTests {
         // Contradictory kept deltas are refused whole.
         var broken = robust.exportBuffer()
         broken.deltaWeights = [1]
-        #expect(throws: AggregationStateError.inconsistentBuffer) { try Self.strategy(k: 4, rule: .median).restoreBuffer(broken) }
+        #expect(throws: AggregationStateError.inconsistentBuffer) {
+            try Self.strategy(k: 4, rule: .median).restoreBuffer(broken)
+        }
     }
 }

@@ -28,7 +28,9 @@ import Testing
         let honestOutliers = ["hospital-02", "hospital-03", "hospital-04"].map { suspects[$0]?["outliers"] ?? 0 }
         let plainAUC = try #require(plain["final_auc"] as? Double)
         let robustAUC = try #require(robust["final_auc"] as? Double)
-        print("final AUC plain \(plainAUC), median \(robustAUC); outliers hostile \(hostileOutliers), honest \(honestOutliers)")
+        print(
+            "final AUC plain \(plainAUC), median \(robustAUC); outliers hostile \(hostileOutliers), honest \(honestOutliers)"
+        )
         // Each buffer holds one update per hospital (max_share 0.25 of K = 4), so the hostile one is in every
         // buffer: it is the outlier of nearly every step, the honest hospitals of almost none.
         #expect(hostileOutliers >= 18)
