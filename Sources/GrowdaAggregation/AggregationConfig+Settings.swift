@@ -3,6 +3,8 @@ enum SettingKey: String, CaseIterable {
     case mode = "mode"
     case bufferSize = "fedbuff.k"
     case maxStaleness = "fedbuff.max_staleness"
+    case robust = "fedbuff.robust"
+    case maxShare = "fedbuff.max_share"
     case quorum = "sync.quorum"
     case deadline = "sync.deadline_seconds"
     case serverLearningRate = "server.lr"
@@ -23,6 +25,19 @@ enum SettingKey: String, CaseIterable {
         case .maxStaleness:
             "FedBuff: an update trained on a model more than this many versions behind the latest is refused "
                 + "as stale."
+        case .robust:
+            "FedBuff: how a buffer's K updates become the step, coordinate by coordinate. none is the weighted "
+                + "mean (the buffer keeps their sum: one copy of the model). trimmed_mean:b drops the floor(b*K) "
+                + "smallest and largest values of each coordinate and averages the rest by weight (needs "
+                + "floor(b*K) >= 1); median takes the weighted median (needs K >= 3). Both keep the K updates "
+                + "themselves (K copies of the model) and outvote a few hostile hospitals: trimmed_mean "
+                + "floor(b*K) updates per buffer, median fewer than half. Refused with mode = sync; they suit "
+                + "dense codecs (wire.codec none, fp16, int8): with top-k most values of a coordinate are 0."
+        case .maxShare:
+            "FedBuff: the largest share of one buffer's K updates that one hospital may send, at most "
+                + "ceil(share*K); its further updates wait, unacknowledged, until the next version (the node "
+                + "resends them), so a fast or hostile hospital cannot fill a buffer. Needs at least "
+                + "K / ceil(share*K) hospitals sending. none for no cap."
         case .quorum:
             "Rounds (mode = sync): the fraction of alive hospitals whose updates end a round at its deadline."
         case .deadline:
@@ -36,8 +51,9 @@ enum SettingKey: String, CaseIterable {
             "What turns the weighted mean update into the step: none (FedAvg), momentum (FedAvgM) or adam "
                 + "(FedAdam)."
         case .clipNorm:
-            "Updates whose L2 norm is larger are scaled down to this norm before they are averaged; none for "
-                + "no clipping."
+            "Updates whose L2 norm is larger are scaled down to this norm before they are averaged; "
+                + "adaptive:q:w makes the norm the q-quantile of the last w accepted updates' norms (no clipping "
+                + "until w are known; w defaults to 16; the window survives restarts); none for no clipping."
         }
     }
 
@@ -47,6 +63,8 @@ enum SettingKey: String, CaseIterable {
         case .mode: "async | sync"
         case .bufferSize: "an integer ≥ 1"
         case .maxStaleness: "an integer ≥ 0"
+        case .robust: "none | trimmed_mean:b (b in (0, 0.5)) | median"
+        case .maxShare: "none | a number in (0, 1]"
         case .quorum: "a number in (0, 1]"
         case .deadline: "a number of seconds > 0"
         case .serverLearningRate: "a number > 0"
@@ -54,7 +72,7 @@ enum SettingKey: String, CaseIterable {
         case .serverOptimizer:
             "none | momentum[:beta] (beta in [0, 1), default 0.9) | "
                 + "adam[:beta1:beta2:tau] (betas in [0, 1), tau > 0, default 0.9:0.99:0.001)"
-        case .clipNorm: "none | a number > 0"
+        case .clipNorm: "none | a number > 0 | adaptive:q[:w] (q in (0, 1], w an integer ≥ 1, default 16)"
         }
     }
 }
@@ -90,7 +108,8 @@ extension AggregationConfig {
     /// Reads the aggregation section of a config file, given as `key = value` pairs already split:
     /// `mode = async|sync`, `fedbuff.k = 4`, `fedbuff.max_staleness = 8`, `sync.quorum = 0.75`,
     /// `sync.deadline_seconds = 120`, `server.lr = 1.0`, `staleness = polynomial:0.5|constant|hinge:10:4`,
-    /// `server.optimizer = none|momentum:0.9|adam:0.9:0.99:1e-3`, `clip_norm = none|<C>`.
+    /// `server.optimizer = none|momentum:0.9|adam:0.9:0.99:1e-3`, `clip_norm = none|<C>|adaptive:q[:w]`,
+    /// `fedbuff.robust = none|trimmed_mean:b|median`, `fedbuff.max_share = none|<share>`.
     ///
     /// Missing keys take their defaults. Keys of the mode not selected are checked too (so switching
     /// `mode` is a one-line change) but unused. Unknown keys, unparseable and out-of-range values are
@@ -121,10 +140,19 @@ extension AggregationConfig {
         if let text = values[.serverLearningRate] { serverLearningRate = try Self.number(text, .serverLearningRate) }
         if let text = values[.staleness] { staleness = try Self.stalenessFunction(text) }
         if let text = values[.serverOptimizer] { serverOptimizer = try Self.optimizer(text) }
-        if let text = values[.clipNorm] { clipNorm = text == "none" ? nil : try Self.number(text, .clipNorm) }
+        if let text = values[.clipNorm] {
+            if text.hasPrefix("adaptive") {
+                adaptiveClip = try Self.adaptive(text)
+            } else {
+                clipNorm = text == "none" ? nil : try Self.number(text, .clipNorm)
+            }
+        }
+        if let text = values[.robust] { robust = try Self.robustRule(text) }
+        if let text = values[.maxShare] { maxShare = text == "none" ? nil : try Self.number(text, .maxShare) }
         try validate()
         var other = self
         other.mode = isSync ? asyncMode : syncMode
+        if !isSync { other.robust = .none }  // robust is refused in sync mode, which this one is not
         try other.validate()
     }
 
@@ -137,6 +165,8 @@ extension AggregationConfig {
             out[.mode] = "async"
             out[.bufferSize] = String(k)
             out[.maxStaleness] = String(sMax)
+            out[.robust] = Self.render(robust)
+            out[.maxShare] = maxShare.map(Self.render) ?? "none"
         case .sync(let quorum, let deadline):
             out[.mode] = "sync"
             out[.quorum] = Self.render(quorum)
@@ -145,7 +175,7 @@ extension AggregationConfig {
         out[.serverLearningRate] = Self.render(serverLearningRate)
         out[.staleness] = Self.render(staleness)
         out[.serverOptimizer] = Self.render(serverOptimizer)
-        out[.clipNorm] = clipNorm.map(Self.render) ?? "none"
+        out[.clipNorm] = adaptiveClip.map(Self.render) ?? clipNorm.map(Self.render) ?? "none"
         return Dictionary(uniqueKeysWithValues: out.map { ($0.key.rawValue, $0.value) })
     }
 
@@ -174,6 +204,20 @@ extension AggregationConfig {
         case .momentum(let beta): "momentum:\(render(beta))"
         case .adam(let b1, let b2, let tau): "adam:\(render(b1)):\(render(b2)):\(render(tau))"
         }
+    }
+
+    /// A robust rule as the settings write it.
+    static func render(_ rule: RobustRule) -> String {
+        switch rule {
+        case .none: "none"
+        case .trimmedMean(let beta): "trimmed_mean:\(render(beta))"
+        case .median: "median"
+        }
+    }
+
+    /// An adaptive bound as the settings write it.
+    static func render(_ adaptive: AdaptiveClip) -> String {
+        "adaptive:\(render(adaptive.quantile)):\(adaptive.window)"
     }
 
     // MARK: Parsing
@@ -220,6 +264,32 @@ extension AggregationConfig {
         default:
             throw invalid(text, .staleness)
         }
+    }
+
+    private static func robustRule(_ text: String) throws(AggregationConfigError) -> RobustRule {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        switch parts[0] {
+        case "none":
+            _ = try fields(parts, text, .robust, counts: [0])
+            return .none
+        case "median":
+            _ = try fields(parts, text, .robust, counts: [0])
+            return .median
+        case "trimmed_mean":
+            return .trimmedMean(beta: try fields(parts, text, .robust, counts: [1])[0])
+        default:
+            throw invalid(text, .robust)
+        }
+    }
+
+    private static func adaptive(_ text: String) throws(AggregationConfigError) -> AdaptiveClip {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts[0] == "adaptive" else { throw invalid(text, .clipNorm) }
+        let x = try fields(parts, text, .clipNorm, counts: [1, 2])
+        guard x.count == 1 || (x[1] == x[1].rounded() && x[1] >= 1 && x[1] < 1e6) else {
+            throw invalid(text, .clipNorm)
+        }
+        return AdaptiveClip(quantile: x[0], window: x.count == 2 ? Int(x[1]) : AdaptiveClip.defaultWindow)
     }
 
     private static func optimizer(_ text: String) throws(AggregationConfigError) -> ServerOptimizer {

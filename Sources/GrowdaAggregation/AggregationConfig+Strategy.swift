@@ -2,6 +2,7 @@ extension AggregationConfig {
     /// Validates the configuration and builds its strategy for a model of `parameterCount` values at
     /// `version`: FedBuff or synchronous FedAvg (its first round opened at `now`, seconds on the
     /// caller's monotonic clock), wrapped in the server optimizer and then in norm clipping as configured.
+    /// FedBuff gets the robust rule and the per-node cap ⌈max_share · K⌉.
     public func makeStrategy(
         parameterCount: Int, version: UInt64 = 0, openedAt now: Double
     ) throws(AggregationConfigError) -> any AggregationStrategy {
@@ -12,7 +13,7 @@ extension AggregationConfig {
         case .async(let k, let sMax):
             strategy = FedBuffStrategy(
                 parameterCount: parameterCount, bufferSize: k, maxStaleness: sMax, staleness: staleness,
-                serverLearningRate: eta, version: version)
+                serverLearningRate: eta, version: version, robust: robust, maxPerNode: maxPerNode(bufferSize: k))
         case .sync(let quorum, let deadline):
             strategy = SyncFedAvgStrategy(
                 parameterCount: parameterCount, quorum: quorum, deadlineSeconds: deadline,
@@ -28,6 +29,9 @@ extension AggregationConfig {
         }
         if let clip = clipNorm {
             strategy = NormClipping(wrapping: strategy, maxNorm: Float(clip))
+        } else if let adaptive = adaptiveClip {
+            strategy = NormClipping(
+                wrapping: strategy, bound: .adaptive(quantile: adaptive.quantile, window: adaptive.window))
         }
         return strategy
     }

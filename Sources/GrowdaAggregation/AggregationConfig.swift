@@ -63,20 +63,54 @@ public struct AggregationConfig: Codable, Sendable, Equatable {
     public var staleness: StalenessFunction
     /// The server optimizer.
     public var serverOptimizer: ServerOptimizer
-    /// C: deltas with ‖Δ‖ > C are scaled to norm C before folding; nil for no clipping.
+    /// C: deltas with ‖Δ‖ > C are scaled to norm C before folding; nil for no fixed clipping.
     public var clipNorm: Double?
+    /// The adaptive norm bound (`clip_norm = adaptive:q:w`), instead of a fixed C; nil for none.
+    public var adaptiveClip: AdaptiveClip?
+    /// FedBuff: how a buffer's K updates become the step direction (`fedbuff.robust`).
+    public var robust: RobustRule
+    /// FedBuff: the largest share of one buffer a node may hold (`fedbuff.max_share`): at most
+    /// ⌈share · K⌉ of its K updates; nil for no cap.
+    public var maxShare: Double?
+
+    /// C is the `quantile` q of the norms of the last `window` accepted updates (see ``NormClipping``).
+    public struct AdaptiveClip: Codable, Sendable, Equatable {
+        /// q ∈ (0, 1].
+        public var quantile: Double
+        /// w ≥ 1.
+        public var window: Int
+
+        /// The window when `clip_norm = adaptive:q` names none.
+        public static let defaultWindow = 16
+
+        /// Makes a bound.
+        public init(quantile: Double, window: Int = defaultWindow) {
+            self.quantile = quantile
+            self.window = window
+        }
+    }
 
     /// A configuration; every argument defaults to the value for 4 to 20 hospitals.
     public init(
         mode: Mode = .defaultAsync, serverLearningRate: Double = defaultServerLearningRate,
         staleness: StalenessFunction = .default,
-        serverOptimizer: ServerOptimizer = .none, clipNorm: Double? = nil
+        serverOptimizer: ServerOptimizer = .none, clipNorm: Double? = nil, adaptiveClip: AdaptiveClip? = nil,
+        robust: RobustRule = .none, maxShare: Double? = nil
     ) {
         self.mode = mode
         self.serverLearningRate = serverLearningRate
         self.staleness = staleness
         self.serverOptimizer = serverOptimizer
         self.clipNorm = clipNorm
+        self.adaptiveClip = adaptiveClip
+        self.robust = robust
+        self.maxShare = maxShare
+    }
+
+    /// The most updates one node may have in a buffer of K: ⌈share · K⌉ (a hair below the product first,
+    /// so 0.3 of 10 is 3), nil without `fedbuff.max_share`.
+    public func maxPerNode(bufferSize k: Int) -> Int? {
+        maxShare.map { max(1, Int(($0 * Double(k) - 1e-9).rounded(.up))) }
     }
 
     /// The defaults with K = min(4, nodeCount), so a federation of fewer than four nodes is not held up
@@ -87,10 +121,25 @@ public struct AggregationConfig: Codable, Sendable, Equatable {
 
     /// Checks every value's range; the error names the config key, the value and what is allowed.
     public func validate() throws(AggregationConfigError) {
+        switch robust {
+        case .none, .median: break
+        case .trimmedMean(let beta):
+            try Self.require(beta > 0 && beta < 0.5 && beta.isFinite, .robust, Self.render(robust))
+        }
+        if let share = maxShare { try Self.require(share > 0 && share <= 1, .maxShare, Self.render(share)) }
         switch mode {
         case .async(let k, let sMax):
             try Self.require(k >= 1, .bufferSize, String(k))
             try Self.require(sMax >= 0, .maxStaleness, String(sMax))
+            if !robust.works(bufferSize: k), let smallest = robust.smallestBufferSize {
+                throw .bufferTooSmall(
+                    key: SettingKey.robust.rawValue, value: Self.render(robust), bufferSize: k, smallest: smallest,
+                    rule: robust.requirement)
+            }
+        case .sync where robust != .none:
+            throw .outOfRange(
+                key: SettingKey.robust.rawValue, value: Self.render(robust),
+                allowed: "none with mode = sync (a robust rule works on FedBuff's buffer of fedbuff.k updates)")
         case .sync(let quorum, let deadline):
             try Self.require(quorum > 0 && quorum <= 1, .quorum, Self.render(quorum))
             try Self.require(Self.isPositiveFloat(deadline), .deadline, Self.render(deadline))
@@ -119,6 +168,10 @@ public struct AggregationConfig: Codable, Sendable, Equatable {
         if let clip = clipNorm {
             try Self.require(Self.isPositiveFloat(clip), .clipNorm, Self.render(clip))
         }
+        if let adaptive = adaptiveClip {
+            let ok = adaptive.quantile > 0 && adaptive.quantile <= 1 && adaptive.window >= 1 && clipNorm == nil
+            try Self.require(ok, .clipNorm, Self.render(adaptive))
+        }
     }
 
     private static func require(_ ok: Bool, _ key: SettingKey, _ value: String) throws(AggregationConfigError) {
@@ -140,11 +193,16 @@ public enum AggregationConfigError: Error, Sendable, Equatable, CustomStringConv
     case invalidValue(key: String, value: String, allowed: String)
     /// A value that parses but is outside its range.
     case outOfRange(key: String, value: String, allowed: String)
+    /// A robust rule (`key` = `value`) that cannot work on a buffer of `bufferSize` updates: `smallest` is
+    /// the least `fedbuff.k` that works, `rule` what the rule needs.
+    case bufferTooSmall(key: String, value: String, bufferSize: Int, smallest: Int, rule: String)
 
     /// The config key the error is about.
     public var key: String {
         switch self {
-        case .unknownKey(let key, _), .invalidValue(let key, _, _), .outOfRange(let key, _, _): key
+        case .unknownKey(let key, _), .invalidValue(let key, _, _), .outOfRange(let key, _, _),
+            .bufferTooSmall(let key, _, _, _, _):
+            key
         }
     }
 
@@ -157,6 +215,9 @@ public enum AggregationConfigError: Error, Sendable, Equatable, CustomStringConv
             "\(key) = \(value) is not valid; allowed: \(allowed)"
         case .outOfRange(let key, let value, let allowed):
             "\(key) = \(value) is out of range; allowed: \(allowed)"
+        case .bufferTooSmall(let key, let value, let k, let smallest, let rule):
+            "\(key) = \(value) cannot work with fedbuff.k = \(k): it needs \(rule); the smallest fedbuff.k that "
+                + "works is \(smallest) (or set \(key) = none)"
         }
     }
 }

@@ -24,6 +24,8 @@ public protocol AggregationStrategy: AnyObject {
     var serverLearningRate: Float { get }
     /// What the buffer holds since the last step.
     var pending: PendingStatus { get }
+    /// The bytes of model-sized vectors the buffer holds: S, and for a robust rule each kept delta.
+    var heldBytes: Int { get }
 
     /// Judges an update from its metadata alone: accept with a staleness and weight, or refuse.
     func verdict(for candidate: UpdateCandidate) -> Verdict

@@ -14,6 +14,8 @@ extension AggregationStrategyWrapper {
     public var serverLearningRate: Float { inner.serverLearningRate }
     /// The inner strategy's buffer status.
     public var pending: PendingStatus { inner.pending }
+    /// The inner strategy's buffer bytes.
+    public var heldBytes: Int { inner.heldBytes }
 
     /// The inner strategy's verdict.
     public func verdict(for candidate: UpdateCandidate) -> Verdict { inner.verdict(for: candidate) }

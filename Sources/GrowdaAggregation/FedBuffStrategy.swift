@@ -4,7 +4,11 @@
 /// s > s_max (or τ > t, or n = 0); otherwise its weight is a = n · f(s). Each fold does S += a·Δ,
 /// Z += a, k += 1; once k ≥ K a step applies w ← w + η · S / Z (through the server optimizer, if one
 /// wraps this strategy), makes version t + 1 and empties the buffer. A node may contribute several
-/// updates to one buffer.
+/// updates to one buffer, at most `maxPerNode` when that is set (further ones are refused as
+/// ``Refusal/overShare(count:limit:)`` until the step).
+///
+/// With a robust rule (``RobustRule``) the buffer keeps the K deltas and the step's direction is their
+/// coordinate-wise trimmed mean or median instead of S / Z.
 public final class FedBuffStrategy: AggregationStrategy {
     /// K, the number of accepted updates that makes a step.
     public let bufferSize: Int
@@ -16,21 +20,28 @@ public final class FedBuffStrategy: AggregationStrategy {
     public let serverLearningRate: Float
     /// t.
     public private(set) var version: UInt64
+    /// How the buffer becomes a direction.
+    public var robust: RobustRule { buffer.rule }
+    /// The most updates of one node in one buffer (nil: no cap).
+    public let maxPerNode: Int?
     private let buffer: UpdateBuffer
 
     /// A strategy at version `version` for a model of `parameterCount` values.
     public init(
         parameterCount: Int, bufferSize: Int, maxStaleness: Int, staleness: StalenessFunction = .default,
-        serverLearningRate: Float = 1, version: UInt64 = 0
+        serverLearningRate: Float = 1, version: UInt64 = 0, robust: RobustRule = .none, maxPerNode: Int? = nil
     ) {
         precondition(bufferSize >= 1, "K must be at least 1")
         precondition(maxStaleness >= 0, "s_max must be at least 0")
+        precondition(robust.works(bufferSize: bufferSize), "\(robust) does not work with K = \(bufferSize)")
+        precondition(maxPerNode.map { $0 >= 1 } ?? true, "the per-node cap must be at least 1")
+        self.maxPerNode = maxPerNode
         self.bufferSize = bufferSize
         self.maxStaleness = maxStaleness
         self.staleness = staleness
         self.serverLearningRate = serverLearningRate
         self.version = version
-        buffer = UpdateBuffer(parameterCount: parameterCount)
+        buffer = UpdateBuffer(parameterCount: parameterCount, rule: robust)
     }
 
     /// The model size.
@@ -39,7 +50,11 @@ public final class FedBuffStrategy: AggregationStrategy {
     /// k, Z and the nodes in the buffer.
     public var pending: PendingStatus { buffer.status }
 
-    /// Refuses τ > t, s > s_max and n = 0; accepts with a = n · f(s) otherwise.
+    /// The buffer's bytes.
+    public var heldBytes: Int { buffer.heldBytes }
+
+    /// Refuses τ > t, s > s_max, n = 0 and a node already holding `maxPerNode` of the buffer's updates;
+    /// accepts with a = n · f(s) otherwise.
     public func verdict(for candidate: UpdateCandidate) -> Verdict {
         guard candidate.baseVersion <= version else {
             return .refuse(.futureVersion(base: candidate.baseVersion, current: version))
@@ -47,6 +62,9 @@ public final class FedBuffStrategy: AggregationStrategy {
         let s = Int(clamping: version - candidate.baseVersion)
         guard s <= maxStaleness else { return .refuse(.stale(staleness: s, limit: maxStaleness)) }
         guard candidate.sampleCount > 0 else { return .refuse(.noSamples) }
+        if let limit = maxPerNode, let held = buffer.nodeCounts[candidate.node], held >= limit {
+            return .refuse(.overShare(count: held, limit: limit))
+        }
         let weight = Double(candidate.sampleCount) * staleness.factor(staleness: s)
         return .accept(Acceptance(node: candidate.node, version: version, staleness: s, weight: weight))
     }
@@ -61,7 +79,7 @@ public final class FedBuffStrategy: AggregationStrategy {
     /// k ≥ K; time and liveness play no part.
     public func isStepReady(_ context: StepContext) -> Bool { buffer.count >= bufferSize }
 
-    /// Hands d = S / Z to `body`, then empties the buffer and advances t.
+    /// Hands d = S / Z (or the robust rule's direction) to `body`, then empties the buffer and advances t.
     public func takeStep(at now: Double, direction body: (UnsafeMutableBufferPointer<Float>) -> Void) -> StepSummary {
         let summary = buffer.drain(newVersion: version + 1, body)
         version += 1

@@ -21,6 +21,8 @@ public enum AggregationStateError: Error, Sendable, Equatable, CustomStringConve
     case unexpectedTensors(names: [String])
     /// A saved buffer whose counts contradict each other (k, Z, nodes, staleness, clipped).
     case inconsistentBuffer
+    /// A plain FedBuff buffer (S only) of `count` updates given to a robust rule, which needs each delta.
+    case deltasNeeded(count: Int)
 
     /// A one-line explanation.
     public var description: String {
@@ -34,6 +36,9 @@ public enum AggregationStateError: Error, Sendable, Equatable, CustomStringConve
                 + "restore with no optimizer state to start afresh"
         case .inconsistentBuffer:
             "the saved buffer's counts contradict each other (updates, weight, nodes, staleness)"
+        case .deltasNeeded(let count):
+            "the saved buffer holds the sum of \(count) updates, not each delta, which fedbuff.robust needs: "
+                + "restart once with fedbuff.robust = none until the next version is made, then turn it on"
         }
     }
 }

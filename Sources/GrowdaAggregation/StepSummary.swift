@@ -14,12 +14,16 @@ public struct StepSummary: Sendable, Equatable {
     public var contributors: [NodeID]
     /// How many folded updates norm clipping scaled down.
     public var clippedCount: Int
+    /// A robust rule's outliers: the node of each update far from the step's direction (one entry per
+    /// update, so a node may appear twice); empty for plain FedBuff.
+    public var outliers: [NodeID]
 
     /// Makes a summary.
     public init(
         version: UInt64, updateCount: Int, totalWeight: Double, meanStaleness: Double, maxStaleness: Int,
-        contributors: [NodeID], clippedCount: Int
+        contributors: [NodeID], clippedCount: Int, outliers: [NodeID] = []
     ) {
+        self.outliers = outliers
         self.version = version
         self.updateCount = updateCount
         self.totalWeight = totalWeight
@@ -61,9 +65,12 @@ public struct PendingStatus: Sendable, Equatable {
     public var totalWeight: Double
     /// The nodes among them, ascending, each once.
     public var nodes: [NodeID]
+    /// How many of them each node sent.
+    public var nodeCounts: [NodeID: Int]
 
-    /// Makes a status.
-    public init(count: Int, totalWeight: Double, nodes: [NodeID]) {
+    /// Makes a status; `nodeCounts` defaults to one update per node.
+    public init(count: Int, totalWeight: Double, nodes: [NodeID], nodeCounts: [NodeID: Int]? = nil) {
+        self.nodeCounts = nodeCounts ?? Dictionary(uniqueKeysWithValues: nodes.map { ($0, 1) })
         self.count = count
         self.totalWeight = totalWeight
         self.nodes = nodes

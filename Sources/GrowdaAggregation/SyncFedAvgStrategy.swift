@@ -40,6 +40,9 @@ public final class SyncFedAvgStrategy: AggregationStrategy {
     /// k, Z and the nodes that reported this round.
     public var pending: PendingStatus { buffer.status }
 
+    /// The buffer's bytes.
+    public var heldBytes: Int { buffer.heldBytes }
+
     /// Refuses τ > t, τ < t (stale), a second update from a node this round, and n = 0; accepts with
     /// a = n otherwise.
     public func verdict(for candidate: UpdateCandidate) -> Verdict {

@@ -51,15 +51,19 @@ public enum Refusal: Sendable, Equatable, Hashable {
     case alreadyReported
     /// The update was trained on no samples, so its weight would be zero.
     case noSamples
+    /// FedBuff with `fedbuff.max_share`: the node already holds `count` of this buffer's updates, the most
+    /// it may (`limit`). Not a fault of the update: it fits a later buffer.
+    case overShare(count: Int, limit: Int)
 
     /// A short constant label for metrics and logs (`stale`, `future_version`, `already_reported`,
-    /// `no_samples`).
+    /// `no_samples`, `over_share`).
     public var label: String {
         switch self {
         case .stale: "stale"
         case .futureVersion: "future_version"
         case .alreadyReported: "already_reported"
         case .noSamples: "no_samples"
+        case .overShare: "over_share"
         }
     }
 }

@@ -30,4 +30,7 @@ extension AggregationConfig {
         if case .async(let k, _) = mode { return k }
         return 0
     }
+
+    /// `fedbuff.robust` as the settings write it.
+    var robustName: String { settings["fedbuff.robust"] ?? "none" }
 }

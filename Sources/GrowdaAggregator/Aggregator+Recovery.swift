@@ -48,7 +48,11 @@ extension Aggregator {
             strategy = try configuration.aggregation.makeStrategy(
                 parameterCount: model.parameterCount, version: version, openedAt: 0)
             if let path = recovery.optimizerStatePath {
-                try strategy.restore(version: version, optimizerState: try optimizerState(path), at: 0)
+                var state = try optimizerState(path)
+                if configuration.aggregation.adaptiveClip == nil {  // a window left by an adaptive bound since turned off
+                    state.tensors[NormClipping.windowTensor] = nil
+                }
+                try strategy.restore(version: version, optimizerState: state, at: 0)
             }
         } catch {
             throw AggregatorError.configuration("\(error)")

@@ -74,6 +74,14 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
         /// The record-level ε the node reported with its last update (its ledger's total at the federation's
         /// δ); nil when it reported none (no privacy policy, or a node that predates it).
         public var privacy_epsilon: Double? = nil
+        /// Suspect updates since the aggregator started: accepted updates the norm bound (`clip_norm`) scaled
+        /// down, and, with `fedbuff.robust`, updates far from their buffer's robust direction (more than 3×
+        /// the buffer's median distance); nil from an aggregator that predates them.
+        public var clipped: Int? = nil, outliers: Int? = nil
+        /// Updates made to wait since start because the node had its share of the buffer (`fedbuff.max_share`),
+        /// each once: its leave to send deferred to the next version, or the update itself held unsettled (the
+        /// node resends it); nil from an aggregator that predates the cap.
+        public var over_share: Int? = nil
         /// Update messages received from the node since the aggregator started (accepted or refused once
         /// opened), and their bytes on the wire: what it uploaded. Nil from an aggregator that predates them.
         public var updates_received: Int? = nil, update_bytes: Int? = nil
@@ -193,6 +201,13 @@ public struct AggregatorStatus: Codable, Sendable, Equatable {
     public var stopped: String?
     /// The privacy policy and the ε reported (nil when the federation sets no policy).
     public var privacy: Privacy? = nil
+    /// FedBuff's buffer rule (`fedbuff.robust`: none, trimmed_mean:b or median; nil from an older aggregator).
+    public var robust: String? = nil
+    /// The bytes of model-sized vectors the buffer holds: S for plain FedBuff, the kept deltas too for a robust
+    /// rule (up to K + 1 copies of the model), R for a model with running statistics.
+    public var buffer_bytes: Int? = nil
+    /// Updates made to wait since start by `fedbuff.max_share` (the sum of the nodes' `over_share`).
+    public var over_share_held: Int? = nil
 }
 
 extension AggregatorStatus {
@@ -236,6 +251,9 @@ extension AggregatorStatus {
         try c.encode(versions_since_best, forKey: .versions_since_best)
         try c.encode(stopped, forKey: .stopped)
         try c.encode(privacy, forKey: .privacy)
+        try c.encode(robust, forKey: .robust)
+        try c.encode(buffer_bytes, forKey: .buffer_bytes)
+        try c.encode(over_share_held, forKey: .over_share_held)
     }
 }
 
@@ -256,6 +274,9 @@ extension AggregatorStatus.Node {
         try c.encode(refused_claimed, forKey: .refused_claimed)
         try c.encode(problem, forKey: .problem)
         try c.encode(privacy_epsilon, forKey: .privacy_epsilon)
+        try c.encode(clipped, forKey: .clipped)
+        try c.encode(outliers, forKey: .outliers)
+        try c.encode(over_share, forKey: .over_share)
         try c.encode(updates_received, forKey: .updates_received)
         try c.encode(update_bytes, forKey: .update_bytes)
     }

@@ -60,9 +60,14 @@ extension FederationProcessor {
         heard(request.node, state: nil, version: request.haveVersion, unacked: nil, now: now)
         let acked = acknowledged[request.node] ?? 0
         let wanted = request.wantSend.flatMap { $0 > acked ? $0 : nil }
+        waitingForLeave.removeAll { $0.request.node == request.node }
+        if let wanted, isAtShareCap(request.node) {  // fedbuff.max_share: leave only after the next step
+            countOverShare(node: request.node, seq: wanted)
+            waitingForLeave.append((request, peer, now))
+            return
+        }
         let sendOK = admission.answer(
             node: request.node, wanted: wanted, queuedBytes: queue.bytes, queued: queue.count, now: now)
-        waitingForLeave.removeAll { $0.request.node == request.node }
         if let wanted, sendOK < wanted {
             waitingForLeave.append((request, peer, now))
             return
@@ -71,15 +76,22 @@ extension FederationProcessor {
     }
 
     /// Answers the requests waiting for leave to send, oldest first, while permits can be granted; drops
-    /// those older than a permit's lifetime (their nodes have asked again since, or gone).
+    /// those older than a permit's lifetime (their nodes have asked again since, or gone). A node at its
+    /// share of the buffer (`fedbuff.max_share`) keeps waiting, without holding up the others.
     func answerWaiting(queue: QueueLoad, now: Double) {
         waitingForLeave.removeAll { now - $0.since > admission.lifetime }
-        while let first = waitingForLeave.first, let wanted = first.request.wantSend {
+        var index = 0
+        while index < waitingForLeave.count {
+            let entry = waitingForLeave[index]
+            guard let wanted = entry.request.wantSend, !isAtShareCap(entry.request.node) else {
+                index += 1
+                continue
+            }
             let sendOK = admission.answer(
-                node: first.request.node, wanted: wanted, queuedBytes: queue.bytes, queued: queue.count, now: now)
+                node: entry.request.node, wanted: wanted, queuedBytes: queue.bytes, queued: queue.count, now: now)
             guard sendOK >= wanted else { return }
-            waitingForLeave.removeFirst()
-            reply(to: first.request, peer: first.peer, sendOK: sendOK)
+            waitingForLeave.remove(at: index)
+            reply(to: entry.request, peer: entry.peer, sendOK: sendOK)
         }
     }
 

@@ -38,8 +38,9 @@ extension FederationProcessor {
                     accepted: tally.accepted, refused: tally.refused, settled_seq: acknowledged[record.id] ?? 0,
                     unacked: live?.unacked ?? 0, last_metrics: tally.metrics,
                     refused_claimed: claim.map { Dictionary(uniqueKeysWithValues: $0.byReason.map { ($0.key.rawValue, $0.value) }) },
-                    problem: problem, privacy_epsilon: tally.metrics["privacy_epsilon"],
-                    updates_received: tally.updatesReceived, update_bytes: tally.updateBytes))
+                    problem: problem, privacy_epsilon: tally.metrics["privacy_epsilon"], clipped: tally.clipped,
+                    outliers: tally.outliers, over_share: tally.overShare, updates_received: tally.updatesReceived,
+                    update_bytes: tally.updateBytes))
         }
         let refused = Dictionary(uniqueKeysWithValues: rejections.snapshot().map { ($0.key.rawValue, $0.value) })
         var histogram = [Int](repeating: 0, count: Self.stalenessBuckets + 1)
@@ -65,6 +66,9 @@ extension FederationProcessor {
         status.admission_permits = admission.permits.count
         status.admission_max_permits = admission.maxPermits
         status.admission_waiting = waitingForLeave.count
+        status.robust = configuration.aggregation.bufferTarget > 0 ? configuration.aggregation.robustName : nil
+        status.buffer_bytes = strategy.heldBytes + (stateAverage?.count ?? 0) * MemoryLayout<Float>.size
+        status.over_share_held = overShareHeld
         if let policy = configuration.privacy {
             status.privacy = AggregatorStatus.Privacy(
                 delta: policy.delta, max_epsilon: policy.maxEpsilon, dp_clip: policy.dpSGD.map { PrivacyPolicy.decimal($0.clipNorm) },

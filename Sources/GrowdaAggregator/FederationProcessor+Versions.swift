@@ -69,6 +69,7 @@ extension FederationProcessor {
             strategy.isStepReady(StepContext(now: now, aliveNodes: aliveNodes(now: now)))
         else { return }
         let summary = strategy.takeStep(weights: model.parameters.buffer, at: now)
+        countOutliers(summary)
         // Running statistics: s ← s + R / Z, the updates' weighted mean (no η, optimizer or clipping).
         stateAverage?.step(state: model.state.buffer, totalWeight: summary.totalWeight)
         do {

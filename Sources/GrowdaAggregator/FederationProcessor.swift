@@ -37,11 +37,16 @@ final class FederationProcessor {
         case evaluate(EvaluationJob)
     }
 
-    /// Per node: updates accepted and refused, and the local metrics of its last accepted update.
+    /// Per node: updates accepted and refused, and the local metrics of its last accepted update; since the
+    /// aggregator started, its suspect updates (clipped by the norm bound, outliers of a robust rule) and
+    /// those held back by `fedbuff.max_share`.
     struct Tally: Equatable {
         var accepted = 0
         var refused = 0
         var metrics: [String: Double] = [:]
+        var clipped = 0
+        var outliers = 0
+        var overShare = 0
         /// Update messages opened from the node, and their bytes on the wire.
         var updatesReceived = 0, updateBytes = 0
     }
@@ -98,7 +103,7 @@ final class FederationProcessor {
     /// The last heartbeat seq heard from each node (heartbeats must grow).
     private var heartbeatSeqs: [UInt32: UInt64] = [:]
     private(set) var liveness: [UInt32: Liveness] = [:]
-    private(set) var tallies: [UInt32: Tally]
+    var tallies: [UInt32: Tally]
     /// Whose refusals of which reason a "message refused" log line stands for.
     private struct RefusalLogKey: Hashable {
         var reason: RejectionReason
@@ -134,6 +139,10 @@ final class FederationProcessor {
     /// Why the federation stopped making versions (a stop rule fired); nil while it makes them.
     var stopped: String?
     private(set) var received = 0, accepted = 0, bytesReceived = 0
+    /// Updates made to wait since start because their node had its share of the buffer (`fedbuff.max_share`).
+    var overShareHeld = 0
+    /// The last update of each node counted in ``overShareHeld`` (so it counts once).
+    var heldForShare: [UInt32: UInt64] = [:]
     /// Socket receive and poll failures other than "nothing to read", counted by the shell and receiver.
     var transportErrors = 0
 
@@ -173,6 +182,7 @@ final class FederationProcessor {
             budgetBytes: configuration.admissionBytes, budgetCount: configuration.queueCapacity,
             updateBytes: (model.parameterCount + model.state.count) * 4 + 64 << 10)
         checkStopRules()  // a rule that fired before a restart holds again
+        warnIfShareCapCannotFill()
     }
 
     /// The actions decided since the last call, in order.
@@ -190,6 +200,7 @@ final class FederationProcessor {
     func registryChanged(_ registry: NodeRegistry) {
         self.registry = registry
         revoked = Set(registry.nodes.filter { !$0.isActive }.map(\.id))
+        warnIfShareCapCannotFill()
     }
 
     // MARK: Updates and heartbeats (PULL)
@@ -259,6 +270,10 @@ final class FederationProcessor {
         let verdict = strategy.verdict(
             for: UpdateCandidate(node: update.node, baseVersion: update.baseVersion, sampleCount: update.sampleCount))
         guard case .accept(let acceptance) = verdict else {
+            if case .overShare(let held, let limit) = verdict.refusal {
+                holdOverShare(update, held: held, limit: limit)  // not settled: the node resends it later
+                return
+            }
             let reason: RejectionReason = verdict.refusal == .noSamples ? .malformed : .stale
             refuse(reason, node: update.node, settling: update.seq, now: now)
             return
@@ -269,7 +284,8 @@ final class FederationProcessor {
             weight: acceptance.weight, sampleCount: update.sampleCount,
             metrics: update.metrics.filter { $0.value.isFinite }, norm: checked.norm, bytes: bytes)
         // Folded now, counted once committed: it is acknowledged only after the write that holds it.
-        strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
+        let folded = strategy.fold(delta: UnsafeBufferPointer(scratch.buffer), accepted: acceptance)
+        if folded.scale < 1 { tallies[update.node, default: Tally()].clipped += 1 }
         if let stateAverage {  // the running statistics' deltas, with the same weight a
             model.flattenState(checked.delta, into: stateScratch.buffer)
             stateAverage.fold(delta: UnsafeBufferPointer(stateScratch.buffer), weight: acceptance.weight)

@@ -61,6 +61,25 @@ extension SimulateCommand {
         var node_exits: [String: Int32]
         /// With a privacy policy: the policy and each hospital's ε at the end (its ledger).
         var privacy: PrivacyReport?
+        /// The buffer rule, the hostile hospital and each hospital's suspect updates (nil in older reports).
+        var robust: Robustness? = nil
+    }
+
+    /// How the run defended against a hostile hospital, and what it caught.
+    struct Robustness: Codable {
+        /// fedbuff.robust, clip_norm and fedbuff.max_share as set.
+        var rule: String, clip_norm: String, max_share: String
+        /// "hospital-01: scale=-10", or nil when every hospital was honest.
+        var hostile: String?
+        /// Per hospital: updates clipped, outliers, held back over their share.
+        var suspects: [String: Suspects]
+        /// The bytes the aggregator's buffer held at the end.
+        var buffer_bytes: Int?
+    }
+
+    /// One hospital's suspect updates.
+    struct Suspects: Codable {
+        var clipped: Int, outliers: Int, over_share: Int
     }
 
     /// What one hospital uploaded.
@@ -148,8 +167,22 @@ extension SimulateCommand {
             "AUC ≥ \(fmt(r.target_auc, 3))\(r.reference?.auc != nil ? " (the reference's − 0.02)" : "") after "
                 + (r.seconds_to_target_auc.map { String(format: "%.1f s", $0) } ?? "— (not reached in this run)"))
         if let p = r.privacy { lines.append(PrivacyOptions.text(p)) }
+        if let robust = r.robust { lines += Self.text(robust) }
         lines.append("model: \(r.final_model)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The robustness lines: the rule, the hostile hospital, and the hospitals with suspect updates.
+    static func text(_ r: Robustness) -> [String] {
+        var lines = [
+            "aggregation: fedbuff.robust \(r.rule), clip_norm \(r.clip_norm), fedbuff.max_share \(r.max_share)"
+                + (r.buffer_bytes.map { "; buffer holds \(mib($0))" } ?? "")
+                + "; hostile: \(r.hostile ?? "none")"
+        ]
+        for (name, s) in r.suspects.sorted(by: { $0.key < $1.key }) where s.clipped + s.outliers + s.over_share > 0 {
+            lines.append("  \(name): \(s.clipped) clipped, \(s.outliers) outliers, \(s.over_share) held over its share")
+        }
+        return lines
     }
 
     /// The AUC whose first crossing the report times: `--target-auc`, else the centralized reference's

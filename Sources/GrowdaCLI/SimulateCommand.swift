@@ -118,6 +118,21 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "FedBuff buffer size K (default: min(4, hospitals)).")
     var k: Int?
 
+    @Option(help: "FedBuff's buffer rule (federation.conf fedbuff.robust): none, trimmed_mean:B or median.")
+    var robust = "none"
+
+    @Option(help: "Norm clipping (federation.conf clip_norm): none, C, or adaptive:Q[:W].")
+    var clipNorm = "none"
+
+    @Option(help: "The largest share of one buffer a hospital may send (federation.conf fedbuff.max_share), or none.")
+    var maxShare = "none"
+
+    @Option(
+        help: ArgumentHelp(
+            "Make hospital I (1-based) hostile: scale=F (sends F times its delta), random (noise of its delta's norm) or label-flip.",
+            valueName: "i:behaviour"))
+    var hostile: String?
+
     @Option(parsing: .unconditional, help: "Synthetic images per class when --data is not given.")
     var synthPerClass = 300
 
@@ -206,6 +221,35 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("--reference-epochs must be in 0…1000")
         }
         try privacy.check()
+        _ = try hostileNode()
+        do {
+            _ = try AggregationConfig(settings: aggregationSettings)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The federation.conf aggregation keys the run sets.
+    var aggregationSettings: [String: String] {
+        [
+            "mode": mode, "fedbuff.k": String(k ?? min(4, hospitals)), "sync.deadline_seconds": "60",
+            "server.lr": String(serverLr), "fedbuff.robust": robust, "clip_norm": clipNorm,
+            "fedbuff.max_share": maxShare,
+        ]
+    }
+
+    /// `--hostile` read: the hostile hospital's index (0-based) and behaviour; nil without the option.
+    func hostileNode() throws -> (index: Int, behaviour: HostileBehaviour)? {
+        guard let hostile else { return nil }
+        let parts = hostile.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let i = Int(parts[0]), (1...hospitals).contains(i),
+            let behaviour = HostileBehaviour(String(parts[1]))
+        else {
+            throw ValidationError(
+                "--hostile takes I:BEHAVIOUR with I in 1…\(hospitals) and BEHAVIOUR \(HostileBehaviour.allowed), "
+                    + "got '\(hostile)'")
+        }
+        return (i - 1, behaviour)
     }
 
     /// Whether the model takes signals (a CSV) rather than images.
@@ -259,15 +303,11 @@ struct SimulateCommand: AsyncParsableCommand {
         // 2. The federation: keys, config with free ports and the run's settings, one bundle per hospital.
         let fedDir = root + "/federation"
         typealias Key = AggregatorConfiguration.Key
-        var settings: [Federation.LocalSetting] = [
-            .init(Key.modelSeed, String(seed)),
-            .init("mode", mode),
-            .init("fedbuff.k", String(k ?? min(4, hospitals))),
-            .init("sync.deadline_seconds", "60"),
-            .init("server.lr", String(serverLr)),
-            .init(Key.lostAfterSeconds, "10"),
-            .init(Key.wireCodec, codec),
-        ]
+        var settings: [Federation.LocalSetting] =
+            [.init(Key.modelSeed, String(seed))]
+            + aggregationSettings.sorted { $0.key < $1.key }.map { .init($0.key, $0.value) }
+            + [.init(Key.lostAfterSeconds, "10"), .init(Key.wireCodec, codec)]
+        let hostileNode = try hostileNode()
         if let evalPath = prepared.evalPath {
             settings.append(.init(Key.evalDir, URL(fileURLWithPath: evalPath).standardizedFileURL.path))
         }
@@ -307,6 +347,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 "--log-level", "notice",
             ]
             if slowSet.contains(name) { arguments += ["--slowdown", String(slowdown)] }
+            if let hostileNode, hostileNode.index == index { arguments += ["--hostile", "\(hostileNode.behaviour)"] }
             if augment { arguments.append("--augment") }
             if labelSmoothing > 0 { arguments += ["--label-smoothing", String(labelSmoothing)] }
             if classWeights { arguments.append("--class-weights") }
@@ -443,7 +484,17 @@ struct SimulateCommand: AsyncParsableCommand {
             final_accuracy: versionsOut.last?.accuracy, final_auc: versionsOut.last?.auc,
             final_model: keep ? finalModel : "(removed with the temporary folder; use --out to keep it)",
             node_exits: Dictionary(uniqueKeysWithValues: processes.map { ($0.key, $0.value.terminationStatus) }),
-            privacy: privacyReport)
+            privacy: privacyReport,
+            robust: Robustness(
+                rule: robust, clip_norm: clipNorm, max_share: maxShare,
+                hostile: hostileNode.map { "\(names[$0.index]): \($0.behaviour)" },
+                suspects: Dictionary(
+                    uniqueKeysWithValues: (finalStatus?.nodes ?? []).map { node in
+                        let suspects = Suspects(
+                            clipped: node.clipped ?? 0, outliers: node.outliers ?? 0, over_share: node.over_share ?? 0)
+                        return (node.name, suspects)
+                    }),
+                buffer_bytes: finalStatus?.buffer_bytes))
         if keep {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

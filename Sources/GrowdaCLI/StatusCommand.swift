@@ -20,10 +20,13 @@ struct StatusCommand: AsyncParsableCommand {
             staleness_p50, staleness_p95, staleness_max, staleness_histogram, admission_permits, \
             admission_max_permits, admission_waiting, versions_per_hour, uptime_seconds, resident_bytes, nodes, \
             eval_history, transport_errors, best_version, best_metric, eval_metric, \
-            versions_since_best, stopped) and endpoint, nodes_alive, nodes_lost, health, problems. Absent \
+            versions_since_best, stopped, robust, buffer_bytes, over_share_held) and endpoint, nodes_alive, nodes_lost, health, problems. Absent \
             values are null. With an evaluation set and eval.keep_best, the screen names the best version by \
             eval.metric and how many evaluated versions followed it without beating it; after a stop rule \
-            fired (stop.max_versions, stop.plateau), why versions stopped.
+            fired (stop.max_versions, stop.plateau), why versions stopped. Each node's row counts its \
+            suspect updates since the aggregator started (clipped by clip_norm, outliers of fedbuff.robust, \
+            held over fedbuff.max_share; JSON clipped, outliers, over_share); the version line shows the \
+            bytes the buffer holds (a robust rule keeps the K updates themselves).
 
             --check prints one line and exits 0 (healthy), 1 (degraded) or 2 (critical): degraded when no \
             version was made for --max-version-age seconds while nodes are alive (critical at twice that), \

@@ -11,9 +11,11 @@ import GrowdaAggregator
 /// `staleness_max`, `staleness_histogram`, `admission_permits`, `admission_max_permits`, `admission_waiting`,
 /// `versions_per_hour`, `uptime_seconds`, `resident_bytes`, `nodes` (rows with `id`, `name`,
 /// `state`, `last_heard_seconds`, `version_held`, `accepted`, `refused`, `settled_seq`, `unacked`,
-/// `last_metrics`, `refused_claimed`, `problem`), `eval_history` (`version`, `accuracy`, `auc`), `transport_errors`,
-/// `best_version`, `best_metric` (its value), `eval_metric` (`auc` or `accuracy`), `versions_since_best` and
-/// `stopped` (why versions stopped, null while they are made); and, added by the command:
+/// `last_metrics`, `refused_claimed`, `problem`, `privacy_epsilon`, `clipped`, `outliers`, `over_share`),
+/// `eval_history` (`version`, `accuracy`, `auc`), `transport_errors`,
+/// `best_version`, `best_metric` (its value), `eval_metric` (`auc` or `accuracy`), `versions_since_best`,
+/// `stopped` (why versions stopped, null while they are made), `privacy`, `robust` (the buffer rule),
+/// `buffer_bytes` (what the buffer holds) and `over_share_held`; and, added by the command:
 /// `endpoint` (where it asked), `nodes_alive`, `nodes_lost`, `health` (`healthy`, `degraded` or `critical`,
 /// as `--check` judges) and `problems` (the thresholds crossed, as sentences). Absent values are null.
 struct StatusReport: Encodable {

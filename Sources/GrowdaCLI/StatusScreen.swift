@@ -18,8 +18,11 @@ enum StatusScreen {
         let buffer =
             status.buffer_target > 0
             ? "buffer \(status.buffer_count)/\(status.buffer_target)" : "round \(status.buffer_count) folded"
+        let held =
+            status.buffer_bytes.map { " (\(status.robust.map { $0 == "none" ? "" : $0 + ", " } ?? "")\(mib($0)) held)" }
+            ?? ""
         lines.append(
-            "version   \(status.version) (\(Age.text(status.seconds_since_version)) ago)  \(buffer)  "
+            "version   \(status.version) (\(Age.text(status.seconds_since_version)) ago)  \(buffer)\(held)  "
                 + "\(fmt(status.versions_per_hour, 1)) versions/hour  nodes \(alive)/\(active.count) alive")
         let oldest = status.queue_oldest_seconds.map { " (oldest \(Age.text($0)))" } ?? ""
         lines.append(
@@ -112,20 +115,27 @@ enum StatusScreen {
     static let nameWidth = 20
 
     /// The nodes as an aligned table: name, state, seconds since last heard, version held, updates accepted
-    /// and refused (with `+N claimed`: messages claiming to be the node that failed authentication), updates
-    /// waiting for acknowledgement, last local metrics; then one `!` line per node with a problem.
+    /// and refused (with `+N claimed`: messages claiming to be the node that failed authentication), suspect
+    /// updates (clipped by the norm bound, robust-rule outliers, made to wait by its share of the buffer;
+    /// the column only when some node has any), updates waiting for acknowledgement, last local metrics;
+    /// then one `!` line per node with a problem.
     static func nodeTable(_ nodes: [AggregatorStatus.Node]) -> String {
         guard !nodes.isEmpty else { return "no nodes registered; add one with growda node add NAME --federation DIR" }
-        let header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
-        let rows = nodes.map { node in
-            [
-                node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name,
-                node.state.rawValue,
-                node.last_heard_seconds.map { Age.text($0) } ?? "-", node.version_held.map { "v\($0)" } ?? "-",
-                String(node.accepted), refusedCell(node), String(node.unacked), metrics(node.last_metrics),
+        let suspects = nodes.contains { suspectCell($0) != "-" }
+        var header = ["node", "state", "heard", "held", "accepted", "refused", "unacked", "last local metrics"]
+        if suspects { header.insert("suspect", at: 6) }
+        let rows = nodes.map { node -> [String] in
+            let name = node.name.count > nameWidth ? String(node.name.prefix(nameWidth - 1)) + "…" : node.name
+            let heard = node.last_heard_seconds.map { Age.text($0) } ?? "-"
+            let held = node.version_held.map { "v\($0)" } ?? "-"
+            var row: [String] = [
+                name, node.state.rawValue, heard, held, String(node.accepted), refusedCell(node),
+                String(node.unacked), metrics(node.last_metrics),
             ]
+            if suspects { row.insert(suspectCell(node), at: 6) }
+            return row
         }
-        let numeric: Set<Int> = [2, 3, 4, 5, 6]
+        let numeric: Set<Int> = suspects ? [2, 3, 4, 5, 7] : [2, 3, 4, 5, 6]
         let widths = header.indices.dropLast().map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
             let text = cells.enumerated().map { c, cell in
@@ -137,6 +147,14 @@ enum StatusScreen {
         }
         let problems = nodes.compactMap { node in node.problem.map { "! \(node.name): \($0)" } }
         return ([line(header)] + rows.map(line) + problems).joined(separator: "\n")
+    }
+
+    /// A node's suspect updates, the non-zero counts only: `clip 3 outlier 7 over 1`, or `-`.
+    static func suspectCell(_ node: AggregatorStatus.Node) -> String {
+        let parts = [("clip", node.clipped), ("outlier", node.outliers), ("over", node.over_share)].compactMap {
+            label, count in count.flatMap { $0 > 0 ? "\(label) \($0)" : nil }
+        }
+        return parts.isEmpty ? "-" : parts.joined(separator: " ")
     }
 
     /// A node's refusals, and those of messages that only claimed to be it: `0 +1234 claimed`.

@@ -114,6 +114,12 @@ extension GrowdaNodeCommand {
         var slowdown: Double = 1
 
         @Option(
+            help: ArgumentHelp(
+                "Hostile simulation, to test robust aggregation: send scale=F times the delta, random noise of its norm, or train on flipped labels (label-flip).",
+                valueName: "behaviour"))
+        var hostile: String?
+
+        @Option(
             parsing: .unconditional, help: "Stop after this many acknowledged updates (default: run until stopped).")
         var maxUpdates: Int?
 
@@ -196,6 +202,9 @@ extension GrowdaNodeCommand {
                         + "(got \(noAnswerWarning) and \(noAnswerError))")
             }
             guard slowdown >= 1 else { throw ValidationError("--slowdown must be at least 1") }
+            if let hostile, HostileBehaviour(hostile) == nil {
+                throw ValidationError("--hostile must be \(HostileBehaviour.allowed), got '\(hostile)'")
+            }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             if let maxUpdates, maxUpdates < 1 { throw ValidationError("--max-updates must be at least 1") }
             if let problem = ServiceLogging.problem(with: logLevel) { throw ValidationError(problem) }
@@ -230,6 +239,7 @@ extension GrowdaNodeCommand {
             config.noAnswerWarning = .milliseconds(Int(noAnswerWarning * 1000))
             config.noAnswerError = .milliseconds(Int(noAnswerError * 1000))
             config.slowdown = slowdown
+            config.hostile = hostile.flatMap(HostileBehaviour.init)
             config.maxUpdates = maxUpdates
             config.threads = threads
             config.seed = seed

@@ -64,6 +64,8 @@ public struct NodeConfiguration: Sendable {
     public var slowdown = 1.0
     /// Stop after this many acknowledged updates (nil: run until stopped).
     public var maxUpdates: Int?
+    /// Misbehave on purpose, to test robust aggregation (nil: an honest node).
+    public var hostile: HostileBehaviour?
     /// The largest message accepted from the aggregator, in bytes.
     public var maxMessageBytes = 64 << 20
 

@@ -45,6 +45,7 @@ struct TrainingRound {
         let working = try Model(spec: global.spec)
         working.parameters.assign(global.parameters.buffer)
         working.state.assign(global.state.buffer)
+        let train = configuration.hostile?.trainingData(self.train) ?? self.train  // label-flip's permuted labels
         let weights =
             configuration.classWeights ? SoftmaxCrossEntropy.balancedWeights(classCounts: train.classCounts) : nil
         let trainer = Trainer(
@@ -85,6 +86,10 @@ struct TrainingRound {
             working.parameters.pointer.update(from: global.parameters.pointer, count: n)
             BLAS.axpy(count: n, alpha: 1, delta.pointer, working.parameters.pointer)
         }
+        // A hostile node (tests of robust aggregation) sends its corrupted delta instead.
+        configuration.hostile?.corrupt(
+            trained: working.parameters.pointer, global: global.parameters.pointer, count: working.parameterCount,
+            seed: configuration.seed &+ baseVersion)
         var metrics: [String: Double] = [
             "train_loss": stats.loss, "train_accuracy": stats.accuracy,
             "train_seconds": Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,

@@ -140,13 +140,6 @@ struct AggregationConfigTests {
 }
 
 extension AggregationConfigError {
-    /// The key the error names.
-    var key: String {
-        switch self {
-        case .unknownKey(let key, _), .invalidValue(let key, _, _), .outOfRange(let key, _, _): key
-        }
-    }
-
     /// Whether this is an unparseable value for `key`.
     func isInvalidValue(key: String) -> Bool {
         if case .invalidValue(key, _, _) = self { return true }

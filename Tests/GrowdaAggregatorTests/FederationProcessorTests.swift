@@ -89,6 +89,22 @@ import Testing
             processor.handle(.success(message), bytes: 100, now: now)
         }
 
+        /// What a restarted aggregator finds: `writes` committed to a state folder in the rig's folder (after
+        /// the first start, which commits version 0), reopened and recovered. The store stays open.
+        func restart(
+            after writes: [(StoreWrite, [UInt32: UInt64])]
+        ) throws -> (store: StateStore, recovered: Aggregator.Recovered) {
+            let store = try StateStore(folder: dir.path("state"))
+            let logger = Logger(label: "test")
+            _ = try Aggregator.recover(store: store, configuration: processor.configuration, logger: logger)
+            for (write, _) in writes { try write.apply(to: store) }
+            try store.close()
+            let reopened = try StateStore(folder: dir.path("state"))
+            let recovered = try Aggregator.recover(
+                store: reopened, configuration: processor.configuration, logger: logger)
+            return (reopened, recovered)
+        }
+
         /// The commits among `actions`, with their acknowledgements.
         static func commits(_ actions: [FederationProcessor.Action]) -> [(StoreWrite, [UInt32: UInt64])] {
             actions.compactMap { if case .commit(let write, let acks) = $0 { (write, acks) } else { nil } }

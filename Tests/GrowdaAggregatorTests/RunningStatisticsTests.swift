@@ -102,16 +102,11 @@ import Testing
         }
         #expect(buffer?.count == 1 && stateSum == [2, 10])
 
-        let store = try StateStore(folder: rig.dir.path("state"))
         let configuration = rig.processor.configuration
         let logger = Logger(label: "test")
-        _ = try Aggregator.recover(store: store, configuration: configuration, logger: logger)  // version 0
-        for (write, _) in writes { try write.apply(to: store) }
-        try store.close()
-        let reopened = try StateStore(folder: rig.dir.path("state"))
+        let (reopened, recovered) = try rig.restart(after: writes)
         let path = try #require(reopened.recovery.bufferPath)
         #expect(try BufferFile.read(path, version: 0).stateSum == [2, 10])
-        let recovered = try Aggregator.recover(store: reopened, configuration: configuration, logger: logger)
         #expect(recovered.stateAverage?.values == [2, 10])
         #expect(recovered.strategy.pending.count == 1)
         defer { try? reopened.close() }

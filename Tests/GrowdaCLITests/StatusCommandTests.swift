@@ -183,6 +183,28 @@ import Testing
         #expect(screen.contains("mem 50.0 MiB") && screen.contains("100 received (0.00 MiB), 40 accepted"))
     }
 
+    /// Suspect updates get a column only when some node has any; the version line shows the buffer's bytes.
+    @Test func suspectUpdatesAndTheBufferBytesAreShown() throws {
+        var status = try Self.status([:])
+        let plain = StatusScreen.render(
+            status, endpoint: "tcp://127.0.0.1:7704", health: HealthReport(status, thresholds: Self.thresholds))
+        #expect(!plain.contains("suspect"))
+        status.nodes[0].outliers = 7
+        status.nodes[0].clipped = 3
+        status.nodes[1].over_share = 1
+        status.robust = "median"
+        status.buffer_bytes = 5 << 20
+        let screen = StatusScreen.render(
+            status, endpoint: "tcp://127.0.0.1:7704", health: HealthReport(status, thresholds: Self.thresholds))
+        print(screen)
+        #expect(screen.contains("buffer 1/4 (median, 5.00 MiB held)"))
+        #expect(screen.contains("suspect") && screen.contains("clip 3 outlier 7") && screen.contains("over 1"))
+        let data = try JSONEncoder().encode(status)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let row = try #require((object["nodes"] as? [[String: Any]])?.first)
+        #expect(row["outliers"] as? Int == 7 && row["clipped"] as? Int == 3 && object["robust"] as? String == "median")
+    }
+
     @Test func theScreenShowsTheCodecAndWhatTheHospitalsUploaded() throws {
         var status = try Self.status(["codec": "topk-int8:0.03"])
         #expect(StatusScreen.uploadLine(status) == nil)  // no upload known yet (or an older aggregator)
@@ -208,9 +230,9 @@ import Testing
         #expect(object["staleness_p50"] is NSNull)  // absent values stay as null keys
         #expect(object.keys.contains("queue_oldest_seconds"))
         #expect((object["eval_history"] as? [Any])?.count == 3)
-        // Every status key (transport_errors, best_*, stopped, staleness_histogram, privacy and codec included),
-        // and the report's five.
-        #expect(object.count == 37 + 5)
+        // Every status key (transport_errors, best_*, stopped, staleness_histogram, privacy, codec, robust,
+        // buffer_bytes and over_share_held included), and the report's five.
+        #expect(object.count == 40 + 5)
         for key in ["best_version", "best_metric", "eval_metric", "versions_since_best", "stopped"] {
             #expect(object[key] is NSNull, "\(key)")
         }
